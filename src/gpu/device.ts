@@ -1,0 +1,126 @@
+import { NoAdapterError } from './errors.js';
+
+/** Options for acquiring the GPU device. */
+export interface DeviceOptions {
+  /** Use this `GPU` object instead of `navigator.gpu` / Dawn. */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+  /**
+   * Node only: which Vulkan driver Dawn loads. 'lavapipe' (Mesa's software rasteriser), 'swiftshader'
+   * (Chromium's), or a path to an ICD .json. Defaults to $DESCENT_VULKAN_DRIVER, else the system's choice.
+   */
+  vulkanDriver?: string;
+  /** Optional features to leave off even when the adapter has them (to test fallbacks). */
+  disableFeatures?: OptionalFeature[];
+}
+
+export type OptionalFeature = 'shader-f16' | 'subgroups' | 'timestamp-query';
+export const OPTIONAL_FEATURES: readonly OptionalFeature[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+
+/** Limits the kernels rely on; requested at the adapter's maximum. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+const KNOWN_DRIVERS: Record<string, string[]> = {
+  lavapipe: ['/usr/share/vulkan/icd.d/lvp_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'],
+  swiftshader: ['/usr/lib/chromium/vk_swiftshader_icd.json'],
+};
+
+export const NODE_INSTALL_HINT =
+  'In Node, Descent uses Dawn (the npm package "webgpu"), which needs a Vulkan driver. On a machine without a GPU, ' +
+  'install Mesa\'s software driver "lavapipe" version 23 or newer and the Vulkan loader; on Debian 12 as root: ' +
+  '`bash scripts/install-system-deps.sh` (adds bookworm-backports and installs mesa-vulkan-drivers and libvulkan1; ' +
+  "Debian 12's own Mesa 22.3 is rejected by Dawn). With Chromium installed, DESCENT_VULKAN_DRIVER=swiftshader " +
+  'selects its SwiftShader driver instead. On a machine with a GPU, install its vendor Vulkan driver.';
+
+export const BROWSER_INSTALL_HINT =
+  'This browser does not expose WebGPU (navigator.gpu is missing). Use a recent Chrome or Edge (113+), Safari 26+ ' +
+  'or Firefox 141+; on Linux Chromium start it with --enable-unsafe-webgpu --enable-features=Vulkan; WebGPU also ' +
+  'needs a secure context (https or localhost).';
+
+export const isNode = (): boolean =>
+  typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
+
+let dawn: GPU | undefined;
+
+async function dawnGpu(vulkanDriver: string | undefined): Promise<GPU> {
+  if (dawn) return dawn;
+  const env = process.env;
+  const driver = vulkanDriver ?? env.DESCENT_VULKAN_DRIVER;
+  if (driver) {
+    const candidates = KNOWN_DRIVERS[driver] ?? [driver];
+    const fs = await import('node:fs');
+    const found = candidates.find((p) => fs.existsSync(p));
+    if (!found) {
+      throw new NoAdapterError(
+        `Vulkan driver '${driver}' not found (looked for ${candidates.join(', ')}). ${NODE_INSTALL_HINT}`,
+      );
+    }
+    // The Vulkan loader reads this when Dawn's instance is created, so it must be set first.
+    env.VK_ICD_FILENAMES = found;
+  }
+  env.XDG_RUNTIME_DIR ??= '/tmp';
+  // A computed specifier keeps bundlers from pulling the native module into browser builds.
+  const specifier = 'webgpu';
+  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    mod = await import(/* @vite-ignore */ specifier);
+  } catch (e) {
+    throw new NoAdapterError(`cannot load Dawn (npm package "webgpu"): ${(e as Error).message}. ${NODE_INSTALL_HINT}`);
+  }
+  for (const [k, v] of Object.entries(mod.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  dawn = mod.create([]);
+  return dawn;
+}
+
+/** The adapter and device Descent runs on, with what was enabled. */
+export interface AcquiredDevice {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  features: Set<OptionalFeature>;
+  description: string;
+}
+
+/** Human-readable one-line adapter description: vendor, architecture, device, driver. */
+export function describeAdapter(info: GPUAdapterInfo): string {
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length > 0);
+  return [...new Set(parts)].join(' / ') || 'unknown adapter';
+}
+
+/** Find an adapter (browser or Dawn) and open a device with the limits and optional features Descent uses. */
+export async function acquireDevice(options: DeviceOptions = {}): Promise<AcquiredDevice> {
+  let gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    if (!isNode()) throw new NoAdapterError(BROWSER_INSTALL_HINT);
+    gpu = await dawnGpu(options.vulkanDriver);
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new NoAdapterError(
+      `WebGPU returned no adapter. ${isNode() ? NODE_INSTALL_HINT : 'The browser has WebGPU but no usable GPU; check chrome://gpu.'}`,
+    );
+  }
+  const disabled = new Set(options.disableFeatures ?? []);
+  const features = new Set(OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f)));
+  const requiredLimits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) {
+    const v = adapter.limits[k];
+    if (typeof v === 'number') requiredLimits[k] = v;
+  }
+  const device = await adapter.requestDevice({
+    label: 'descent',
+    requiredFeatures: [...features] as GPUFeatureName[],
+    requiredLimits,
+  });
+  return { adapter, device, features, description: describeAdapter(adapter.info) };
+}

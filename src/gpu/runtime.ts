@@ -1,0 +1,224 @@
+import { BufferPool, type TypedData } from './buffers.js';
+import { acquireDevice, type DeviceOptions, type OptionalFeature } from './device.js';
+import { DeviceError, ShaderCompileError } from './errors.js';
+import {
+  Dispatch,
+  Kernel,
+  bindGroupLayouts,
+  checkBindings,
+  checkOverrides,
+  compileErrors,
+  type DispatchSpec,
+  type Overrides,
+} from './kernel.js';
+import { ShaderInfo, packUniforms } from './shader.js';
+
+/** Where shader sources come from: a name ('matmul', 'optim/sgd') to WGSL text. */
+export type ShaderSource = (name: string) => string;
+
+export interface RuntimeOptions extends DeviceOptions {
+  /** Shader lookup; defaults to the WGSL files shipped in shaders/. */
+  shaders?: ShaderSource;
+}
+
+/** A WebGPU device with Descent's buffers, reflected shaders and pipeline cache. */
+export class Runtime {
+  readonly buffers: BufferPool;
+  private readonly shaderInfos = new Map<string, ShaderInfo>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly kernels = new Map<string, Promise<Kernel>>();
+  private readonly extraShaders = new Map<string, string>();
+  private lostReason: string | null = null;
+  private placeholderBuffer: GPUBuffer | null = null;
+  private destroyed = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterInfo: GPUAdapterInfo,
+    /** One line naming the adapter: vendor / architecture / device / driver. */
+    readonly description: string,
+    /** Optional features enabled on this device. */
+    readonly features: ReadonlySet<OptionalFeature>,
+    private readonly shaderSource: ShaderSource,
+  ) {
+    this.buffers = new BufferPool(device, device.limits.maxBufferSize);
+    void device.lost.then((info) => {
+      if (!this.destroyed) this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Whether the adapter is a CPU implementation (lavapipe, SwiftShader): variant choice differs there. */
+  get isSoftware(): boolean {
+    const d = this.description.toLowerCase();
+    return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(d);
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new DeviceError('this runtime was destroyed');
+    if (this.lostReason) throw new DeviceError(`the GPU device was lost (${this.lostReason}); create a new runtime`);
+  }
+
+  /** Add or replace a shader by name (custom kernels, experiments). */
+  registerShader(name: string, code: string): void {
+    this.extraShaders.set(name, code);
+    this.shaderInfos.delete(name);
+    this.modules.delete(name);
+    for (const k of [...this.kernels.keys()]) if (k.startsWith(`${name}|`)) this.kernels.delete(k);
+  }
+
+  /** The shader's reflection (parsed once). */
+  shader(name: string): ShaderInfo {
+    let info = this.shaderInfos.get(name);
+    if (!info) {
+      info = new ShaderInfo(name, this.extraShaders.get(name) ?? this.shaderSource(name));
+      this.shaderInfos.set(name, info);
+    }
+    return info;
+  }
+
+  /** The compiled pipeline for shader + entry + override constants, cached by that key. */
+  kernel(name: string, options: { entry?: string; constants?: Overrides } = {}): Promise<Kernel> {
+    this.checkAlive();
+    const info = this.shader(name);
+    const entryName = options.entry ?? 'main';
+    const entry = info.entry(entryName);
+    const constants = checkOverrides(info, options.constants ?? {});
+    const key = `${name}|${entryName}|${Object.keys(constants).sort().map((k) => `${k}=${constants[k]}`).join(',')}`;
+    let k = this.kernels.get(key);
+    if (!k) {
+      k = this.compile(info, entry, constants, key);
+      this.kernels.set(key, k);
+      k.catch(() => this.kernels.delete(key));
+    }
+    return k;
+  }
+
+  private async compile(info: ShaderInfo, entry: Kernel['entry'], constants: Record<string, number>, key: string) {
+    let module = this.modules.get(info.name);
+    if (!module) {
+      module = this.device.createShaderModule({ code: info.code, label: info.name });
+      const err = await compileErrors(info, module);
+      if (err) throw err;
+      this.modules.set(info.name, module);
+    }
+    const layouts = bindGroupLayouts(this.device, info, entry);
+    try {
+      const pipeline = await this.device.createComputePipelineAsync({
+        label: key,
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: layouts, label: key }),
+        compute: { module, entryPoint: entry.name, constants },
+      });
+      return new Kernel(info, entry, pipeline, layouts, key);
+    } catch (e) {
+      throw new ShaderCompileError(`pipeline ${key} failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Validate a dispatch against the kernel's bindings and sizes, then make its bind groups and uniform buffers. */
+  prepare(kernel: Kernel, spec: DispatchSpec): Dispatch {
+    this.checkAlive();
+    const resolved = checkBindings(kernel, spec, this.limits.maxComputeWorkgroupsPerDimension);
+    const uniformBuffers = new Map<string, GPUBuffer>();
+    const label = spec.label ?? kernel.key;
+    const entries: GPUBindGroupEntry[][] = kernel.layouts.map(() => []);
+    for (const b of kernel.entry.bindings) {
+      if (b.kind === 'uniform') {
+        const layout = kernel.shader.uniformLayout(b.name);
+        const data = packUniforms(kernel.shader.name, b.name, layout, spec.uniforms![b.name]!);
+        const buf = this.buffers.create(layout.size, {
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          label: `${label}:${b.name}`,
+        });
+        this.device.queue.writeBuffer(buf, 0, data);
+        uniformBuffers.set(b.name, buf);
+        entries[b.group]!.push({ binding: b.binding, resource: { buffer: buf } });
+      } else {
+        const r = resolved.get(b.name)!;
+        entries[b.group]!.push({ binding: b.binding, resource: { buffer: r.buffer, offset: r.offset, size: r.size } });
+      }
+    }
+    const bindGroups = kernel.layouts.map((layout, g) =>
+      this.device.createBindGroup({ layout, entries: entries[g]!, label: `${label}:group${g}` }),
+    );
+    const [x, y = 1, z = 1] = spec.workgroups;
+    return new Dispatch(kernel, bindGroups, [x, y, z], uniformBuffers, label, (buf, data) =>
+      this.device.queue.writeBuffer(buf, 0, data),
+    );
+  }
+
+  /** Free the uniform buffers a prepared dispatch owns. */
+  release(dispatch: Dispatch): void {
+    for (const b of dispatch.uniformBuffers.values()) this.buffers.free(b);
+  }
+
+  /** Encode the dispatches, in order, into one compute pass of one command buffer, and submit it. */
+  run(dispatches: readonly Dispatch[], label = 'descent'): void {
+    this.checkAlive();
+    const enc = this.device.createCommandEncoder({ label });
+    const pass = enc.beginComputePass({ label });
+    for (const d of dispatches) d.encode(pass);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** Run one prepared dispatch now and free its uniform buffers. */
+  runOnce(dispatch: Dispatch): void {
+    this.run([dispatch], dispatch.label);
+    this.release(dispatch);
+  }
+
+  /** A 4-byte buffer to fill bindings a dispatch declares but does not read (e.g. a matmul without bias). */
+  get placeholder(): GPUBuffer {
+    this.placeholderBuffer ??= this.buffers.create(4, { label: 'placeholder' });
+    return this.placeholderBuffer;
+  }
+
+  /** Resolves when all submitted work has finished. */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkAlive();
+  }
+
+  /** Upload typed data into a new storage buffer. */
+  upload(data: TypedData, label?: string): GPUBuffer {
+    this.checkAlive();
+    return this.buffers.upload(data, label);
+  }
+
+  /** Read `length` floats (default: all) of a buffer back to the CPU. */
+  async readF32(buffer: GPUBuffer, length = buffer.size / 4): Promise<Float32Array> {
+    this.checkAlive();
+    return new Float32Array(await this.buffers.read(buffer, length * 4));
+  }
+
+  /** Catch validation and out-of-memory errors raised by `fn`'s GPU calls, as a DeviceError. */
+  async checked<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const result = await fn();
+    const [validation, oom] = [await this.device.popErrorScope(), await this.device.popErrorScope()];
+    const err = validation ?? oom;
+    if (err) throw new DeviceError(`${what}: ${err.message}`);
+    return result;
+  }
+
+  /** Free every buffer and the device. The runtime cannot be used afterwards. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.buffers.freeAll();
+    this.kernels.clear();
+    this.device.destroy();
+  }
+}
+
+/** Acquire a GPU device (browser or Dawn in Node) and wrap it in a Runtime. */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const { device, adapter, features, description } = await acquireDevice(options);
+  const shaders = options.shaders ?? (await import('../kernels/sources.js')).shaderSource;
+  return new Runtime(device, adapter.info, description, features, shaders);
+}

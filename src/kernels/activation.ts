@@ -1,0 +1,107 @@
+import { OptionError, ShapeError } from '../gpu/errors.js';
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { ceilDiv, gridFor } from './grid.js';
+
+/** Codes of shaders/include/activations.wgsl. */
+export const ACTIVATION_CODES = {
+  identity: 0,
+  relu: 1,
+  leaky_relu: 2,
+  sigmoid: 3,
+  tanh: 4,
+  gelu: 5,
+} as const;
+
+export type Activation = keyof typeof ACTIVATION_CODES;
+export const ACTIVATIONS = Object.keys(ACTIVATION_CODES) as Activation[];
+
+/** Leaky ReLU's default negative slope (PyTorch's). */
+export const DEFAULT_LEAKY_SLOPE = 0.01;
+
+export interface ActivationOptions {
+  activation: Activation;
+  /** Leaky ReLU's negative slope; ignored by the others. Default 0.01. */
+  slope?: number;
+}
+
+/** The activation's override code and checked slope; throws on an unknown name or a non-finite slope. */
+export function activationCode(options: { activation?: string; slope?: number }): { code: number; slope: number } {
+  const name = options.activation ?? 'identity';
+  if (!Object.hasOwn(ACTIVATION_CODES, name)) {
+    throw new OptionError(`unknown activation '${name}'; expected one of: ${ACTIVATIONS.join(', ')}`);
+  }
+  const slope = options.slope ?? DEFAULT_LEAKY_SLOPE;
+  if (!Number.isFinite(slope)) throw new OptionError(`activation slope must be a finite number, got ${slope}`);
+  return { code: ACTIVATION_CODES[name as Activation], slope };
+}
+
+const WG = 256;
+
+function sameSize(what: string, tensors: Record<string, Tensor>): number {
+  const entries = Object.entries(tensors);
+  const n = entries[0]![1].size;
+  for (const [name, t] of entries) {
+    if (t.size !== n) {
+      const desc = entries.map(([k, v]) => `${k} [${v.shape.join(', ')}]`).join(', ');
+      throw new ShapeError(`${what}: '${name}' has ${t.size} elements, expected ${n}; got ${desc}`);
+    }
+  }
+  return n;
+}
+
+/** Prepare y = act(x), element-wise. */
+export async function prepareActivation(
+  rt: Runtime,
+  t: { x: Tensor; y: Tensor },
+  options: ActivationOptions,
+): Promise<Dispatch> {
+  const { code, slope } = activationCode(options);
+  const n = sameSize(`activation ${options.activation}`, t);
+  const kernel = await rt.kernel('activation', { constants: { ACT: code, WG } });
+  return rt.prepare(kernel, {
+    buffers: { x: t.x.buffer, y: t.y.buffer },
+    uniforms: { params: { n, slope } },
+    workgroups: gridFor(ceilDiv(n, WG)),
+    needs: { x: n * 4, y: n * 4 },
+    label: `activation:${options.activation}`,
+  });
+}
+
+/** Prepare dx = dy * act'(x), element-wise, from the pre-activation x. */
+export async function prepareActivationGrad(
+  rt: Runtime,
+  t: { x: Tensor; dy: Tensor; dx: Tensor },
+  options: ActivationOptions,
+): Promise<Dispatch> {
+  const { code, slope } = activationCode(options);
+  const n = sameSize(`activation_grad ${options.activation}`, t);
+  const kernel = await rt.kernel('activation_grad', { constants: { ACT: code, WG } });
+  return rt.prepare(kernel, {
+    buffers: { x: t.x.buffer, dy: t.dy.buffer, dx: t.dx.buffer },
+    uniforms: { params: { n, slope } },
+    workgroups: gridFor(ceilDiv(n, WG)),
+    needs: { x: n * 4, dy: n * 4, dx: n * 4 },
+    label: `activation_grad:${options.activation}`,
+  });
+}
+
+/** y = act(x) on the GPU; allocates y unless `out` is given. */
+export async function activation(rt: Runtime, x: Tensor, options: ActivationOptions & { out?: Tensor }): Promise<Tensor> {
+  const y = options.out ?? Tensor.zeros(rt, x.shape, `${options.activation}(${x.label})`);
+  rt.runOnce(await prepareActivation(rt, { x, y }, options));
+  return y;
+}
+
+/** dx = dy * act'(x) on the GPU; allocates dx unless `out` is given. */
+export async function activationGrad(
+  rt: Runtime,
+  x: Tensor,
+  dy: Tensor,
+  options: ActivationOptions & { out?: Tensor },
+): Promise<Tensor> {
+  const dx = options.out ?? Tensor.zeros(rt, x.shape, `d${x.label}`);
+  rt.runOnce(await prepareActivationGrad(rt, { x, dy, dx }, options));
+  return dx;
+}

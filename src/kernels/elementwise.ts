@@ -1,0 +1,58 @@
+import { OptionError, ShapeError } from '../gpu/errors.js';
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { ceilDiv, gridFor } from './grid.js';
+
+const WG = 256;
+
+function checkSame(what: string, a: Tensor, b: Tensor, names: [string, string]): number {
+  if (a.size !== b.size || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new ShapeError(
+      `${what}: '${names[0]}' has shape [${a.shape.join(', ')}] but '${names[1]}' has [${b.shape.join(', ')}]; they must match`,
+    );
+  }
+  return a.size;
+}
+
+/** Prepare out = a + b (residual connections). */
+export async function prepareAdd(rt: Runtime, t: { a: Tensor; b: Tensor; out: Tensor }): Promise<Dispatch> {
+  const n = checkSame('add', t.a, t.b, ['a', 'b']);
+  checkSame('add', t.a, t.out, ['a', 'out']);
+  const kernel = await rt.kernel('elementwise', { entry: 'add', constants: { WG } });
+  return rt.prepare(kernel, {
+    buffers: { a: t.a.buffer, b: t.b.buffer, out: t.out.buffer },
+    uniforms: { params: { n, alpha: 1 } },
+    workgroups: gridFor(ceilDiv(n, WG)),
+    needs: { a: n * 4, b: n * 4, out: n * 4 },
+    label: 'add',
+  });
+}
+
+/** Prepare out = alpha * a. */
+export async function prepareScale(rt: Runtime, t: { a: Tensor; out: Tensor }, alpha: number): Promise<Dispatch> {
+  if (!Number.isFinite(alpha)) throw new OptionError(`scale: alpha must be a finite number, got ${alpha}`);
+  const n = checkSame('scale', t.a, t.out, ['a', 'out']);
+  const kernel = await rt.kernel('elementwise', { entry: 'scale', constants: { WG } });
+  return rt.prepare(kernel, {
+    buffers: { a: t.a.buffer, out: t.out.buffer },
+    uniforms: { params: { n, alpha } },
+    workgroups: gridFor(ceilDiv(n, WG)),
+    needs: { a: n * 4, out: n * 4 },
+    label: 'scale',
+  });
+}
+
+/** a + b on the GPU; allocates the result unless `out` is given. */
+export async function add(rt: Runtime, a: Tensor, b: Tensor, out?: Tensor): Promise<Tensor> {
+  const o = out ?? Tensor.zeros(rt, a.shape, `${a.label}+${b.label}`);
+  rt.runOnce(await prepareAdd(rt, { a, b, out: o }));
+  return o;
+}
+
+/** alpha * a on the GPU; allocates the result unless `out` is given. */
+export async function scale(rt: Runtime, a: Tensor, alpha: number, out?: Tensor): Promise<Tensor> {
+  const o = out ?? Tensor.zeros(rt, a.shape, `${alpha}*${a.label}`);
+  rt.runOnce(await prepareScale(rt, { a, out: o }, alpha));
+  return o;
+}

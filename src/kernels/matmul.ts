@@ -1,0 +1,112 @@
+import { OptionError, ShapeError } from '../gpu/errors.js';
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { activationCode, type Activation } from './activation.js';
+import { ceilDiv } from './grid.js';
+
+/** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
+export const MATMUL_VARIANTS = ['naive', 'blocked', 'tiled'] as const;
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
+
+/** Output elements one workgroup covers, per variant, as [columns, rows]. */
+const COVERAGE: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [32, 32], tiled: [64, 64] };
+
+export interface MatmulOptions {
+  /** Use A transposed: `a` holds K x M. */
+  transA?: boolean;
+  /** Use B transposed: `b` holds N x K. */
+  transB?: boolean;
+  /** Activation applied after the bias, fused into the store. Default identity. */
+  activation?: Activation;
+  /** Leaky ReLU's negative slope. */
+  slope?: number;
+  /** Which kernel; 'auto' picks per adapter (blocked on CPU adapters, tiled on GPUs). */
+  variant?: MatmulVariant | 'auto';
+}
+
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+}
+
+const dims = (t: Tensor) => `[${t.shape.join(', ')}]`;
+
+/** M, N, K of C = op(A) . op(B), or a ShapeError naming both operands. */
+export function matmulShape(a: Tensor, b: Tensor, options: MatmulOptions = {}): MatmulShape {
+  for (const [name, t] of [['A', a], ['B', b]] as const) {
+    if (t.shape.length !== 2) throw new ShapeError(`matmul: ${name} must be 2-D, got shape ${dims(t)}`);
+  }
+  const [ar, ac] = a.shape as [number, number];
+  const [br, bc] = b.shape as [number, number];
+  const [M, Ka] = options.transA ? [ac, ar] : [ar, ac];
+  const [Kb, N] = options.transB ? [bc, br] : [br, bc];
+  if (Ka !== Kb) {
+    throw new ShapeError(
+      `matmul: op(A) is ${M}x${Ka} (A ${dims(a)}${options.transA ? ' transposed' : ''}) and op(B) is ${Kb}x${N} ` +
+        `(B ${dims(b)}${options.transB ? ' transposed' : ''}); inner dimensions ${Ka} and ${Kb} must be equal`,
+    );
+  }
+  if (M === 0 || N === 0 || Ka === 0) throw new ShapeError(`matmul: empty product ${M}x${Ka} . ${Kb}x${N}`);
+  return { M, N, K: Ka };
+}
+
+/** The variant 'auto' resolves to on this runtime. */
+export function pickMatmulVariant(rt: Runtime): MatmulVariant {
+  return rt.isSoftware ? 'blocked' : 'tiled';
+}
+
+/** Prepare C = act(op(A) . op(B) + bias) as one dispatch. */
+export async function prepareMatmul(
+  rt: Runtime,
+  t: { a: Tensor; b: Tensor; c: Tensor; bias?: Tensor },
+  options: MatmulOptions = {},
+): Promise<Dispatch> {
+  const { M, N, K } = matmulShape(t.a, t.b, options);
+  const { code, slope } = activationCode(options);
+  const variant = !options.variant || options.variant === 'auto' ? pickMatmulVariant(rt) : options.variant;
+  if (!MATMUL_VARIANTS.includes(variant)) {
+    throw new OptionError(`unknown matmul variant '${variant}'; expected auto or one of: ${MATMUL_VARIANTS.join(', ')}`);
+  }
+  if (t.c.shape.length !== 2 || t.c.shape[0] !== M || t.c.shape[1] !== N) {
+    throw new ShapeError(`matmul: C must have shape [${M}, ${N}], got ${dims(t.c)}`);
+  }
+  if (t.bias && (t.bias.shape.length !== 1 || t.bias.shape[0] !== N)) {
+    throw new ShapeError(`matmul: bias must have shape [${N}], got ${dims(t.bias)}`);
+  }
+  const kernel = await rt.kernel(`matmul_${variant}`, { constants: { ACT: code, HAS_BIAS: !!t.bias } });
+  const [cx, cy] = COVERAGE[variant];
+  return rt.prepare(kernel, {
+    buffers: { a: t.a.buffer, b: t.b.buffer, c: t.c.buffer, bias: t.bias?.buffer ?? rt.placeholder },
+    uniforms: {
+      params: {
+        M,
+        N,
+        K,
+        a_si: options.transA ? 1 : K,
+        a_sk: options.transA ? M : 1,
+        b_sk: options.transB ? 1 : N,
+        b_sj: options.transB ? K : 1,
+        slope,
+      },
+    },
+    workgroups: [ceilDiv(N, cx), ceilDiv(M, cy)],
+    needs: { a: M * K * 4, b: K * N * 4, c: M * N * 4, bias: t.bias ? N * 4 : 0 },
+    label: `matmul_${variant} ${M}x${N}x${K}`,
+  });
+}
+
+/** C = act(op(A) . op(B) + bias) on the GPU; allocates C unless `out` is given. */
+export async function matmul(
+  rt: Runtime,
+  a: Tensor,
+  b: Tensor,
+  options: MatmulOptions & { bias?: Tensor; out?: Tensor } = {},
+): Promise<Tensor> {
+  const { M, N } = matmulShape(a, b, options);
+  const c = options.out ?? Tensor.zeros(rt, [M, N], `${a.label}.${b.label}`);
+  const t = options.bias ? { a, b, c, bias: options.bias } : { a, b, c };
+  rt.runOnce(await prepareMatmul(rt, t, options));
+  return c;
+}

@@ -1,0 +1,184 @@
+// The kernel-vs-reference cases: the same list runs in the Node test suites and on the demo's self-test page.
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { ACTIVATIONS, activation, activationGrad, type Activation } from '../kernels/activation.js';
+import { add, scale } from '../kernels/elementwise.js';
+import { MATMUL_VARIANTS, matmul, type MatmulVariant } from '../kernels/matmul.js';
+import * as ref from '../reference/index.js';
+import { allclose, reductionTolerance, type Tolerance } from '../util/allclose.js';
+import { Rng } from '../util/rng.js';
+
+export interface CaseResult {
+  pass: boolean;
+  maxAbsErr: number;
+  /** Milliseconds from upload to read-back on the GPU side of the case. */
+  ms: number;
+  /** Seed, shape, error and the first mismatching pairs: everything needed to reproduce a failure. */
+  message: string;
+}
+
+export interface KernelCase {
+  /** Kernel family and variant, e.g. 'matmul_tiled', 'activation_grad'. */
+  kernel: string;
+  /** Shape and options, e.g. '45x65x37 A^T bias+relu'. */
+  shape: string;
+  seed: number;
+  run(rt: Runtime): Promise<CaseResult>;
+}
+
+const ELEMENTWISE_TOL: Tolerance = { atol: 1e-5, rtol: 1e-4 };
+
+async function compare(
+  label: string,
+  seed: number,
+  tensors: Tensor[],
+  gpu: () => Promise<Tensor>,
+  want: Float32Array,
+  tol: Tolerance,
+): Promise<CaseResult> {
+  const t0 = performance.now();
+  const out = await gpu();
+  const got = await out.read();
+  const ms = performance.now() - t0;
+  for (const t of [...tensors, out]) t.destroy();
+  const r = allclose(got, want, tol);
+  const message = `${label} seed=${seed}: max |err| ${r.maxAbsErr.toExponential(2)}${r.ok ? '' : `; ${r.detail}`}`;
+  return { pass: r.ok, maxAbsErr: r.maxAbsErr, ms, message };
+}
+
+/** [M, N, K] triples chosen to break matmul kernels: degenerate, tile-aligned, odd, K = 1, skinny, wide, larger. */
+export const MATMUL_SHAPES: readonly [number, number, number][] = [
+  [1, 1, 1],
+  [64, 64, 64],
+  [45, 65, 37],
+  [33, 17, 1],
+  [257, 3, 5],
+  [3, 300, 7],
+  [130, 190, 150],
+];
+
+function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number], transA: boolean, transB: boolean,
+  act: Activation | null, seed: number): KernelCase {
+  const tags = [`${M}x${N}x${K}`, transA ? 'A^T' : '', transB ? 'B^T' : '', act ? `bias+${act}` : ''];
+  const shape = tags.filter(Boolean).join(' ');
+  return {
+    kernel: `matmul_${variant}`,
+    shape,
+    seed,
+    run: (rt) => {
+      const rng = new Rng(seed);
+      const a = rng.floats(M * K);
+      const b = rng.floats(K * N);
+      const bias = act ? rng.floats(N) : undefined;
+      const slope = 0.1;
+      const want = ref.matmul(a, b, M, N, K, { transA, transB, bias, activation: act ?? undefined, slope });
+      const A = Tensor.from(rt, a, transA ? [K, M] : [M, K], 'A');
+      const B = Tensor.from(rt, b, transB ? [N, K] : [K, N], 'B');
+      const Bias = bias ? Tensor.from(rt, bias, [N], 'bias') : undefined;
+      const opts = { transA, transB, variant, activation: act ?? 'identity', slope, bias: Bias } as const;
+      const inputs = Bias ? [A, B, Bias] : [A, B];
+      return compare(`matmul_${variant} ${shape}`, seed, inputs, () => matmul(rt, A, B, opts), want, reductionTolerance(K));
+    },
+  };
+}
+
+/** Every matmul variant x shape x transpose pair, alternating plain and fused bias+activation epilogues. */
+export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS): KernelCase[] {
+  const cases: KernelCase[] = [];
+  let seed = 1000;
+  for (const variant of variants) {
+    MATMUL_SHAPES.forEach((shape, s) => {
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        seed++;
+        const act = (seed + s) % 2 === 0 ? ACTIVATIONS[seed % ACTIVATIONS.length]! : null;
+        cases.push(matmulCase(variant, shape, transA, transB, act, seed));
+      }
+    });
+  }
+  return cases;
+}
+
+/** Inputs for activations: random values plus exact zeros and saturating extremes (stability). */
+function activationInput(rng: Rng, n: number): Float32Array {
+  const x = rng.floats(n, -6, 6);
+  const specials = [0, -0, 30, -30, 100, -100, 1e-7, -1e-7];
+  for (let i = 0; i < Math.min(n, specials.length); i++) x[(i * 7919) % n] = specials[i]!;
+  return x;
+}
+
+/** Every activation, forward and backward, at sizes 1, 1000 and 70001 (several workgroups and a ragged end). */
+export function activationCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  let seed = 2000;
+  for (const act of ACTIVATIONS) {
+    for (const n of [1, 1000, 70001]) {
+      const s1 = ++seed;
+      cases.push({
+        kernel: 'activation',
+        shape: `${act} n=${n}`,
+        seed: s1,
+        run: (rt) => {
+          const x = activationInput(new Rng(s1), n);
+          const X = Tensor.from(rt, x, [n], 'x');
+          const want = ref.activationForward(x, act, 0.2);
+          return compare(`activation ${act} n=${n}`, s1, [X], () => activation(rt, X, { activation: act, slope: 0.2 }), want, ELEMENTWISE_TOL);
+        },
+      });
+      const s2 = ++seed;
+      cases.push({
+        kernel: 'activation_grad',
+        shape: `${act} n=${n}`,
+        seed: s2,
+        run: (rt) => {
+          const rng = new Rng(s2);
+          const x = activationInput(rng, n);
+          const dy = rng.floats(n);
+          const X = Tensor.from(rt, x, [n], 'x');
+          const DY = Tensor.from(rt, dy, [n], 'dy');
+          const want = ref.activationBackward(x, dy, act, 0.2);
+          return compare(`activation_grad ${act} n=${n}`, s2, [X, DY], () => activationGrad(rt, X, DY, { activation: act, slope: 0.2 }), want, ELEMENTWISE_TOL);
+        },
+      });
+    }
+  }
+  return cases;
+}
+
+/** add and scale at sizes 1, 1000 and 65537. */
+export function elementwiseCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  let seed = 3000;
+  for (const n of [1, 1000, 65537]) {
+    const s1 = ++seed;
+    cases.push({
+      kernel: 'add',
+      shape: `n=${n}`,
+      seed: s1,
+      run: (rt) => {
+        const rng = new Rng(s1);
+        const a = rng.floats(n);
+        const b = rng.floats(n);
+        const A = Tensor.from(rt, a, [n], 'a');
+        const B = Tensor.from(rt, b, [n], 'b');
+        return compare(`add n=${n}`, s1, [A, B], () => add(rt, A, B), ref.add(a, b), ELEMENTWISE_TOL);
+      },
+    });
+    const s2 = ++seed;
+    cases.push({
+      kernel: 'scale',
+      shape: `n=${n} alpha=-2.5`,
+      seed: s2,
+      run: (rt) => {
+        const a = new Rng(s2).floats(n);
+        const A = Tensor.from(rt, a, [n], 'a');
+        return compare(`scale n=${n}`, s2, [A], () => scale(rt, A, -2.5), ref.scale(a, -2.5), ELEMENTWISE_TOL);
+      },
+    });
+  }
+  return cases;
+}
+
+/** Every kernel case of the self-test. */
+export function allKernelCases(): KernelCase[] {
+  return [...matmulCases(), ...activationCases(), ...elementwiseCases()];
+}

@@ -1,0 +1,39 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+import { resolve } from 'node:path';
+
+// One config, three jobs: `--mode lib` builds the library from src/index.ts; any other mode builds or serves
+// the demo app in demo/; vitest reads the `test` block.
+export default defineConfig(({ mode }) => {
+  const test = {
+    include: ['test/**/*.test.ts'],
+    // Dawn is a native module: one process per test file (forks), and files run one after another so
+    // the software Vulkan driver gets every core.
+    pool: 'forks' as const,
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    globalSetup: ['test/setup/global.ts'],
+    reporters: ['default'],
+  };
+  if (mode === 'lib') {
+    return {
+      build: {
+        outDir: 'dist',
+        emptyOutDir: true,
+        sourcemap: true,
+        lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: () => 'descent.js' },
+        rollupOptions: { external: ['webgpu', /^node:/] },
+      },
+      test,
+    };
+  }
+  return {
+    root: resolve(import.meta.dirname, 'demo'),
+    base: './',
+    build: { outDir: resolve(import.meta.dirname, 'demo-dist'), emptyOutDir: true, target: 'es2022' },
+    server: { host: '127.0.0.1', port: 5173 },
+    preview: { host: '127.0.0.1', port: 5173 },
+    test: { ...test, root: import.meta.dirname },
+  };
+});
