@@ -16,6 +16,20 @@ export default defineConfig(({ mode }) => {
     globalSetup: ['test/setup/global.ts'],
     reporters: ['default'],
   };
+  if (mode === 'node') {
+    // Node entry points (benchmark, command line) as self-contained bundles; only Dawn stays external.
+    return {
+      build: {
+        outDir: 'dist/node',
+        emptyOutDir: true,
+        ssr: true,
+        target: 'node20',
+        rollupOptions: { input: { bench: resolve(import.meta.dirname, 'src/bench/cli.ts') }, external: ['webgpu'] },
+      },
+      ssr: { noExternal: true, external: ['webgpu'] },
+      test,
+    };
+  }
   if (mode === 'lib') {
     return {
       build: {

@@ -51,22 +51,25 @@ export const isNode = (): boolean =>
 
 let dawn: GPU | undefined;
 
+/** The ICD file for a driver name or path; throws with install instructions when it is missing. */
+async function resolveDriver(driver: string): Promise<string> {
+  const candidates = KNOWN_DRIVERS[driver] ?? [driver];
+  const fs = await import('node:fs');
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) {
+    throw new NoAdapterError(`Vulkan driver '${driver}' not found (looked for ${candidates.join(', ')}). ${NODE_INSTALL_HINT}`);
+  }
+  return found;
+}
+
+// Dawn's instance is made once per process, so the Vulkan driver is fixed by the first runtime created.
 async function dawnGpu(vulkanDriver: string | undefined): Promise<GPU> {
-  if (dawn) return dawn;
   const env = process.env;
   const driver = vulkanDriver ?? env.DESCENT_VULKAN_DRIVER;
-  if (driver) {
-    const candidates = KNOWN_DRIVERS[driver] ?? [driver];
-    const fs = await import('node:fs');
-    const found = candidates.find((p) => fs.existsSync(p));
-    if (!found) {
-      throw new NoAdapterError(
-        `Vulkan driver '${driver}' not found (looked for ${candidates.join(', ')}). ${NODE_INSTALL_HINT}`,
-      );
-    }
-    // The Vulkan loader reads this when Dawn's instance is created, so it must be set first.
-    env.VK_ICD_FILENAMES = found;
-  }
+  const icd = driver ? await resolveDriver(driver) : undefined;
+  if (dawn) return dawn;
+  // The Vulkan loader reads this when Dawn's instance is created, so it must be set first.
+  if (icd) env.VK_ICD_FILENAMES = icd;
   env.XDG_RUNTIME_DIR ??= '/tmp';
   // A computed specifier keeps bundlers from pulling the native module into browser builds.
   const specifier = 'webgpu';

@@ -100,8 +100,11 @@ export class Runtime {
   private async compile(info: ShaderInfo, entry: Kernel['entry'], constants: Record<string, number>, key: string) {
     let module = this.modules.get(info.name);
     if (!module) {
+      // The scope keeps Dawn from also printing the compiler messages as an uncaptured error.
+      this.device.pushErrorScope('validation');
       module = this.device.createShaderModule({ code: info.code, label: info.name });
       const err = await compileErrors(info, module);
+      await this.device.popErrorScope();
       if (err) throw err;
       this.modules.set(info.name, module);
     }
