@@ -12,6 +12,7 @@ import {
   type Overrides,
 } from './kernel.js';
 import { ShaderInfo, packUniforms } from './shader.js';
+import { shaderSource } from '../kernels/sources.js';
 
 /** Where shader sources come from: a name ('matmul', 'optim/sgd') to WGSL text. */
 export type ShaderSource = (name: string) => string;
@@ -222,6 +223,5 @@ export class Runtime {
 /** Acquire a GPU device (browser or Dawn in Node) and wrap it in a Runtime. */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const { device, adapter, features, description } = await acquireDevice(options);
-  const shaders = options.shaders ?? (await import('../kernels/sources.js')).shaderSource;
-  return new Runtime(device, adapter.info, description, features, shaders);
+  return new Runtime(device, adapter.info, description, features, options.shaders ?? shaderSource);
 }
