@@ -70,6 +70,8 @@ describe('bad input is a typed error before anything reaches the GPU', () => {
     expect(() => rt.prepare(kernel, spec)).toThrow(BufferSizeError);
     expect(() => rt.prepare(kernel, spec)).toThrow(/binding 'x' is 16 bytes \('small'\), the dispatch needs 400/);
     expect(() => Tensor.from(rt, [1, 2, 3], [2, 2])).toThrow(/3 values given for shape \[2, 2\]/);
+    const misaligned = { ...spec, buffers: { x: { buffer: big, offset: 4, size: 16 }, y: big }, needs: {} };
+    expect(() => rt.prepare(kernel, misaligned)).toThrow(/binding 'x' starts at byte 4, not a multiple of 256/);
   });
 
   it('an unknown activation lists the known ones', async () => {

@@ -115,7 +115,8 @@ export class Dispatch {
 }
 
 /** Validate the spec's names and sizes against the kernel; returns the resolved storage bindings. */
-export function checkBindings(kernel: Kernel, spec: DispatchSpec, maxWorkgroups: number) {
+export function checkBindings(kernel: Kernel, spec: DispatchSpec, limits: GPUSupportedLimits) {
+  const maxWorkgroups = limits.maxComputeWorkgroupsPerDimension;
   const { shader, entry } = kernel;
   const declared = new Map(entry.bindings.map((b) => [b.name, b]));
   const what = `${shader.name}:${entry.name}`;
@@ -133,6 +134,10 @@ export function checkBindings(kernel: Kernel, spec: DispatchSpec, maxWorkgroups:
     const ref = spec.buffers[b.name];
     if (!ref) throw new BindingError(`kernel ${what}: storage binding '${b.name}' not given`);
     const r = resolveRef(ref);
+    const align = limits.minStorageBufferOffsetAlignment;
+    if (r.offset % align !== 0) {
+      throw new BufferSizeError(`kernel ${what}: binding '${b.name}' starts at byte ${r.offset}, not a multiple of ${align}`);
+    }
     const need = spec.needs?.[b.name] ?? 0;
     if (r.size < need) {
       throw new BufferSizeError(

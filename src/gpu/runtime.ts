@@ -125,7 +125,7 @@ export class Runtime {
   /** Validate a dispatch against the kernel's bindings and sizes, then make its bind groups and uniform buffers. */
   prepare(kernel: Kernel, spec: DispatchSpec): Dispatch {
     this.checkAlive();
-    const resolved = checkBindings(kernel, spec, this.limits.maxComputeWorkgroupsPerDimension);
+    const resolved = checkBindings(kernel, spec, this.limits);
     const uniformBuffers = new Map<string, GPUBuffer>();
     const label = spec.label ?? kernel.key;
     const entries: GPUBindGroupEntry[][] = kernel.layouts.map(() => []);
@@ -197,17 +197,6 @@ export class Runtime {
   async readF32(buffer: GPUBuffer, length = buffer.size / 4): Promise<Float32Array> {
     this.checkAlive();
     return new Float32Array(await this.buffers.read(buffer, length * 4));
-  }
-
-  /** Catch validation and out-of-memory errors raised by `fn`'s GPU calls, as a DeviceError. */
-  async checked<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
-    this.device.pushErrorScope('out-of-memory');
-    this.device.pushErrorScope('validation');
-    const result = await fn();
-    const [validation, oom] = [await this.device.popErrorScope(), await this.device.popErrorScope()];
-    const err = validation ?? oom;
-    if (err) throw new DeviceError(`${what}: ${err.message}`);
-    return result;
   }
 
   /** Free every buffer and the device. The runtime cannot be used afterwards. */
