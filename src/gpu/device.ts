@@ -41,10 +41,13 @@ export const NODE_INSTALL_HINT =
   "Debian 12's own Mesa 22.3 is rejected by Dawn). With Chromium installed, DESCENT_VULKAN_DRIVER=swiftshader " +
   'selects its SwiftShader driver instead. On a machine with a GPU, install its vendor Vulkan driver.';
 
-export const BROWSER_INSTALL_HINT =
-  'This browser does not expose WebGPU (navigator.gpu is missing). Use a recent Chrome or Edge (113+), Safari 26+ ' +
-  'or Firefox 141+; on Linux Chromium start it with --enable-unsafe-webgpu --enable-features=Vulkan; WebGPU also ' +
-  'needs a secure context (https or localhost).';
+/** How to get WebGPU in a browser. */
+export const BROWSER_ADVICE =
+  'Use a recent Chrome or Edge (113+), Safari 26+ or Firefox 141+. Chromium on a machine without a usable GPU ' +
+  'blocklists its CPU adapters: start it with --enable-unsafe-webgpu. WebGPU also needs a secure context ' +
+  '(https, or http on localhost).';
+
+export const BROWSER_INSTALL_HINT = `This browser does not expose WebGPU (navigator.gpu is missing). ${BROWSER_ADVICE}`;
 
 export const isNode = (): boolean =>
   typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
@@ -54,7 +57,9 @@ let dawn: GPU | undefined;
 /** The ICD file for a driver name or path; throws with install instructions when it is missing. */
 async function resolveDriver(driver: string): Promise<string> {
   const candidates = KNOWN_DRIVERS[driver] ?? [driver];
-  const fs = await import('node:fs');
+  // Computed, like Dawn's, so browser bundles do not try to shim node:fs.
+  const fsName = 'node:fs';
+  const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) {
     throw new NoAdapterError(`Vulkan driver '${driver}' not found (looked for ${candidates.join(', ')}). ${NODE_INSTALL_HINT}`);
@@ -92,6 +97,8 @@ export interface AcquiredDevice {
   device: GPUDevice;
   features: Set<OptionalFeature>;
   description: string;
+  /** The adapter is a fallback (CPU) implementation, by its own account or by name. */
+  isFallback: boolean;
 }
 
 /** Human-readable one-line adapter description: vendor, architecture, device, driver. */
@@ -110,7 +117,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
     throw new NoAdapterError(
-      `WebGPU returned no adapter. ${isNode() ? NODE_INSTALL_HINT : 'The browser has WebGPU but no usable GPU; check chrome://gpu.'}`,
+      `WebGPU returned no adapter. ${isNode() ? NODE_INSTALL_HINT : `The browser has WebGPU but offers no adapter. ${BROWSER_ADVICE}`}`,
     );
   }
   const disabled = new Set(options.disableFeatures ?? []);
@@ -125,5 +132,8 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
     requiredFeatures: [...features] as GPUFeatureName[],
     requiredLimits,
   });
-  return { adapter, device, features, description: describeAdapter(adapter.info) };
+  const description = describeAdapter(adapter.info);
+  const flagged = (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const isFallback = flagged || /llvmpipe|lavapipe|swiftshader|software/i.test(description);
+  return { adapter, device, features, description, isFallback };
 }

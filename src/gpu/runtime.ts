@@ -40,6 +40,8 @@ export class Runtime {
     readonly description: string,
     /** Optional features enabled on this device. */
     readonly features: ReadonlySet<OptionalFeature>,
+    /** The adapter is a CPU implementation (lavapipe, SwiftShader): kernel variant choice differs there. */
+    readonly isSoftware: boolean,
     private readonly shaderSource: ShaderSource,
   ) {
     this.buffers = new BufferPool(device, device.limits.maxBufferSize);
@@ -50,12 +52,6 @@ export class Runtime {
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
-  }
-
-  /** Whether the adapter is a CPU implementation (lavapipe, SwiftShader): variant choice differs there. */
-  get isSoftware(): boolean {
-    const d = this.description.toLowerCase();
-    return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(d);
   }
 
   private checkAlive(): void {
@@ -211,6 +207,6 @@ export class Runtime {
 
 /** Acquire a GPU device (browser or Dawn in Node) and wrap it in a Runtime. */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const { device, adapter, features, description } = await acquireDevice(options);
-  return new Runtime(device, adapter.info, description, features, options.shaders ?? shaderSource);
+  const { device, adapter, features, description, isFallback } = await acquireDevice(options);
+  return new Runtime(device, adapter.info, description, features, isFallback, options.shaders ?? shaderSource);
 }
