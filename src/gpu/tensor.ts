@@ -11,7 +11,11 @@ export function numel(shape: readonly number[], what = 'tensor'): number {
   return n;
 }
 
-/** A row-major f32 array on the GPU: a buffer and a shape. */
+/**
+ * A row-major f32 array on the GPU: a shape over a buffer, from `offset` bytes on. A tensor made by `from` or
+ * `zeros` owns its buffer; one made by `view` is a window into another's (e.g. one layer's weights inside
+ * the parameter arena) and destroying it frees nothing.
+ */
 export class Tensor {
   readonly size: number;
 
@@ -20,11 +24,25 @@ export class Tensor {
     readonly buffer: GPUBuffer,
     readonly shape: readonly number[],
     readonly label: string,
+    readonly offset = 0,
+    private readonly owned = true,
   ) {
     this.size = numel(shape, label);
-    if (buffer.size < this.size * 4) {
-      throw new ShapeError(`tensor '${label}': buffer of ${buffer.size} bytes cannot hold shape [${shape.join(', ')}]`);
+    if (buffer.size < offset + this.size * 4) {
+      throw new ShapeError(
+        `tensor '${label}': ${buffer.size}-byte buffer cannot hold shape [${shape.join(', ')}] at byte ${offset}`,
+      );
     }
+  }
+
+  /** A tensor of `shape` over `buffer` from byte `offset` (a multiple of 256 to be bindable); owns nothing. */
+  static view(rt: Runtime, buffer: GPUBuffer, shape: readonly number[], offset = 0, label = 'view'): Tensor {
+    return new Tensor(rt, buffer, shape, label, offset, false);
+  }
+
+  /** The byte range to bind. */
+  get ref(): { buffer: GPUBuffer; offset: number; size: number } {
+    return { buffer: this.buffer, offset: this.offset, size: Math.max(4, this.size * 4) };
   }
 
   /** New tensor of `shape` holding `data` (length must match). */
@@ -43,8 +61,8 @@ export class Tensor {
   }
 
   /** Copy the values back to the CPU. */
-  read(): Promise<Float32Array> {
-    return this.runtime.readF32(this.buffer, this.size);
+  async read(): Promise<Float32Array> {
+    return new Float32Array(await this.runtime.buffers.read(this.buffer, this.size * 4, this.offset));
   }
 
   /** Overwrite the values from the CPU (length must match). */
@@ -52,11 +70,11 @@ export class Tensor {
     if (data.length !== this.size) {
       throw new ShapeError(`tensor '${this.label}': write of ${data.length} values into ${this.size}`);
     }
-    this.runtime.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.runtime.device.queue.writeBuffer(this.buffer, this.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Free the GPU buffer. */
+  /** Free the GPU buffer, if this tensor owns it. */
   destroy(): void {
-    this.runtime.buffers.free(this.buffer);
+    if (this.owned) this.runtime.buffers.free(this.buffer);
   }
 }

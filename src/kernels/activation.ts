@@ -61,7 +61,7 @@ export async function prepareActivation(
   const n = sameSize(`activation ${options.activation}`, t);
   const kernel = await rt.kernel('activation', { constants: { ACT: code, WG } });
   return rt.prepare(kernel, {
-    buffers: { x: t.x.buffer, y: t.y.buffer },
+    buffers: { x: t.x.ref, y: t.y.ref },
     uniforms: { params: { n, slope } },
     workgroups: gridFor(ceilDiv(n, WG)),
     needs: { x: n * 4, y: n * 4 },
@@ -79,7 +79,7 @@ export async function prepareActivationGrad(
   const n = sameSize(`activation_grad ${options.activation}`, t);
   const kernel = await rt.kernel('activation_grad', { constants: { ACT: code, WG } });
   return rt.prepare(kernel, {
-    buffers: { x: t.x.buffer, dy: t.dy.buffer, dx: t.dx.buffer },
+    buffers: { x: t.x.ref, dy: t.dy.ref, dx: t.dx.ref },
     uniforms: { params: { n, slope } },
     workgroups: gridFor(ceilDiv(n, WG)),
     needs: { x: n * 4, dy: n * 4, dx: n * 4 },

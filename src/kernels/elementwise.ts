@@ -21,7 +21,7 @@ export async function prepareAdd(rt: Runtime, t: { a: Tensor; b: Tensor; out: Te
   checkSame('add', t.a, t.out, ['a', 'out']);
   const kernel = await rt.kernel('elementwise', { entry: 'add', constants: { WG } });
   return rt.prepare(kernel, {
-    buffers: { a: t.a.buffer, b: t.b.buffer, out: t.out.buffer },
+    buffers: { a: t.a.ref, b: t.b.ref, out: t.out.ref },
     uniforms: { params: { n, alpha: 1 } },
     workgroups: gridFor(ceilDiv(n, WG)),
     needs: { a: n * 4, b: n * 4, out: n * 4 },
@@ -35,7 +35,7 @@ export async function prepareScale(rt: Runtime, t: { a: Tensor; out: Tensor }, a
   const n = checkSame('scale', t.a, t.out, ['a', 'out']);
   const kernel = await rt.kernel('elementwise', { entry: 'scale', constants: { WG } });
   return rt.prepare(kernel, {
-    buffers: { a: t.a.buffer, out: t.out.buffer },
+    buffers: { a: t.a.ref, out: t.out.ref },
     uniforms: { params: { n, alpha } },
     workgroups: gridFor(ceilDiv(n, WG)),
     needs: { a: n * 4, out: n * 4 },

@@ -78,7 +78,7 @@ export async function prepareMatmul(
   const kernel = await rt.kernel(`matmul_${variant}`, { constants: { ACT: code, HAS_BIAS: !!t.bias } });
   const [cx, cy] = COVERAGE[variant];
   return rt.prepare(kernel, {
-    buffers: { a: t.a.buffer, b: t.b.buffer, c: t.c.buffer, bias: t.bias?.buffer ?? rt.placeholder },
+    buffers: { a: t.a.ref, b: t.b.ref, c: t.c.ref, bias: t.bias?.ref ?? rt.placeholder },
     uniforms: {
       params: {
         M,
