@@ -71,3 +71,35 @@ export class DeviceError extends DescentError {
     super('DEVICE', message, 'DeviceError');
   }
 }
+
+/** Training data that cannot be used: wrong width, labels out of range, NaN or Inf, bad batch size. */
+export class DataError extends DescentError {
+  constructor(message: string) {
+    super('DATA', message, 'DataError');
+  }
+}
+
+/** A model graph whose layers do not fit together, or a layer given bad options. */
+export class GraphError extends DescentError {
+  constructor(message: string) {
+    super('GRAPH', message, 'GraphError');
+  }
+}
+
+/** A checkpoint file that is truncated, corrupt, or does not match the model. */
+export class CheckpointError extends DescentError {
+  constructor(message: string) {
+    super('CHECKPOINT', message, 'CheckpointError');
+  }
+}
+
+/** Training stopped: a loss or gradient went non-finite, or the run was aborted. */
+export class TrainingError extends DescentError {
+  constructor(
+    message: string,
+    /** The step at which training stopped (0-based), when known. */
+    readonly step?: number,
+  ) {
+    super('TRAINING', message, 'TrainingError');
+  }
+}
