@@ -1,10 +1,11 @@
 // Element-wise arithmetic over n floats.
 //   add:   out[i] = a[i] + b[i]      (residual connections; out may not alias a or b)
 //   scale: out[i] = alpha * a[i]
+//   accumulate: out[i] += a[i]     (gradient of a tensor that feeds two consumers; out may not alias a)
 // Bindings: params (uniform: n, alpha), a (read), b (read, add only), out (read_write).
 // Overrides: WG (workgroup size, default 256).
 // Dispatch: gridFor(ceil(n / WG)) workgroups (src/kernels/grid.ts).
-// Reference: add and scale in src/reference/elementwise.ts.
+// Reference: add, scale and accumulate in src/reference/elementwise.ts.
 //#include grid
 
 override WG: u32 = 256u;
@@ -37,4 +38,14 @@ fn scale(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     return;
   }
   out[i] = params.alpha * a[i];
+}
+
+@compute @workgroup_size(WG)
+fn accumulate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= params.n) {
+    return;
+  }
+  out[i] += a[i];
 }

@@ -2,13 +2,27 @@
 // same cases that pass on the real shader must then fail.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, shaderSource, type Runtime } from '../src/index.js';
-import { activationCases, elementwiseCases, matmulCases, type KernelCase } from '../src/selftest/cases.js';
+import {
+  activationCases,
+  batchNormCases,
+  elementwiseCases,
+  layerNormCases,
+  lossCases,
+  matmulCases,
+  reduceCases,
+  telemetryCases,
+  type KernelCase,
+} from '../src/selftest/cases.js';
 
 interface Mutation {
   shader: string;
   what: string;
   edits: [from: string, to: string][];
   cases: () => KernelCase[];
+  /** The case kernels that must catch it (default: the shader's name, or 'add' for elementwise). */
+  kernels?: string[];
+  /** Case shapes that must fail (each one), to prove that a specific case is the one that guards the bug. */
+  mustFail?: string[];
 }
 
 const MUTATIONS: Mutation[] = [
@@ -20,6 +34,68 @@ const MUTATIONS: Mutation[] = [
   { shader: 'activation_grad', what: 'sigmoid derivative sign', edits: [['return s * (1.0 - s);', 'return s * (1.0 + s);']], cases: activationCases },
   { shader: 'activation', what: 'leaky slope ignored', edits: [['select(slope * x, x, x > 0.0)', 'select(0.01 * x, x, x > 0.0)']], cases: activationCases },
   { shader: 'elementwise', what: 'last element skipped', edits: [['if (i >= params.n) {', 'if (i + 1u >= params.n) {']], cases: elementwiseCases },
+  { shader: 'elementwise', what: 'accumulate overwrites', edits: [['out[i] += a[i];', 'out[i] = a[i];']], cases: reduceCases, kernels: ['accumulate'] },
+  {
+    shader: 'softmax_cross_entropy',
+    what: 'row max not subtracted',
+    edits: [['let shift = am.v;', 'let shift = 0.0;']],
+    cases: lossCases,
+    mustFail: ['16x37 logits +-1e4'],
+  },
+  {
+    shader: 'softmax_cross_entropy',
+    what: 'argmax ties go to the highest index',
+    edits: [['(ov == arg_val[lid] && oi < mine)', '(ov == arg_val[lid] && oi > mine)']],
+    cases: lossCases,
+    mustFail: ['64x10 ties'],
+  },
+  { shader: 'mse', what: 'gradient not divided by D', edits: [['params.grad_scale * 2.0 / f32(D)', 'params.grad_scale * 2.0']], cases: lossCases },
+  { shader: 'reduce', what: 'last row dropped', edits: [['i < params.B; i += WG_Y', 'i + 1u < params.B; i += WG_Y']], cases: reduceCases, kernels: ['sum_rows'] },
+  {
+    shader: 'layernorm',
+    what: 'variance divided by D - 1',
+    edits: [['(q, 0.0, 0.0, 0.0)).x / f32(D);', '(q, 0.0, 0.0, 0.0)).x / f32(D - 1u);']],
+    cases: layerNormCases,
+  },
+  {
+    shader: 'layernorm',
+    what: 'one-pass variance E[x^2] - E[x]^2',
+    edits: [
+      ['let d = x[base + j] - mu;\n    q += d * d;', 'let d = x[base + j];\n    q += d * d;'],
+      ['(q, 0.0, 0.0, 0.0)).x / f32(D);', '(q, 0.0, 0.0, 0.0)).x / f32(D) - mu * mu;'],
+    ],
+    cases: layerNormCases,
+    mustFail: ['16x64 mean 1000'],
+  },
+  {
+    shader: 'layernorm',
+    what: 'backward drops the xhat term',
+    edits: [['r * (g - t.x - xh * t.y)', 'r * (g - t.x)']],
+    cases: layerNormCases,
+    kernels: ['layernorm_backward'],
+  },
+  {
+    shader: 'batchnorm',
+    what: 'backward drops the mean term',
+    edits: [['dy[i * D + j] - t.x * inv_b - xh * t.y * inv_b', 'dy[i * D + j] - xh * t.y * inv_b']],
+    cases: batchNormCases,
+    kernels: ['batchnorm_backward'],
+  },
+  {
+    shader: 'batchnorm',
+    what: 'running variance from the biased variance',
+    edits: [['let unbiased = select(', 'let unbiased = variance; let unused = select(']],
+    cases: batchNormCases,
+    kernels: ['batchnorm_train'],
+  },
+  {
+    shader: 'telemetry',
+    what: 'NaN and Inf summed into the norms',
+    edits: [['return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;', 'return true;']],
+    cases: telemetryCases,
+    mustFail: ['S=4 NaN and Inf gradients', 'S=2 NaN loss, no accuracy'],
+  },
+  { shader: 'telemetry', what: 'segment loop skips its last element', edits: [['k < len;', 'k + 1u < len;']], cases: telemetryCases },
 ];
 
 const runtimes: Runtime[] = [];
@@ -36,11 +112,13 @@ describe('planted bugs fail the kernel suites', () => {
       const rt = await createRuntime();
       runtimes.push(rt);
       rt.registerShader(m.shader, code);
-      const cases = m.cases().filter((c) => c.kernel === m.shader || c.kernel === m.shader.replace('elementwise', 'add'));
+      const kernels = m.kernels ?? [m.shader, m.shader.replace('elementwise', 'add')];
+      const cases = m.cases().filter((c) => kernels.includes(c.kernel));
       expect(cases.length).toBeGreaterThan(0);
-      let failed = 0;
-      for (const c of cases) if (!(await c.run(rt)).pass) failed++;
-      expect(failed, `${failed}/${cases.length} cases caught '${m.what}'`).toBeGreaterThan(0);
+      const failed: string[] = [];
+      for (const c of cases) if (!(await c.run(rt)).pass) failed.push(c.shape);
+      expect(failed.length, `${failed.length}/${cases.length} cases caught '${m.what}'`).toBeGreaterThan(0);
+      for (const shape of m.mustFail ?? []) expect(failed, `case '${shape}' must catch '${m.what}'`).toContain(shape);
     });
   }
 });

@@ -88,6 +88,9 @@ export interface DispatchSpec {
 
 /** A dispatch with every bind group made: encoding it allocates nothing. */
 export class Dispatch {
+  private readonly values = new Map<string, UniformValues>();
+  private readonly staging = new Map<string, ArrayBuffer>();
+
   constructor(
     readonly kernel: Kernel,
     readonly bindGroups: GPUBindGroup[],
@@ -95,14 +98,25 @@ export class Dispatch {
     readonly uniformBuffers: Map<string, GPUBuffer>,
     readonly label: string,
     private readonly writeUniform: (buffer: GPUBuffer, data: ArrayBuffer) => void,
-  ) {}
+    initial: Record<string, UniformValues> = {},
+  ) {
+    for (const [k, v] of Object.entries(initial)) this.values.set(k, { ...v });
+  }
 
-  /** Rewrite this dispatch's uniforms (e.g. a new learning rate); takes effect at the next submit. */
+  /**
+   * Change some of this dispatch's uniform fields (e.g. a new learning rate, the metrics slot); the others
+   * keep their values. Takes effect at the next submit, in queue order.
+   */
   setUniforms(binding: string, values: UniformValues): void {
     const buf = this.uniformBuffers.get(binding);
     if (!buf) throw new BindingError(`dispatch '${this.label}' has no uniform binding '${binding}'`);
+    const merged = { ...this.values.get(binding), ...values };
     const layout = this.kernel.shader.uniformLayout(binding);
-    this.writeUniform(buf, packUniforms(this.kernel.shader.name, binding, layout, values));
+    let target = this.staging.get(binding);
+    if (!target) this.staging.set(binding, (target = new ArrayBuffer(layout.size)));
+    packUniforms(this.kernel.shader.name, binding, layout, merged, target);
+    this.values.set(binding, merged);
+    this.writeUniform(buf, target);
   }
 
   /** Record this dispatch into a compute pass. */

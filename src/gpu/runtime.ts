@@ -145,8 +145,14 @@ export class Runtime {
       this.device.createBindGroup({ layout, entries: entries[g]!, label: `${label}:group${g}` }),
     );
     const [x, y = 1, z = 1] = spec.workgroups;
-    return new Dispatch(kernel, bindGroups, [x, y, z], uniformBuffers, label, (buf, data) =>
-      this.device.queue.writeBuffer(buf, 0, data),
+    return new Dispatch(
+      kernel,
+      bindGroups,
+      [x, y, z],
+      uniformBuffers,
+      label,
+      (buf, data) => this.device.queue.writeBuffer(buf, 0, data),
+      spec.uniforms,
     );
   }
 

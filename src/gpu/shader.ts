@@ -130,8 +130,13 @@ function uniformLayoutOf(shader: string, u: VariableInfo): UniformLayout {
 export type UniformValues = Record<string, number | readonly number[]>;
 
 /** Pack `values` into the layout; every field must be given, finite, and no unknown name may appear. */
-export function packUniforms(shader: string, binding: string, layout: UniformLayout, values: UniformValues): ArrayBuffer {
-  const buf = new ArrayBuffer(layout.size);
+export function packUniforms(
+  shader: string,
+  binding: string,
+  layout: UniformLayout,
+  values: UniformValues,
+  buf = new ArrayBuffer(layout.size),
+): ArrayBuffer {
   const view = new DataView(buf);
   const known = new Set(layout.fields.map((f) => f.name));
   for (const k of Object.keys(values)) {

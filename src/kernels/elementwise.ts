@@ -43,6 +43,19 @@ export async function prepareScale(rt: Runtime, t: { a: Tensor; out: Tensor }, a
   });
 }
 
+/** Prepare out += a (gradient accumulation where a tensor feeds two consumers); out may not alias a. */
+export async function prepareAccumulate(rt: Runtime, t: { a: Tensor; out: Tensor }): Promise<Dispatch> {
+  const n = checkSame('accumulate', t.a, t.out, ['a', 'out']);
+  const kernel = await rt.kernel('elementwise', { entry: 'accumulate', constants: { WG } });
+  return rt.prepare(kernel, {
+    buffers: { a: t.a.ref, out: t.out.ref },
+    uniforms: { params: { n, alpha: 1 } },
+    workgroups: gridFor(ceilDiv(n, WG)),
+    needs: { a: n * 4, out: n * 4 },
+    label: 'accumulate',
+  });
+}
+
 /** a + b on the GPU; allocates the result unless `out` is given. */
 export async function add(rt: Runtime, a: Tensor, b: Tensor, out?: Tensor): Promise<Tensor> {
   const o = out ?? Tensor.zeros(rt, a.shape, `${a.label}+${b.label}`);
@@ -55,4 +68,10 @@ export async function scale(rt: Runtime, a: Tensor, alpha: number, out?: Tensor)
   const o = out ?? Tensor.zeros(rt, a.shape, `${alpha}*${a.label}`);
   rt.runOnce(await prepareScale(rt, { a, out: o }, alpha));
   return o;
+}
+
+/** out += a on the GPU, in place; returns out. */
+export async function accumulate(rt: Runtime, a: Tensor, out: Tensor): Promise<Tensor> {
+  rt.runOnce(await prepareAccumulate(rt, { a, out }));
+  return out;
 }

@@ -1,4 +1,11 @@
-// The CPU reference: plain loops on Float32Array, float64 accumulation, one file per shader family.
+// The CPU reference: plain loops, float64 accumulation, one file per shader family. The older families return
+// Float32Array; the losses, norms, reductions and telemetry return Float64Array, unrounded, so that their
+// central-difference checks can run on them directly.
 export { matmul, matmulBackward, type RefMatmulOptions } from './matmul.js';
 export { activate, activateDerivative, activationForward, activationBackward } from './activation.js';
-export { add, scale } from './elementwise.js';
+export { accumulate, add, scale } from './elementwise.js';
+export { mse, softmaxCrossEntropy } from './loss.js';
+export { sumRows } from './reduce.js';
+export { NORM_EPS, layerNormBackward, layerNormForward } from './layernorm.js';
+export { BATCHNORM_MOMENTUM, batchNormBackward, batchNormEval, batchNormTrain } from './batchnorm.js';
+export { metricsStride, telemetry, type GradSegment } from './telemetry.js';

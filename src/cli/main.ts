@@ -1,0 +1,42 @@
+// `descent`: the command line. `descent train --help` lists the training options.
+import { DescentError } from '../gpu/errors.js';
+import { UsageError } from './args.js';
+import { train, TRAIN_HELP } from './train.js';
+
+const USAGE = `usage: descent <command> [options]
+
+commands:
+  train    train a model on the GPU (Dawn in Node) and report its test accuracy
+  bench    kernel throughput on this machine's adapter (same as npm run bench)
+
+descent <command> --help shows the command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  if (command === 'train') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(TRAIN_HELP);
+      return 0;
+    }
+    return train(rest);
+  }
+  if (command === 'bench') {
+    await import('../bench/cli.js');
+    return 0;
+  }
+  console.error(`descent: unknown command '${command}'\n\n${USAGE}`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError || e instanceof DescentError) console.error(`descent: ${e.message}`);
+    else console.error(e);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,67 @@
+import { OptionError, ShapeError } from '../gpu/errors.js';
+import type { BufferRef } from '../gpu/buffers.js';
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Runtime } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
+
+/** A shape as text: [37, 13]. */
+export const dims = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** Throws a ShapeError unless tensor `name` has exactly `shape`. */
+export function expectShape(what: string, name: string, t: Tensor, shape: readonly number[]): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(`${what}: '${name}' must have shape ${dims(shape)}, got ${dims(t.shape)}`);
+  }
+}
+
+/** [rows, cols] of tensor `name`, which must be 2-D and non-empty. */
+export function matrixDims(what: string, name: string, t: Tensor): [number, number] {
+  if (t.shape.length !== 2 || t.size === 0) {
+    throw new ShapeError(`${what}: '${name}' must be a non-empty 2-D [rows, columns] tensor, got ${dims(t.shape)}`);
+  }
+  return [t.shape[0]!, t.shape[1]!];
+}
+
+/** Throws an OptionError unless `value` is a finite number within [lo, hi]. */
+export function finiteOption(what: string, name: string, value: number, lo = -Infinity, hi = Infinity): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi) {
+    const range = lo === -Infinity && hi === Infinity ? 'a finite number' : `a finite number in [${lo}, ${hi}]`;
+    throw new OptionError(`${what}: ${name} must be ${range}, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Prepare dispatches one after another, run them in one submit and free their uniforms. If preparing fails, frees
+ * what was prepared so far and the tensors in `outputs` (the one-shot forms allocate them first), then rethrows.
+ */
+export async function runPrepared(
+  rt: Runtime,
+  outputs: readonly Tensor[],
+  steps: readonly (() => Promise<Dispatch | Dispatch[]>)[],
+): Promise<void> {
+  const ds: Dispatch[] = [];
+  try {
+    for (const step of steps) ds.push(...[await step()].flat());
+  } catch (e) {
+    for (const d of ds) rt.release(d);
+    for (const o of outputs) o.destroy();
+    throw e;
+  }
+  rt.run(ds);
+  for (const d of ds) rt.release(d);
+}
+
+/**
+ * Bindings and their needed sizes from tensors keyed by WGSL binding name, once their shapes are checked: each
+ * binding must hold the whole tensor.
+ */
+export function bind(tensors: Record<string, Tensor>): { buffers: Record<string, BufferRef>; needs: Record<string, number> } {
+  const buffers: Record<string, BufferRef> = {};
+  const needs: Record<string, number> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    buffers[name] = t.ref;
+    needs[name] = t.size * 4;
+  }
+  return { buffers, needs };
+}

@@ -1,0 +1,242 @@
+// Lowering a model graph to the ops of one step: forward, loss, backward (with gradient accumulation
+// where a tensor feeds several consumers), for training or evaluation.
+import type { Graph, GraphNode } from '../nn/graph.js';
+import type { ArenaLayout } from '../nn/arena.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { prepareActivation, prepareActivationGrad } from '../kernels/activation.js';
+import { prepareAccumulate, prepareAdd, prepareScale } from '../kernels/elementwise.js';
+import { prepareMatmul } from '../kernels/matmul.js';
+import { prepareSumRows } from '../kernels/reduce.js';
+import {
+  prepareLayerNormBackward,
+  prepareLayerNormBackwardParams,
+  prepareLayerNormForward,
+} from '../kernels/layernorm.js';
+import {
+  prepareBatchNormBackward,
+  prepareBatchNormForwardEval,
+  prepareBatchNormForwardTrain,
+} from '../kernels/batchnorm.js';
+import { prepareMse, prepareSoftmaxCrossEntropy } from '../kernels/loss.js';
+import type { Program } from './program.js';
+
+export type LossKind = 'cross_entropy' | 'mse';
+
+/** The persistent buffers a step reads and writes: arenas and their layouts. */
+export interface ModelBuffers {
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  stats: GPUBuffer;
+  layout: ArenaLayout;
+  statsLayout: ArenaLayout;
+}
+
+export const act = (id: number) => `act:${id}`;
+export const grad = (id: number) => `grad:${id}`;
+
+/** Views of named tensors inside an arena buffer. */
+export function arenaView(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout, name: string): Tensor {
+  const s = layout.get(name);
+  return Tensor.view(rt, buffer, s.shape, s.offset * 4, name);
+}
+
+/** Declare and push the forward ops; returns nothing, the output is act(graph.output.id). */
+export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number, training: boolean): void {
+  const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
+  const stat = (name: string) => p.persistent(`stat:${name}`, arenaView(rt, m.stats, m.statsLayout, name));
+  for (const n of g.nodes.slice(1)) {
+    const out = p.transient(act(n.id), [B, n.width]);
+    const ins = n.inputs.map(act);
+    const x = ins[0]!;
+    const op = n.op;
+    switch (op.op) {
+      case 'dense': {
+        const w = param(op.weight);
+        const b = op.bias ? param(op.bias) : null;
+        p.push({
+          label: `${n.name}:dense`,
+          reads: b ? [x, w, b] : [x, w],
+          writes: [out],
+          make: (t) => prepareMatmul(rt, b ? { a: t(x), b: t(w), c: t(out), bias: t(b) } : { a: t(x), b: t(w), c: t(out) }, { transB: true }),
+        });
+        break;
+      }
+      case 'activation':
+        p.push({
+          label: `${n.name}:${op.activation}`,
+          reads: [x],
+          writes: [out],
+          make: (t) => prepareActivation(rt, { x: t(x), y: t(out) }, { activation: op.activation, slope: op.slope }),
+        });
+        break;
+      case 'layerNorm': {
+        const [gain, shift] = [param(op.gain), param(op.shift)];
+        const mean = p.transient(`ln:mean:${n.id}`, [B]);
+        const rstd = p.transient(`ln:rstd:${n.id}`, [B]);
+        p.push({
+          label: `${n.name}:layerNorm`,
+          reads: [x, gain, shift],
+          writes: [out, mean, rstd],
+          make: (t) =>
+            prepareLayerNormForward(rt, { x: t(x), gamma: t(gain), beta: t(shift), y: t(out), mean: t(mean), rstd: t(rstd) }, { eps: op.eps }),
+        });
+        break;
+      }
+      case 'batchNorm': {
+        const [gain, shift] = [param(op.gain), param(op.shift)];
+        const [rm, rv] = [stat(op.runningMean), stat(op.runningVar)];
+        if (training) {
+          const mean = p.transient(`bn:mean:${n.id}`, [n.width]);
+          const rstd = p.transient(`bn:rstd:${n.id}`, [n.width]);
+          p.push({
+            label: `${n.name}:batchNorm`,
+            reads: [x, gain, shift, rm, rv],
+            writes: [out, mean, rstd],
+            make: (t) =>
+              prepareBatchNormForwardTrain(
+                rt,
+                { x: t(x), gamma: t(gain), beta: t(shift), y: t(out), mean: t(mean), rstd: t(rstd), runningMean: t(rm), runningVar: t(rv) },
+                { eps: op.eps, momentum: op.momentum },
+              ),
+          });
+        } else {
+          p.push({
+            label: `${n.name}:batchNorm`,
+            reads: [x, gain, shift, rm, rv],
+            writes: [out],
+            make: (t) =>
+              prepareBatchNormForwardEval(
+                rt,
+                { x: t(x), gamma: t(gain), beta: t(shift), runningMean: t(rm), runningVar: t(rv), y: t(out) },
+                { eps: op.eps },
+              ),
+          });
+        }
+        break;
+      }
+      case 'add':
+        p.push({
+          label: `${n.name}:add`,
+          reads: ins,
+          writes: [out],
+          make: (t) => prepareAdd(rt, { a: t(ins[0]!), b: t(ins[1]!), out: t(out) }),
+        });
+        break;
+      case 'input':
+        break;
+    }
+  }
+}
+
+/** Push the loss op: per-row loss, the output's gradient (scaled by 1 / B for a mean) and per-row correctness. */
+export function lowerLoss(rt: Runtime, p: Program, g: Graph, loss: LossKind, B: number, keys: { target: string; loss: string; correct: string }): void {
+  const out = act(g.output.id);
+  const dout = p.transient(grad(g.output.id), [B, g.outputDim]);
+  if (loss === 'cross_entropy') {
+    p.push({
+      label: 'loss',
+      reads: [out, keys.target],
+      writes: [keys.loss, dout, keys.correct],
+      make: (t) =>
+        prepareSoftmaxCrossEntropy(rt, { logits: t(out), labels: t(keys.target), loss: t(keys.loss), dlogits: t(dout), correct: t(keys.correct) }, { gradScale: 1 / B }),
+    });
+  } else {
+    p.push({
+      label: 'loss',
+      reads: [out, keys.target],
+      writes: [keys.loss, dout],
+      make: (t) => prepareMse(rt, { pred: t(out), target: t(keys.target), loss: t(keys.loss), dpred: t(dout) }, { gradScale: 1 / B }),
+    });
+  }
+}
+
+/** Push the backward ops, in reverse topological order, writing parameter gradients into the gradient arena. */
+export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number): void {
+  const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
+  const pgrad = (name: string) => p.persistent(`pgrad:${name}`, arenaView(rt, m.grads, m.layout, name));
+  const contributed = new Set<number>();
+
+  /** Route a contribution to input node `to`: the first writes its gradient, later ones go through scratch. */
+  const contribute = (from: GraphNode, to: number, label: string, reads: string[], make: (out: string) => Parameters<typeof p.push>[0]['make']) => {
+    if (to === 0) return; // the data needs no gradient
+    const target = p.transient(grad(to), [B, g.nodes[to]!.width]);
+    if (!contributed.has(to)) {
+      contributed.add(to);
+      p.push({ label, reads, writes: [target], make: make(target) });
+      return;
+    }
+    const scratch = p.transient(`scratch:${from.id}:${to}`, [B, g.nodes[to]!.width]);
+    p.push({ label, reads, writes: [scratch], make: make(scratch) });
+    p.push({ label: `${label}:accumulate`, reads: [scratch, target], writes: [target], make: (t) => prepareAccumulate(rt, { a: t(scratch), out: t(target) }) });
+  };
+
+  for (const n of [...g.nodes].reverse()) {
+    if (n.id === 0) continue;
+    const dy = grad(n.id);
+    const x = act(n.inputs[0]!);
+    const op = n.op;
+    switch (op.op) {
+      case 'dense': {
+        const w = param(op.weight);
+        const dw = pgrad(op.weight);
+        p.push({ label: `${n.name}:dW`, reads: [dy, x], writes: [dw], make: (t) => prepareMatmul(rt, { a: t(dy), b: t(x), c: t(dw) }, { transA: true }) });
+        if (op.bias) {
+          const db = pgrad(op.bias);
+          p.push({ label: `${n.name}:db`, reads: [dy], writes: [db], make: (t) => prepareSumRows(rt, { x: t(dy), out: t(db) }) });
+        }
+        contribute(n, n.inputs[0]!, `${n.name}:dX`, [dy, w], (out) => (t) => prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out) }));
+        break;
+      }
+      case 'activation':
+        contribute(n, n.inputs[0]!, `${n.name}:d${op.activation}`, [x, dy], (out) => (t) =>
+          prepareActivationGrad(rt, { x: t(x), dy: t(dy), dx: t(out) }, { activation: op.activation, slope: op.slope }),
+        );
+        break;
+      case 'layerNorm': {
+        const [gain, mean, rstd] = [param(op.gain), `ln:mean:${n.id}`, `ln:rstd:${n.id}`];
+        const [dgain, dshift] = [pgrad(op.gain), pgrad(op.shift)];
+        p.push({
+          label: `${n.name}:dLayerNormParams`,
+          reads: [x, mean, rstd, dy],
+          writes: [dgain, dshift],
+          make: (t) => prepareLayerNormBackwardParams(rt, { x: t(x), mean: t(mean), rstd: t(rstd), dy: t(dy), dgamma: t(dgain), dbeta: t(dshift) }),
+        });
+        contribute(n, n.inputs[0]!, `${n.name}:dLayerNorm`, [x, gain, mean, rstd, dy], (out) => (t) =>
+          prepareLayerNormBackward(rt, { x: t(x), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: t(dy), dx: t(out) }),
+        );
+        break;
+      }
+      case 'batchNorm': {
+        const [gain, mean, rstd] = [param(op.gain), `bn:mean:${n.id}`, `bn:rstd:${n.id}`];
+        const [dgain, dshift] = [pgrad(op.gain), pgrad(op.shift)];
+        // One kernel writes dX and the parameter gradients together, so the input's gradient always goes
+        // through its own key here (the first contribution, or scratch plus an accumulate).
+        const make = (out: string) => (t: (k: string) => Tensor) =>
+          prepareBatchNormBackward(rt, { x: t(x), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: t(dy), dx: t(out), dgamma: t(dgain), dbeta: t(dshift) });
+        const reads = [x, gain, mean, rstd, dy];
+        if (n.inputs[0] === 0) {
+          // Normalising the data itself: its gradient is thrown away, the parameters' are not.
+          const sink = p.transient(`scratch:${n.id}:0`, [B, n.width]);
+          p.push({ label: `${n.name}:dBatchNorm`, reads, writes: [sink, dgain, dshift], make: make(sink) });
+        } else {
+          contribute(n, n.inputs[0]!, `${n.name}:dBatchNorm`, reads, make);
+        }
+        break;
+      }
+      case 'add':
+        for (const input of n.inputs) {
+          if (input === 0) continue;
+          if (!contributed.has(input)) {
+            contribute(n, input, `${n.name}:dAdd`, [dy], (out) => (t) => prepareScale(rt, { a: t(dy), out: t(out) }, 1));
+          } else {
+            const target = grad(input);
+            p.push({ label: `${n.name}:dAdd:accumulate`, reads: [dy, target], writes: [target], make: (t) => prepareAccumulate(rt, { a: t(dy), out: t(target) }) });
+          }
+        }
+        break;
+      case 'input':
+        break;
+    }
+  }
+}

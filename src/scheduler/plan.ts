@@ -1,0 +1,154 @@
+// The StepPlan: a model compiled for one batch size. Training: forward -> loss -> backward -> telemetry
+// -> update, as one compute pass in one command buffer per step. Evaluation: forward -> loss only.
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { gridFor, ceilDiv } from '../kernels/grid.js';
+import { prepareTelemetry } from '../kernels/telemetry.js';
+import type { Graph } from '../nn/graph.js';
+import type { OptimizerDef, StepInfo } from '../optim/optimizer.js';
+import type { MetricsRing } from './metrics.js';
+import { Program } from './program.js';
+import { act, lowerBackward, lowerForward, lowerLoss, type LossKind, type ModelBuffers } from './lower.js';
+
+/** What a plan shares with the network that owns it. */
+export interface PlanContext {
+  rt: Runtime;
+  graph: Graph;
+  buffers: ModelBuffers;
+  loss: LossKind;
+  optimizer: OptimizerDef;
+  /** Optimizer state arenas by slot name. */
+  state: Map<string, GPUBuffer>;
+  /** [offset, length] pairs of the gradient arena's segments, as u32. */
+  segments: GPUBuffer;
+  segmentCount: number;
+  ring: MetricsRing;
+  /** Sticky halt flag shared by every update. */
+  control: GPUBuffer;
+}
+
+/** Index of the non-finite flag inside a metrics slot (see src/kernels/telemetry.ts). */
+export const NONFINITE_INDEX = 2;
+
+export class StepPlan {
+  private constructor(
+    readonly batchSize: number,
+    readonly training: boolean,
+    readonly input: Tensor,
+    readonly target: Tensor,
+    readonly loss: Tensor,
+    readonly correct: Tensor,
+    readonly output: Tensor,
+    readonly dispatches: Dispatch[],
+    private readonly telemetry: Dispatch[],
+    private readonly update: Dispatch | null,
+    private readonly owned: GPUBuffer[],
+    /** Bytes of the transient tensors after sharing, and what they would take unshared. */
+    readonly transientBytes: number,
+    readonly unsharedBytes: number,
+    private readonly ctx: PlanContext,
+  ) {}
+
+  /** Compile the model for `batchSize` rows: every buffer, bind group and dispatch, once. */
+  static async compile(ctx: PlanContext, batchSize: number, training: boolean): Promise<StepPlan> {
+    const { rt, graph } = ctx;
+    const B = batchSize;
+    const targetShape = ctx.loss === 'cross_entropy' ? [B] : [B, graph.outputDim];
+    const input = Tensor.zeros(rt, [B, graph.inputDim], `batch-x[${B}]`);
+    const target = Tensor.zeros(rt, targetShape, `batch-y[${B}]`);
+    const loss = Tensor.zeros(rt, [B], `loss[${B}]`);
+    const correct = Tensor.zeros(rt, [B], `correct[${B}]`);
+    const p = new Program();
+    p.persistent(act(0), input);
+    const keys = { target: p.persistent('target', target), loss: p.persistent('loss', loss), correct: p.persistent('correct', correct) };
+    lowerForward(rt, p, graph, ctx.buffers, B, training);
+    lowerLoss(rt, p, graph, ctx.loss, B, keys);
+    let telemetryLabel: string | null = null;
+    let update: Dispatch | null = null;
+    if (training) {
+      lowerBackward(rt, p, graph, ctx.buffers, B);
+      const grads = p.persistent('grads', new Tensor(rt, ctx.buffers.grads, [ctx.buffers.layout.length], 'grads', 0, false));
+      const metrics = p.persistent('metrics', new Tensor(rt, ctx.ring.buffer, [ctx.ring.slots * ctx.ring.stride], 'metrics', 0, false));
+      telemetryLabel = 'telemetry';
+      p.push({
+        label: telemetryLabel,
+        reads: [grads, keys.loss, keys.correct],
+        writes: [metrics],
+        make: (t) =>
+          prepareTelemetry(
+            rt,
+            { grads: t(grads), segments: ctx.segments, loss: t(keys.loss), correct: t(keys.correct), metrics: t(metrics) },
+            { segmentCount: ctx.segmentCount, slot: 0 },
+          ),
+      });
+    }
+    const compiled = await p.compile(rt, `plan[${B}]${training ? '' : ':eval'}`);
+    const dispatches = compiled.dispatches;
+    if (training) {
+      update = await prepareUpdate(ctx);
+      dispatches.push(update);
+    }
+    const output = compiled.tensors.get(act(graph.output.id))!;
+    return new StepPlan(
+      B, training, input, target, loss, correct, output, dispatches,
+      telemetryLabel ? compiled.byLabel.get(telemetryLabel)! : [], update,
+      [input.buffer, target.buffer, loss.buffer, correct.buffer, ...compiled.buffers],
+      compiled.transientBytes, compiled.unsharedBytes, ctx,
+    );
+  }
+
+  /** Dispatches one step encodes. */
+  get dispatchCount(): number {
+    return this.dispatches.length;
+  }
+
+  /**
+   * One step: write the batch (omit x / y to keep what the buffers hold), set this step's uniforms, encode
+   * every dispatch into one compute pass, and submit. Returns once submitted; never waits for the GPU
+   * unless the metrics ring has no free staging buffer.
+   */
+  async step(x: Float32Array | null, y: Float32Array | null, info: StepInfo, stepIndex: number): Promise<void> {
+    const { rt, ring } = this.ctx;
+    const queue = rt.device.queue;
+    if (this.training) await ring.reserve(stepIndex);
+    if (x) queue.writeBuffer(this.input.buffer, 0, x.buffer, x.byteOffset, this.input.size * 4);
+    if (y) queue.writeBuffer(this.target.buffer, 0, y.buffer, y.byteOffset, this.target.size * 4);
+    const slot = ring.slotOf(stepIndex);
+    for (const d of this.telemetry) d.setUniforms('params', { slot });
+    if (this.update) {
+      this.update.setUniforms('hp', {
+        n: this.ctx.buffers.layout.length,
+        flag_index: slot * ring.stride + NONFINITE_INDEX,
+        ...this.ctx.optimizer.uniforms(info),
+      });
+    }
+    const enc = rt.device.createCommandEncoder({ label: `step ${stepIndex}` });
+    const pass = enc.beginComputePass();
+    for (const d of this.dispatches) d.encode(pass);
+    pass.end();
+    const afterSubmit = this.training ? ring.encodeRead(enc, stepIndex) : null;
+    queue.submit([enc.finish()]);
+    afterSubmit?.();
+  }
+
+  /** Free what this plan made (the shared arenas stay). */
+  destroy(): void {
+    for (const d of this.dispatches) this.ctx.rt.release(d);
+    for (const b of this.owned) this.ctx.rt.buffers.free(b);
+  }
+}
+
+async function prepareUpdate(ctx: PlanContext): Promise<Dispatch> {
+  const { rt, optimizer, buffers } = ctx;
+  const n = buffers.layout.length;
+  const kernel = await rt.kernel(optimizer.shader, { constants: { WG: 256 } });
+  const stateBuffers = Object.fromEntries(optimizer.state.map((s) => [s, ctx.state.get(s)!]));
+  return rt.prepare(kernel, {
+    buffers: { grad: buffers.grads, theta: buffers.params, metrics: ctx.ring.buffer, control: ctx.control, ...stateBuffers },
+    uniforms: { hp: { n, flag_index: 0, ...optimizer.uniforms({ step: 1, lr: optimizer.lr }) } },
+    workgroups: gridFor(ceilDiv(n, 256)),
+    needs: { grad: n * 4, theta: n * 4, ...Object.fromEntries(optimizer.state.map((s) => [s, n * 4])) },
+    label: `update:${optimizer.name}`,
+  });
+}

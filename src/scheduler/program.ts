@@ -1,0 +1,105 @@
+// A step as a program: an ordered list of ops over named tensors. Persistent tensors (parameter and
+// gradient views, the batch, the metrics) are given; transient ones (activations, their gradients,
+// scratch) get memory from the lifetime planner. Compiling makes every buffer and bind group once.
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { planMemory } from './memory.js';
+
+export interface Op {
+  label: string;
+  reads: string[];
+  writes: string[];
+  /** Make the op's dispatches once its tensors exist. */
+  make(t: (key: string) => Tensor): Promise<Dispatch | Dispatch[]>;
+}
+
+/** The result of compiling a program: dispatches in order and the buffers it made. */
+export interface CompiledProgram {
+  dispatches: Dispatch[];
+  /** Dispatches made by each op, by label (for per-step uniform updates). */
+  byLabel: Map<string, Dispatch[]>;
+  tensors: Map<string, Tensor>;
+  /** Physical transient buffers. */
+  buffers: GPUBuffer[];
+  transientBytes: number;
+  unsharedBytes: number;
+}
+
+export class Program {
+  private readonly ops: Op[] = [];
+  private readonly shapes = new Map<string, number[]>();
+  private readonly fixed = new Map<string, Tensor>();
+
+  /** Declare a transient tensor (memory planned). */
+  transient(key: string, shape: number[]): string {
+    if (!this.shapes.has(key) && !this.fixed.has(key)) this.shapes.set(key, shape);
+    return key;
+  }
+
+  /** Declare a tensor that lives outside the step (given). */
+  persistent(key: string, tensor: Tensor): string {
+    this.fixed.set(key, tensor);
+    return key;
+  }
+
+  has(key: string): boolean {
+    return this.shapes.has(key) || this.fixed.has(key);
+  }
+
+  push(op: Op): void {
+    for (const k of [...op.reads, ...op.writes]) {
+      if (!this.has(k)) throw new Error(`op '${op.label}' uses undeclared tensor '${k}'`);
+    }
+    this.ops.push(op);
+  }
+
+  get length(): number {
+    return this.ops.length;
+  }
+
+  /** Plan memory, create the transient buffers and every dispatch. */
+  async compile(rt: Runtime, label: string): Promise<CompiledProgram> {
+    const first = new Map<string, number>();
+    const last = new Map<string, number>();
+    this.ops.forEach((op, i) => {
+      for (const k of [...op.reads, ...op.writes]) {
+        if (!first.has(k)) first.set(k, i);
+        last.set(k, i);
+      }
+    });
+    const requests = [...this.shapes].map(([key, shape]) => ({
+      key,
+      floats: shape.reduce((a, b) => a * b, 1),
+      first: first.get(key) ?? 0,
+      last: last.get(key) ?? 0,
+    }));
+    const memory = planMemory(requests);
+    const buffers = memory.slots.map((floats, i) => rt.buffers.create(floats * 4, { label: `${label}:transient${i}` }));
+    const tensors = new Map(this.fixed);
+    for (const [key, shape] of this.shapes) {
+      tensors.set(key, Tensor.view(rt, buffers[memory.assignment.get(key)!]!, shape, 0, key));
+    }
+    const get = (key: string) => {
+      const t = tensors.get(key);
+      if (!t) throw new Error(`no tensor '${key}'`);
+      return t;
+    };
+    const dispatches: Dispatch[] = [];
+    const byLabel = new Map<string, Dispatch[]>();
+    for (const op of this.ops) {
+      const made = await op.make(get);
+      const list = Array.isArray(made) ? made : [made];
+      byLabel.set(op.label, list);
+      dispatches.push(...list);
+    }
+    return {
+      dispatches,
+      byLabel,
+      tensors,
+      buffers,
+      transientBytes: memory.slots.reduce((s, f) => s + f * 4, 0),
+      unsharedBytes: memory.unsharedFloats * 4,
+    };
+  }
+}

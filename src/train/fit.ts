@@ -1,0 +1,195 @@
+// The training loops: full-batch gradient descent, SGD (batch size 1) and mini-batch are one loop with
+// different batch sizes; the last partial batch runs on a plan compiled for its own size.
+import { DataError } from '../gpu/errors.js';
+import { checkDataset, type Dataset } from '../data/dataset.js';
+import { Rng } from '../util/rng.js';
+import type { Network, StepMetrics } from './network.js';
+
+export interface EpochMetrics {
+  epoch: number;
+  /** Mean training loss over the epoch's examples, as measured during the steps. */
+  loss: number;
+  accuracy: number;
+  steps: number;
+  samples: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  /** 1: stochastic gradient descent; the dataset size: full-batch gradient descent; between: mini-batch. Default 32. */
+  batchSize?: number;
+  /** Reshuffle the examples every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  seed?: number;
+  /** After each epoch, once its metrics have arrived. */
+  onEpoch?: (m: EpochMetrics) => void | Promise<void>;
+  /** For each step's metrics, as they arrive (every `metricsEvery` steps). */
+  onStep?: (m: StepMetrics) => void;
+  /** Learning rate for a step (1-based) and epoch; default the optimizer's. */
+  learningRate?: (step: number, epoch: number) => number;
+  /** Stops the run at the next step boundary when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface FitResult {
+  epochs: EpochMetrics[];
+  stopped: boolean;
+}
+
+/** Check batch options against the dataset; throws DataError naming the bad value. */
+export function checkBatchSize(batchSize: number, n: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > n) {
+    throw new DataError(`batch size must be an integer from 1 to the dataset size (${n}), got ${batchSize}`);
+  }
+}
+
+/** Copy rows `order[from..from+count)` of the dataset into the batch arrays (no allocation). */
+function gather(ds: Dataset, order: Uint32Array, from: number, count: number, x: Float32Array, y: Float32Array): void {
+  const d = ds.inputDim;
+  const t = ds.task === 'classification' ? 1 : ds.outputDim;
+  for (let r = 0; r < count; r++) {
+    const i = order[from + r]!;
+    x.set(ds.x.subarray(i * d, (i + 1) * d), r * d);
+    y.set(ds.y.subarray(i * t, (i + 1) * t), r * t);
+  }
+}
+
+/** Train for `epochs` passes over the dataset. */
+export async function fit(net: Network, ds: Dataset, options: FitOptions = {}, stopFlag: { stop: boolean } = { stop: false }): Promise<FitResult> {
+  const g = net.model.graph;
+  checkDataset(ds, net.loss === 'cross_entropy' ? { inputDim: g.inputDim, classes: g.outputDim } : { inputDim: g.inputDim, outputDim: g.outputDim });
+  if (net.loss === 'cross_entropy' && ds.task !== 'classification') {
+    throw new DataError(`dataset '${ds.name}' is a ${ds.task} set; cross-entropy needs class labels`);
+  }
+  const epochs = options.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new DataError(`epochs must be a positive integer, got ${epochs}`);
+  const B = options.batchSize ?? Math.min(32, ds.n);
+  checkBatchSize(B, ds.n);
+  const shuffle = options.shuffle ?? true;
+  const rng = new Rng(options.seed ?? 1);
+  const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
+  const tail = ds.n % B;
+  const full = await net.plan(B, true);
+  const last = tail ? await net.plan(tail, true) : null;
+  const t = ds.task === 'classification' ? 1 : ds.outputDim;
+  const bufs = new Map([[B, { x: new Float32Array(B * ds.inputDim), y: new Float32Array(B * t) }]]);
+  if (tail) bufs.set(tail, { x: new Float32Array(tail * ds.inputDim), y: new Float32Array(tail * t) });
+  // The whole set in a fixed order fits one batch: upload it once, then every step reuses the buffers.
+  const constantBatch = B === ds.n && !shuffle;
+
+  let sumLoss = 0;
+  let sumCorrect = 0;
+  let seen = 0;
+  const off = net.onStep((m) => {
+    sumLoss += m.loss * m.batchSize;
+    sumCorrect += m.accuracy * m.batchSize;
+    seen += m.batchSize;
+    options.onStep?.(m);
+  });
+  net.resume();
+  const result: FitResult = { epochs: [], stopped: false };
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const t0 = performance.now();
+      sumLoss = sumCorrect = seen = 0;
+      if (shuffle) {
+        for (let i = ds.n - 1; i > 0; i--) {
+          const j = rng.int(i + 1);
+          const tmp = order[i]!;
+          order[i] = order[j]!;
+          order[j] = tmp;
+        }
+      }
+      let steps = 0;
+      for (let from = 0; from < ds.n; from += B) {
+        if (stopFlag.stop || options.signal?.aborted) {
+          result.stopped = true;
+          break;
+        }
+        const count = Math.min(B, ds.n - from);
+        const plan = count === B ? full : last!;
+        const buf = bufs.get(count)!;
+        const upload = !constantBatch || (epoch === 0 && from === 0);
+        if (upload) gather(ds, order, from, count, buf.x, buf.y);
+        const lr = options.learningRate?.(net.steps + 1, epoch) ?? net.optimizer.lr;
+        await net.trainStep(plan, upload ? buf.x : null, upload ? buf.y : null, lr);
+        steps++;
+      }
+      await net.flush();
+      if (net.failure) throw net.failure;
+      const seconds = (performance.now() - t0) / 1000;
+      const m: EpochMetrics = {
+        epoch,
+        loss: sumLoss / Math.max(1, seen),
+        accuracy: sumCorrect / Math.max(1, seen),
+        steps,
+        samples: seen,
+        seconds,
+        samplesPerSecond: seen / seconds,
+      };
+      result.epochs.push(m);
+      await options.onEpoch?.(m);
+      if (result.stopped) break;
+    }
+  } finally {
+    off();
+  }
+  return result;
+}
+
+/** Mean loss and accuracy over a dataset, with BatchNorm in evaluation mode; parameters are not changed. */
+export async function evaluate(net: Network, ds: Dataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
+  const g = net.model.graph;
+  checkDataset(ds, net.loss === 'cross_entropy' ? { inputDim: g.inputDim, classes: g.outputDim } : { inputDim: g.inputDim, outputDim: g.outputDim });
+  const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
+  let loss = 0;
+  let correct = 0;
+  await forEachBatch(net, ds.n, options.batchSize, async (plan, from, count) => {
+    const t = ds.task === 'classification' ? 1 : ds.outputDim;
+    const x = new Float32Array(count * ds.inputDim);
+    const y = new Float32Array(count * t);
+    gather(ds, order, from, count, x, y);
+    await plan.step(x, y, { step: net.steps, lr: 0 }, net.steps);
+    const [l, c] = await Promise.all([plan.loss.read(), plan.correct.read()]);
+    for (let i = 0; i < count; i++) {
+      loss += l[i]!;
+      correct += c[i]!;
+    }
+  });
+  return { loss: loss / ds.n, accuracy: correct / ds.n };
+}
+
+/** The model's outputs (logits for classification) for `n` rows of x, with BatchNorm in evaluation mode. */
+export async function predict(net: Network, x: Float32Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
+  const d = net.model.inputDim;
+  if (x.length === 0 || x.length % d !== 0) {
+    throw new DataError(`predict: ${x.length} values is not a whole number of rows of width ${d}`);
+  }
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) throw new DataError(`predict: row ${Math.floor(i / d)} column ${i % d} is ${x[i]}`);
+  }
+  const n = x.length / d;
+  const out = new Float32Array(n * net.model.outputDim);
+  await forEachBatch(net, n, options.batchSize, async (plan, from, count) => {
+    await plan.step(x.subarray(from * d, (from + count) * d), null, { step: net.steps, lr: 0 }, net.steps);
+    const y = await plan.output.read();
+    out.set(y, from * net.model.outputDim);
+  });
+  return out;
+}
+
+async function forEachBatch(
+  net: Network,
+  n: number,
+  batchSize: number | undefined,
+  body: (plan: Awaited<ReturnType<Network['plan']>>, from: number, count: number) => Promise<void>,
+): Promise<void> {
+  const B = Math.min(batchSize ?? 1024, n);
+  checkBatchSize(B, n);
+  for (let from = 0; from < n; from += B) {
+    const count = Math.min(B, n - from);
+    await body(await net.plan(count, false), from, count);
+  }
+}

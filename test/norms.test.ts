@@ -1,0 +1,6 @@
+import { describe } from 'vitest';
+import { batchNormCases, layerNormCases } from '../src/selftest/cases.js';
+import { itRunsCases } from './helpers/gpu.js';
+
+describe('LayerNorm forward and backward against the CPU reference', () => itRunsCases(layerNormCases()));
+describe('BatchNorm train, eval and backward against the CPU reference', () => itRunsCases(batchNormCases()));
