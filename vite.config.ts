@@ -24,7 +24,13 @@ export default defineConfig(({ mode }) => {
         emptyOutDir: true,
         ssr: true,
         target: 'node20',
-        rollupOptions: { input: { bench: resolve(import.meta.dirname, 'src/bench/cli.ts') }, external: ['webgpu'] },
+        rollupOptions: {
+          input: {
+            bench: resolve(import.meta.dirname, 'src/bench/cli.ts'),
+            descent: resolve(import.meta.dirname, 'src/cli/main.ts'),
+          },
+          external: ['webgpu'],
+        },
       },
       ssr: { noExternal: true, external: ['webgpu'] },
       test,
@@ -36,7 +42,12 @@ export default defineConfig(({ mode }) => {
         outDir: 'dist',
         emptyOutDir: true,
         sourcemap: true,
-        lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: () => 'descent.js' },
+        lib: {
+          // MNIST is its own entry so the main bundle does not carry its 21 MB of digits.
+          entry: { descent: resolve(import.meta.dirname, 'src/index.ts'), mnist: resolve(import.meta.dirname, 'src/data/mnist.ts') },
+          formats: ['es'],
+          fileName: (_format, name) => `${name}.js`,
+        },
         rollupOptions: { external: ['webgpu', /^node:/] },
       },
       test,

@@ -30,3 +30,22 @@ export * as reference from './reference/index.js';
 export { Rng } from './util/rng.js';
 export { allclose, reductionTolerance, type Tolerance } from './util/allclose.js';
 export { allKernelCases, type CaseResult, type KernelCase } from './selftest/cases.js';
+
+// Models, training and data.
+export { dense, activation as activationLayer, relu, leakyRelu, sigmoid, tanh, gelu, layerNorm, batchNorm, residual } from './nn/layers.js';
+export type { Layer, Init } from './nn/layers.js';
+export { Model, sequential } from './nn/model.js';
+export { Graph, buildGraph, type GraphNode, type ParamSpec } from './nn/graph.js';
+export { ArenaLayout, type Segment } from './nn/arena.js';
+export { sgd } from './optim/sgd.js';
+export type { OptimizerDef, StepInfo } from './optim/optimizer.js';
+export { Network, compile, type CompileOptions, type StepMetrics, type TensorRecord } from './train/network.js';
+export { fit, evaluate, predict, type FitOptions, type FitResult, type EpochMetrics } from './train/fit.js';
+export { saveSafetensors, loadSafetensors } from './train/checkpoint.js';
+export { ReferenceNetwork } from './train/reference-trainer.js';
+export { StepPlan } from './scheduler/plan.js';
+export type { LossKind } from './scheduler/lower.js';
+export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
+export { checkDataset, splitDataset, subset, standardize, type Dataset } from './data/dataset.js';
+export { spiral, moons, circles, xor } from './data/synthetic.js';
+

@@ -96,6 +96,8 @@ export async function train(argv: string[]): Promise<number> {
     },
     onEpoch: (m) => {
       if (tty) process.stderr.write('\r\x1b[K');
+      // At most about 20 epoch lines, the last always.
+      if ((m.epoch + 1) % Math.ceil(epochs / 20) !== 0 && m.epoch + 1 !== epochs) return;
       console.log(`epoch ${m.epoch + 1}/${epochs}: loss ${m.loss.toFixed(4)}, train accuracy ${(100 * m.accuracy).toFixed(2)}%, ${Math.round(m.samplesPerSecond)} samples/s, ${(m.steps / m.seconds).toFixed(1)} steps/s`);
     },
   });

@@ -19,6 +19,8 @@ const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GP
 /** Creates, uploads and reads back buffers, keeping a count of live buffers and bytes to expose leaks. */
 export class BufferPool {
   private readonly live = new Map<GPUBuffer, number>();
+  private bytes = 0;
+  private peak = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -40,6 +42,8 @@ export class BufferPool {
     const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
     const buffer = this.device.createBuffer({ size, usage: options.usage ?? storageUsage(), label });
     this.live.set(buffer, size);
+    this.bytes += size;
+    this.peak = Math.max(this.peak, this.bytes);
     return buffer;
   }
 
@@ -80,19 +84,31 @@ export class BufferPool {
 
   /** Destroy a buffer made by this pool. */
   free(buffer: GPUBuffer): void {
-    if (this.live.delete(buffer)) buffer.destroy();
+    const size = this.live.get(buffer);
+    if (size === undefined) return;
+    this.live.delete(buffer);
+    this.bytes -= size;
+    buffer.destroy();
   }
 
   /** Live buffers and their total bytes. */
   stats(): { buffers: number; bytes: number } {
-    let bytes = 0;
-    for (const s of this.live.values()) bytes += s;
-    return { buffers: this.live.size, bytes };
+    return { buffers: this.live.size, bytes: this.bytes };
+  }
+
+  /** The most bytes live at once since creation (or the last resetPeak). */
+  get peakBytes(): number {
+    return this.peak;
+  }
+
+  resetPeak(): void {
+    this.peak = this.bytes;
   }
 
   /** Destroy every live buffer. */
   freeAll(): void {
     for (const b of this.live.keys()) b.destroy();
     this.live.clear();
+    this.bytes = 0;
   }
 }

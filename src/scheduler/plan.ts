@@ -78,7 +78,14 @@ export class StepPlan {
         make: (t) =>
           prepareTelemetry(
             rt,
-            { grads: t(grads), segments: ctx.segments, loss: t(keys.loss), correct: t(keys.correct), metrics: t(metrics) },
+            {
+              grads: t(grads),
+              segments: ctx.segments,
+              loss: t(keys.loss),
+              // MSE has no accuracy: without `correct` the slot's accuracy is NaN rather than a misleading 0.
+              correct: ctx.loss === 'cross_entropy' ? t(keys.correct) : undefined,
+              metrics: t(metrics),
+            },
             { segmentCount: ctx.segmentCount, slot: 0 },
           ),
       });

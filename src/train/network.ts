@@ -10,6 +10,8 @@ import { sgd } from '../optim/sgd.js';
 import { MetricsRing } from '../scheduler/metrics.js';
 import { StepPlan, type PlanContext } from '../scheduler/plan.js';
 import type { LossKind } from '../scheduler/lower.js';
+import type { Dataset } from '../data/dataset.js';
+import { evaluate, fit, predict, type FitOptions, type FitResult } from './fit.js';
 
 export interface CompileOptions {
   /** 'cross_entropy' (softmax cross-entropy over class indices) or 'mse'. */
@@ -218,6 +220,32 @@ export class Network {
     for (const [buffer, offset, data] of writes) this.rt.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  private readonly stopFlag = { stop: false };
+
+  /**
+   * Train on a dataset: batch size 1 is stochastic gradient descent, the dataset size is full-batch gradient
+   * descent, anything between is mini-batch. Resolves with per-epoch metrics once the last epoch's have arrived.
+   */
+  async fit(ds: Dataset, options: FitOptions = {}): Promise<FitResult> {
+    this.stopFlag.stop = false;
+    return fit(this, ds, options, this.stopFlag);
+  }
+
+  /** Ask a running fit() to stop after the step in progress; it resolves with `stopped: true`. */
+  stop(): void {
+    this.stopFlag.stop = true;
+  }
+
+  /** Mean loss and accuracy over a dataset (BatchNorm in evaluation mode). */
+  evaluate(ds: Dataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
+    return evaluate(this, ds, options);
+  }
+
+  /** The model's outputs (logits for classification) for rows of x. */
+  predict(x: Float32Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
+    return predict(this, x, options);
+  }
+
   /** Free every plan and arena; the runtime stays. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
@@ -227,6 +255,11 @@ export class Network {
     for (const b of [c.buffers.params, c.buffers.grads, c.buffers.stats, c.segments, c.control, ...c.state.values()]) this.rt.buffers.free(b);
     c.ring.destroy();
   }
+}
+
+/** Put a model on the GPU for training: `const net = await compile(rt, model, { loss, optimizer })`. */
+export function compile(rt: Runtime, model: Model, options: CompileOptions): Promise<Network> {
+  return Network.compile(rt, model, options);
 }
 
 async function readArena(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout): Promise<TensorRecord> {
