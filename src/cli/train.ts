@@ -80,13 +80,13 @@ export async function train(argv: string[]): Promise<number> {
   const model = sequential(trainSet.inputDim, [...hidden.map((h) => dense(h, { activation: act })), dense(trainSet.classes)], { seed });
   console.log(`model: ${[trainSet.inputDim, ...hidden, trainSet.classes].join('-')} (${model.layout.count} parameters), ${trainSet.n} training / ${test.n} test examples`);
   const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer: sgd({ lr }) });
-  const stepsPerEpoch = Math.ceil(trainSet.n / Math.min(batch, trainSet.n));
+  const stepsPerEpoch = Math.ceil(trainSet.n / batch);
   const tty = process.stderr.isTTY && !flags.has('quiet');
   let lastLoss = NaN;
   const t0 = performance.now();
   const result = await fit(net, trainSet, {
     epochs,
-    batchSize: Math.min(batch, trainSet.n),
+    batchSize: batch,
     seed,
     onStep: (m) => {
       lastLoss = m.loss;

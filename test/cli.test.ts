@@ -1,0 +1,56 @@
+// The `descent` command line, run as a user would: a separate Node process through bin/descent.js.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { decodeSafetensors } from '../src/io/safetensors.js';
+
+const run = promisify(execFile);
+const bin = join(import.meta.dirname, '..', 'bin', 'descent.js');
+
+async function descent(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 180_000, env: { ...process.env, NODE_ENV: 'production' } });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout, err: x.stderr };
+  }
+}
+
+describe('descent train', () => {
+  it('documents its options with --help', async () => {
+    const r = await descent('train', '--help');
+    expect(r.code).toBe(0);
+    for (const opt of ['--dataset', '--hidden', '--batch', '--epochs', '--lr', '--save']) expect(r.out).toContain(opt);
+  }, 180_000);
+
+  it('trains on the GPU, reports test accuracy and samples/s, and saves a loadable checkpoint', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'descent-')), 'xor.safetensors');
+    const r = await descent('train', '--dataset', 'xor', '--hidden', '16', '--batch', '16', '--epochs', '20', '--lr', '0.3', '--samples', '400', '--save', file);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/adapter: /);
+    expect(r.out).toMatch(/model: 2-16-2 \(82 parameters\)/);
+    const acc = Number(/test accuracy ([\d.]+)%/.exec(r.out)?.[1]);
+    expect(acc).toBeGreaterThan(90);
+    expect(r.out).toMatch(/\d+ samples\/s overall/);
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(file)));
+    expect(Object.keys(tensors)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+    expect(tensors['0.weight']!.shape).toEqual([16, 2]);
+    expect(metadata.producer).toBe('descent');
+  }, 180_000);
+
+  it('rejects bad options with the option named and exit code 2', async () => {
+    const bad = await descent('train', '--batch', 'zero');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--batch must be an integer >= 1, got 'zero'/);
+    const unknown = await descent('train', '--learning-rate', '0.1');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/unknown option --learning-rate/);
+    const big = await descent('train', '--dataset', 'moons', '--samples', '100', '--batch', '500');
+    expect(big.code).toBe(1);
+    expect(big.err).toMatch(/batch size must be an integer from 1 to the dataset size \(80\), got 500/);
+  }, 180_000);
+});
