@@ -16,6 +16,11 @@ export default defineConfig(({ mode }) => {
     globalSetup: ['test/setup/global.ts'],
     reporters: ['default'],
   };
+  // README's examples import the package by name; tests resolve it to the sources.
+  const alias = [
+    { find: /^descent\/mnist$/, replacement: resolve(import.meta.dirname, 'src/data/mnist.ts') },
+    { find: /^descent$/, replacement: resolve(import.meta.dirname, 'src/index.ts') },
+  ];
   if (mode === 'node') {
     // Node entry points (benchmark, command line) as self-contained bundles; only Dawn stays external.
     return {
@@ -59,6 +64,7 @@ export default defineConfig(({ mode }) => {
     build: { outDir: resolve(import.meta.dirname, 'demo-dist'), emptyOutDir: true, target: 'es2022' },
     server: { host: '127.0.0.1', port: 5173 },
     preview: { host: '127.0.0.1', port: 5173 },
+    resolve: { alias },
     test: { ...test, root: import.meta.dirname },
   };
 });

@@ -30,7 +30,7 @@ const BASE_ARGS = [
 ];
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu', ...BASE_ARGS];
 
-/** The whole page run: ~140 cases, each small, but on a CPU Vulkan driver. */
+/** The whole page run: every kernel case, each small, but on a CPU Vulkan driver. */
 const RUN_TIMEOUT_MS = 240_000;
 
 let server: PreviewServer | undefined;
