@@ -1,5 +1,6 @@
 // The parameter arena: every trainable tensor in one flat f32 buffer, each segment starting on a
 // 256-byte boundary so it can be bound on its own. Gradients and optimizer state use the same layout.
+import { GraphError } from '../gpu/errors.js';
 import { Rng } from '../util/rng.js';
 import type { ParamSpec, StatSpec } from './graph.js';
 
@@ -38,7 +39,7 @@ export class ArenaLayout {
   /** The segment of a tensor; throws listing the names that exist. */
   get(name: string): Segment {
     const s = this.byName.get(name);
-    if (!s) throw new Error(`no tensor named '${name}'; the model has: ${[...this.byName.keys()].join(', ')}`);
+    if (!s) throw new GraphError(`no tensor named '${name}'; the model has: ${[...this.byName.keys()].join(', ')}`);
     return s;
   }
 
