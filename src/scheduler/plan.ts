@@ -4,7 +4,7 @@ import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { gridFor, ceilDiv } from '../kernels/grid.js';
-import { prepareTelemetry } from '../kernels/telemetry.js';
+import { METRIC, prepareTelemetry } from '../kernels/telemetry.js';
 import type { Graph } from '../nn/graph.js';
 import type { OptimizerDef, StepInfo } from '../optim/optimizer.js';
 import type { MetricsRing } from './metrics.js';
@@ -26,10 +26,10 @@ export interface PlanContext {
   ring: MetricsRing;
   /** Sticky halt flag shared by every update. */
   control: GPUBuffer;
+  /** Per-64-element (lr multiplier, weight decay) table of the optimizer's per-tensor options. */
+  chunkOpts: GPUBuffer;
 }
 
-/** Index of the non-finite flag inside a metrics slot (see src/kernels/telemetry.ts). */
-export const NONFINITE_INDEX = 2;
 
 export class StepPlan {
   private constructor(
@@ -42,7 +42,7 @@ export class StepPlan {
     readonly output: Tensor,
     readonly dispatches: Dispatch[],
     private readonly telemetry: Dispatch[],
-    private readonly update: Dispatch | null,
+    private update: Dispatch | null,
     private readonly owned: GPUBuffer[],
     /** Bytes of the transient tensors after sharing, and what they would take unshared. */
     readonly transientBytes: number,
@@ -125,9 +125,10 @@ export class StepPlan {
     for (const d of this.telemetry) d.setUniforms('params', { slot });
     if (this.update) {
       this.update.setUniforms('hp', {
-        n: this.ctx.buffers.layout.length,
-        flag_index: slot * ring.stride + NONFINITE_INDEX,
-        ...this.ctx.optimizer.uniforms(info),
+        flag_index: slot * ring.stride + METRIC.nonFinite,
+        norm_index: slot * ring.stride + METRIC.gradNorm,
+        step: info.step,
+        lr: info.lr,
       });
     }
     const enc = rt.device.createCommandEncoder({ label: `step ${stepIndex}` });
@@ -139,6 +140,16 @@ export class StepPlan {
     afterSubmit?.();
   }
 
+  /** Make the update dispatch again, for the context's current optimizer. */
+  async rebuildUpdate(): Promise<void> {
+    if (!this.update) return;
+    const next = await prepareUpdate(this.ctx);
+    const i = this.dispatches.indexOf(this.update);
+    this.ctx.rt.release(this.update);
+    this.dispatches[i] = next;
+    this.update = next;
+  }
+
   /** Free what this plan made (the shared arenas stay). */
   destroy(): void {
     for (const d of this.dispatches) this.ctx.rt.release(d);
@@ -146,16 +157,26 @@ export class StepPlan {
   }
 }
 
-async function prepareUpdate(ctx: PlanContext): Promise<Dispatch> {
+/** The optimizer's update over the whole arena as one dispatch; state slots it does not use get a placeholder. */
+export async function prepareUpdate(ctx: PlanContext): Promise<Dispatch> {
   const { rt, optimizer, buffers } = ctx;
   const n = buffers.layout.length;
-  const kernel = await rt.kernel(optimizer.shader, { constants: { WG: 256 } });
-  const stateBuffers = Object.fromEntries(optimizer.state.map((s) => [s, ctx.state.get(s)!]));
+  const kernel = await rt.kernel(optimizer.shader, { constants: { WG: 256, ...optimizer.constants } });
+  const fixed = new Set(['hp', 'grad', 'theta', 'metrics', 'control', 'chunk_opts']);
+  const state: Record<string, GPUBuffer> = {};
+  const needs: Record<string, number> = { grad: n * 4, theta: n * 4, chunk_opts: (n / 64) * 8 };
+  for (const b of kernel.entry.bindings) {
+    if (fixed.has(b.name)) continue;
+    const buf = ctx.state.get(b.name);
+    state[b.name] = buf ?? rt.placeholder;
+    if (buf) needs[b.name] = n * 4;
+  }
+  const hp = Object.fromEntries(kernel.shader.uniformLayout('hp').fields.map((f) => [f.name, 0]));
   return rt.prepare(kernel, {
-    buffers: { grad: buffers.grads, theta: buffers.params, metrics: ctx.ring.buffer, control: ctx.control, ...stateBuffers },
-    uniforms: { hp: { n, flag_index: 0, ...optimizer.uniforms({ step: 1, lr: optimizer.lr }) } },
+    buffers: { grad: buffers.grads, theta: buffers.params, metrics: ctx.ring.buffer, control: ctx.control, chunk_opts: ctx.chunkOpts, ...state },
+    uniforms: { hp: { ...hp, ...optimizer.hyper, n, step: 1, lr: optimizer.lr, max_norm: optimizer.clipNorm } },
     workgroups: gridFor(ceilDiv(n, 256)),
-    needs: { grad: n * 4, theta: n * 4, ...Object.fromEntries(optimizer.state.map((s) => [s, n * 4])) },
+    needs,
     label: `update:${optimizer.name}`,
   });
 }

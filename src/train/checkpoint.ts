@@ -18,6 +18,7 @@ export async function saveSafetensors(net: Network): Promise<Uint8Array> {
     producer: 'descent',
     optimizer: net.optimizer.name,
     steps: String(net.steps),
+    optimizer_steps: String(net.optimizerSteps),
   });
 }
 
@@ -27,7 +28,7 @@ export async function saveSafetensors(net: Network): Promise<Uint8Array> {
  * untouched.
  */
 export function loadSafetensors(net: Network, bytes: Uint8Array): void {
-  const { tensors } = decodeSafetensors(bytes);
+  const { tensors, metadata } = decodeSafetensors(bytes);
   const model: TensorRecord = {};
   const optimizer: TensorRecord = {};
   for (const [name, t] of Object.entries(tensors)) {
@@ -40,5 +41,16 @@ export function loadSafetensors(net: Network, bytes: Uint8Array): void {
       throw new CheckpointError(`checkpoint has optimizer state '${s}', which ${net.optimizer.name} does not keep`);
     }
   }
+  // Check everything before writing anything: parameters by a dry run, optimizer state by its own check.
+  net.load(model, { dryRun: true });
+  const state: Record<string, TensorRecord> = {};
+  for (const [name, t] of Object.entries(optimizer)) {
+    const rest = name.slice(OPTIMIZER_PREFIX.length);
+    const dot = rest.indexOf('.');
+    (state[rest.slice(0, dot)] ??= {})[rest.slice(dot + 1)] = t;
+  }
+  const hasState = slots.size > 0;
+  if (hasState) net.loadOptimizerState(state, Number(metadata.optimizer_steps ?? 0), { dryRun: true });
   net.load(model);
+  if (hasState) net.loadOptimizerState(state, Number(metadata.optimizer_steps ?? 0));
 }

@@ -1,11 +1,11 @@
 // A model compiled onto a runtime: its parameter, gradient and state arenas on the GPU, the step plans for
 // each batch size it has met, and the metrics ring. Training loops live in fit.ts.
-import { CheckpointError, TrainingError } from '../gpu/errors.js';
+import { CheckpointError, OptionError, TrainingError } from '../gpu/errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { decodeMetrics, metricsStride } from '../kernels/telemetry.js';
 import type { Model } from '../nn/model.js';
 import type { ArenaLayout } from '../nn/arena.js';
-import type { OptimizerDef } from '../optim/optimizer.js';
+import { chunkOptions, type OptimizerDef } from '../optim/optimizer.js';
 import { sgd } from '../optim/sgd.js';
 import { MetricsRing } from '../scheduler/metrics.js';
 import { StepPlan, type PlanContext } from '../scheduler/plan.js';
@@ -16,7 +16,7 @@ import { evaluate, fit, predict, type FitOptions, type FitResult } from './fit.j
 export interface CompileOptions {
   /** 'cross_entropy' (softmax cross-entropy over class indices) or 'mse'. */
   loss: LossKind;
-  /** Default: sgd({ lr: 0.01 }). */
+  /** Default: sgd({ lr: 0.01 }). Any of src/optim: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw, adamax, lion. */
   optimizer?: OptimizerDef;
   /** Steps between metric read-backs (K). Default 10. */
   metricsEvery?: number;
@@ -43,6 +43,8 @@ export type TensorRecord = Record<string, { shape: number[]; data: Float32Array 
 export class Network {
   /** Steps taken so far. */
   steps = 0;
+  /** Steps of the current optimizer (its bias corrections count from here); reset with its state. */
+  optimizerSteps = 0;
   /** The first non-finite step, once the metrics have shown one; training stops there. */
   failure: TrainingError | null = null;
   private readonly plans = new Map<string, Promise<StepPlan>>();
@@ -54,7 +56,6 @@ export class Network {
     readonly rt: Runtime,
     readonly model: Model,
     readonly loss: LossKind,
-    readonly optimizer: OptimizerDef,
     private readonly ctx: PlanContext,
   ) {
     this.batchSizes = new Uint32Array(ctx.ring.slots);
@@ -72,11 +73,12 @@ export class Network {
     const params = rt.upload(model.initialParameters(), 'params');
     const grads = rt.buffers.create(layout.length * 4, { label: 'grads' });
     const stats = rt.upload(model.initialStats(), 'stats');
-    const state = new Map(optimizer.state.map((s) => [s, rt.buffers.create(layout.length * 4, { label: `state:${s}` })]));
+    const state = makeState(rt, optimizer, layout.length);
     const segs = new Uint32Array(layout.segments.flatMap((s) => [s.offset, s.length]));
     const segments = rt.upload(segs, 'segments');
     const ring = new MetricsRing(rt, metricsStride(layout.segments.length), every, pending);
     const control = rt.buffers.create(4, { label: 'control' });
+    const chunkOpts = rt.upload(chunkOptions(layout, optimizer), 'chunk-options');
     const ctx: PlanContext = {
       rt,
       graph,
@@ -88,12 +90,45 @@ export class Network {
       segmentCount: layout.segments.length,
       ring,
       control,
+      chunkOpts,
     };
-    return new Network(rt, model, options.loss, optimizer, ctx);
+    return new Network(rt, model, options.loss, ctx);
   }
 
   get layout(): ArenaLayout {
     return this.model.layout;
+  }
+
+  /** The optimizer every training step ends with. */
+  get optimizer(): OptimizerDef {
+    return this.ctx.optimizer;
+  }
+
+  /**
+   * Switch optimizer, between fits. `state: 'reset'` (the default) starts the new optimizer from zeroed state
+   * and step 1; 'keep' carries over the state slots both optimizers have by name (e.g. Adam to AMSGrad) and the
+   * step count, and is an error when the new optimizer keeps a slot the old one did not.
+   */
+  async setOptimizer(optimizer: OptimizerDef, options: { state?: 'reset' | 'keep' } = {}): Promise<void> {
+    const mode = options.state ?? 'reset';
+    const old = this.ctx.state;
+    const n = this.layout.length;
+    if (mode === 'keep') {
+      const missing = optimizer.state.filter((s) => !old.has(s));
+      if (missing.length) {
+        throw new OptionError(`setOptimizer: ${optimizer.name} keeps ${missing.join(', ')}, which ${this.optimizer.name} does not have; use state: 'reset'`);
+      }
+    } else if (mode !== 'reset') {
+      throw new OptionError(`setOptimizer: state must be 'reset' or 'keep', got '${String(mode)}'`);
+    }
+    const next = mode === 'keep' ? new Map(optimizer.state.map((s) => [s, old.get(s)!])) : makeState(this.rt, optimizer, n);
+    for (const [name, buf] of old) if (next.get(name) !== buf) this.rt.buffers.free(buf);
+    this.ctx.state = next;
+    this.ctx.optimizer = optimizer;
+    const chunks = chunkOptions(this.layout, optimizer);
+    this.rt.device.queue.writeBuffer(this.ctx.chunkOpts, 0, chunks.buffer, chunks.byteOffset, chunks.byteLength);
+    if (mode === 'reset') this.optimizerSteps = 0;
+    for (const [key, p] of this.plans) if (key.endsWith(':true')) await (await p).rebuildUpdate();
   }
 
   /** The compiled plan for a batch size (training or evaluation), made on first use and kept. */
@@ -119,8 +154,9 @@ export class Network {
     if (this.failure) throw this.failure;
     const step = this.steps;
     this.batchSizes[this.ctx.ring.slotOf(step)] = plan.batchSize;
-    await plan.step(x, y, { step: step + 1, lr }, step);
+    await plan.step(x, y, { step: this.optimizerSteps + 1, lr }, step);
     this.steps++;
+    this.optimizerSteps++;
   }
 
   /** Wait until every submitted step's metrics have been delivered. */
@@ -186,10 +222,33 @@ export class Network {
   }
 
   /**
+   * Write optimizer state by slot and tensor name (every slot the optimizer keeps, every tensor), with the
+   * optimizer's step count. Checked whole before anything is written.
+   */
+  loadOptimizerState(record: Record<string, TensorRecord>, steps: number, options: { dryRun?: boolean } = {}): void {
+    const writes: [GPUBuffer, number, Float32Array][] = [];
+    for (const slot of this.optimizer.state) {
+      const r = record[slot];
+      if (!r) throw new CheckpointError(`checkpoint has no optimizer state '${slot}' for ${this.optimizer.name}`);
+      for (const seg of this.layout.segments) {
+        const t = r[seg.name];
+        if (!t || t.data.length !== seg.length) {
+          throw new CheckpointError(`optimizer state '${slot}.${seg.name}' is missing or not of shape [${seg.shape.join(', ')}]`);
+        }
+        writes.push([this.ctx.state.get(slot)!, seg.offset * 4, t.data]);
+      }
+    }
+    if (!Number.isInteger(steps) || steps < 0) throw new CheckpointError(`optimizer step count must be a non-negative integer, got ${steps}`);
+    if (options.dryRun) return;
+    for (const [b, off, d] of writes) this.rt.device.queue.writeBuffer(b, off, d.buffer, d.byteOffset, d.byteLength);
+    this.optimizerSteps = steps;
+  }
+
+  /**
    * Write parameters (and BatchNorm state) by name. Every name and shape is checked first; on any mismatch
    * a CheckpointError is thrown and nothing is written.
    */
-  load(record: TensorRecord, options: { partial?: boolean } = {}): void {
+  load(record: TensorRecord, options: { partial?: boolean; dryRun?: boolean } = {}): void {
     const targets: [GPUBuffer, ArenaLayout][] = [
       [this.ctx.buffers.params, this.layout],
       [this.ctx.buffers.stats, this.model.statsLayout],
@@ -217,6 +276,7 @@ export class Network {
     if (extra.length && !options.partial) {
       throw new CheckpointError(`checkpoint has tensors the model does not: ${extra.join(', ')}`);
     }
+    if (options.dryRun) return;
     for (const [buffer, offset, data] of writes) this.rt.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -252,7 +312,9 @@ export class Network {
     this.destroyed = true;
     for (const p of this.plans.values()) (await p.catch(() => null))?.destroy();
     const c = this.ctx;
-    for (const b of [c.buffers.params, c.buffers.grads, c.buffers.stats, c.segments, c.control, ...c.state.values()]) this.rt.buffers.free(b);
+    for (const b of [c.buffers.params, c.buffers.grads, c.buffers.stats, c.segments, c.control, c.chunkOpts, ...c.state.values()]) {
+      this.rt.buffers.free(b);
+    }
     c.ring.destroy();
   }
 }
@@ -260,6 +322,17 @@ export class Network {
 /** Put a model on the GPU for training: `const net = await compile(rt, model, { loss, optimizer })`. */
 export function compile(rt: Runtime, model: Model, options: CompileOptions): Promise<Network> {
   return Network.compile(rt, model, options);
+}
+
+/** The optimizer's state arenas, each filled with its initial value. */
+function makeState(rt: Runtime, optimizer: OptimizerDef, n: number): Map<string, GPUBuffer> {
+  return new Map(
+    optimizer.state.map((s) => {
+      const init = optimizer.stateInit[s] ?? 0;
+      const buf = init === 0 ? rt.buffers.create(n * 4, { label: `state:${s}` }) : rt.upload(new Float32Array(n).fill(init), `state:${s}`);
+      return [s, buf];
+    }),
+  );
 }
 
 async function readArena(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout): Promise<TensorRecord> {

@@ -3,7 +3,8 @@
 // Tests compare loss, every gradient and every parameter with the GPU after 1 and 20 steps.
 import * as ref from '../reference/index.js';
 import type { Model } from '../nn/model.js';
-import type { OptimizerDef } from '../optim/optimizer.js';
+import { elementOptions, type OptimizerDef } from '../optim/optimizer.js';
+import { clipScale } from '../reference/optim.js';
 import type { LossKind } from '../scheduler/lower.js';
 
 export interface ReferenceStep {
@@ -19,6 +20,7 @@ export class ReferenceNetwork {
   readonly grads: Float32Array;
   readonly state: Record<string, Float32Array>;
   steps = 0;
+  private readonly perElement: { lrScale: Float32Array; weightDecay: Float32Array };
 
   constructor(
     readonly model: Model,
@@ -29,7 +31,8 @@ export class ReferenceNetwork {
     this.params = Float32Array.from(params);
     this.stats = model.initialStats();
     this.grads = new Float32Array(model.layout.length);
-    this.state = Object.fromEntries(optimizer.state.map((s) => [s, new Float32Array(model.layout.length)]));
+    this.state = Object.fromEntries(optimizer.state.map((s) => [s, new Float32Array(model.layout.length).fill(optimizer.stateInit[s] ?? 0)]));
+    this.perElement = elementOptions(model.layout, optimizer);
   }
 
   private p(name: string): Float32Array {
@@ -149,7 +152,15 @@ export class ReferenceNetwork {
       }
     }
     this.steps++;
-    this.optimizer.reference(this.params, this.grads, this.state, { step: this.steps, lr });
+    let sq = 0;
+    for (const v of this.grads) sq += v * v;
+    this.optimizer.reference(this.params, this.grads, this.state, {
+      step: this.steps,
+      lr,
+      ...this.perElement,
+      clipScale: clipScale(Math.sqrt(sq), this.optimizer.clipNorm),
+      decoupled: this.optimizer.decoupled,
+    });
     return { loss: lossRows.reduce((s, v) => s + v, 0) / B, accuracy };
   }
 
