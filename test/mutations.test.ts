@@ -9,6 +9,7 @@ import {
   layerNormCases,
   lossCases,
   matmulCases,
+  optimizerCases,
   reduceCases,
   telemetryCases,
   type KernelCase,
@@ -96,6 +97,19 @@ const MUTATIONS: Mutation[] = [
     mustFail: ['S=4 NaN and Inf gradients', 'S=2 NaN loss, no accuracy'],
   },
   { shader: 'telemetry', what: 'segment loop skips its last element', edits: [['k < len;', 'k + 1u < len;']], cases: telemetryCases },
+  { shader: 'optim/adam', what: 'bias correction one step ahead', edits: [['pow(hp.beta1, t)', 'pow(hp.beta1, t + 1.0)']], cases: optimizerCases },
+  {
+    shader: 'optim/momentum',
+    what: 'first step dampened like the others',
+    edits: [['if (hp.step > 1u) {', 'if (hp.step > 0u) {']],
+    cases: optimizerCases,
+    mustFail: ['momentum with dampening, 10 steps'],
+  },
+  { shader: 'optim/rmsprop', what: 'centred variance adds the mean square', edits: [['v = sq - ga * ga;', 'v = sq + ga * ga;']], cases: optimizerCases, mustFail: ['rmsprop centred with momentum, 10 steps'] },
+  { shader: 'optim/adagrad', what: 'learning-rate decay ignored', edits: [['f32(hp.step - 1u) * hp.lr_decay', '0.0 * hp.lr_decay']], cases: optimizerCases, mustFail: ['adagrad, TensorFlow accumulator, lr decay, 10 steps'] },
+  { shader: 'optim/sgd', what: 'clipping ignored', edits: [['return min(1.0, hp.max_norm / (metrics[hp.norm_index] + 1e-6));', 'return 1.0;']], cases: optimizerCases, mustFail: ['sgd, L2 decay, clipping, 10 steps'] },
+  { shader: 'optim/adam', what: 'decoupled decay without the learning rate', edits: [['theta[i] = theta[i] * (1.0 - lr * wd);', 'theta[i] = theta[i] * (1.0 - wd);']], cases: optimizerCases, mustFail: ['adamw, 10 steps'] },
+  { shader: 'optim/lion', what: 'sign of the gradient instead of the interpolation', edits: [['lr * sign(c)', 'lr * sign(g)']], cases: optimizerCases },
 ];
 
 const runtimes: Runtime[] = [];

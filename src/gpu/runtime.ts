@@ -30,7 +30,8 @@ export class Runtime {
   private readonly kernels = new Map<string, Promise<Kernel>>();
   private readonly extraShaders = new Map<string, string>();
   private lostReason: string | null = null;
-  private placeholderBuffer: GPUBuffer | null = null;
+  private readonly placeholderBuffers: GPUBuffer[] = [];
+  private readonly uncaptured: string[] = [];
   private destroyed = false;
 
   constructor(
@@ -48,6 +49,11 @@ export class Runtime {
     void device.lost.then((info) => {
       if (!this.destroyed) this.lostReason = `${info.reason}: ${info.message}`;
     });
+    // Errors no scope caught (a bad dispatch found at submit) would otherwise only be printed: keep them, and
+    // fail the next read or sync with them.
+    device.addEventListener('uncapturederror', (ev) => {
+      if (this.uncaptured.length < 8) this.uncaptured.push((ev as GPUUncapturedErrorEvent).error.message);
+    });
   }
 
   get limits(): GPUSupportedLimits {
@@ -57,6 +63,13 @@ export class Runtime {
   private checkAlive(): void {
     if (this.destroyed) throw new DeviceError('this runtime was destroyed');
     if (this.lostReason) throw new DeviceError(`the GPU device was lost (${this.lostReason}); create a new runtime`);
+  }
+
+  /** Throw the GPU errors no one caught since the last check (validation errors raised at submit). */
+  checkErrors(): void {
+    if (this.uncaptured.length === 0) return;
+    const msgs = this.uncaptured.splice(0);
+    throw new DeviceError(`the GPU reported ${msgs.length === 8 ? 'at least 8' : msgs.length} error(s):\n${msgs.join('\n')}`);
   }
 
   /** Add or replace a shader by name (custom kernels, experiments). */
@@ -177,16 +190,27 @@ export class Runtime {
     this.release(dispatch);
   }
 
-  /** A 4-byte buffer to fill bindings a dispatch declares but does not read (e.g. a matmul without bias). */
+  /** A 4-byte buffer to fill a binding a dispatch declares but does not use (e.g. a matmul without bias). */
   get placeholder(): GPUBuffer {
-    this.placeholderBuffer ??= this.buffers.create(4, { label: 'placeholder' });
-    return this.placeholderBuffer;
+    return this.placeholderAt(0);
+  }
+
+  /**
+   * The k-th placeholder: writable bindings of one dispatch may not alias, so a dispatch that leaves several
+   * writable bindings unused needs a distinct placeholder for each.
+   */
+  placeholderAt(k: number): GPUBuffer {
+    while (this.placeholderBuffers.length <= k) {
+      this.placeholderBuffers.push(this.buffers.create(4, { label: `placeholder${this.placeholderBuffers.length}` }));
+    }
+    return this.placeholderBuffers[k]!;
   }
 
   /** Resolves when all submitted work has finished. */
   async sync(): Promise<void> {
     await this.device.queue.onSubmittedWorkDone();
     this.checkAlive();
+    this.checkErrors();
   }
 
   /** Upload typed data into a new storage buffer. */
@@ -198,7 +222,9 @@ export class Runtime {
   /** Read `length` floats (default: all) of a buffer back to the CPU. */
   async readF32(buffer: GPUBuffer, length = buffer.size / 4): Promise<Float32Array> {
     this.checkAlive();
-    return new Float32Array(await this.buffers.read(buffer, length * 4));
+    const data = new Float32Array(await this.buffers.read(buffer, length * 4));
+    this.checkErrors();
+    return data;
   }
 
   /** Free every buffer and the device. The runtime cannot be used afterwards. */

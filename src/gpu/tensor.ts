@@ -62,7 +62,9 @@ export class Tensor {
 
   /** Copy the values back to the CPU. */
   async read(): Promise<Float32Array> {
-    return new Float32Array(await this.runtime.buffers.read(this.buffer, this.size * 4, this.offset));
+    const data = new Float32Array(await this.runtime.buffers.read(this.buffer, this.size * 4, this.offset));
+    this.runtime.checkErrors();
+    return data;
   }
 
   /** Overwrite the values from the CPU (length must match). */

@@ -3,10 +3,10 @@
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import { gridFor, ceilDiv } from '../kernels/grid.js';
 import { METRIC, prepareTelemetry } from '../kernels/telemetry.js';
 import type { Graph } from '../nn/graph.js';
 import type { OptimizerDef, StepInfo } from '../optim/optimizer.js';
+import { prepareUpdate, setUpdateStep } from '../optim/update.js';
 import type { MetricsRing } from './metrics.js';
 import { Program } from './program.js';
 import { act, lowerBackward, lowerForward, lowerLoss, type LossKind, type ModelBuffers } from './lower.js';
@@ -93,7 +93,7 @@ export class StepPlan {
     const compiled = await p.compile(rt, `plan[${B}]${training ? '' : ':eval'}`);
     const dispatches = compiled.dispatches;
     if (training) {
-      update = await prepareUpdate(ctx);
+      update = await updateFor(ctx);
       dispatches.push(update);
     }
     const output = compiled.tensors.get(act(graph.output.id))!;
@@ -123,14 +123,7 @@ export class StepPlan {
     if (y) queue.writeBuffer(this.target.buffer, 0, y.buffer, y.byteOffset, this.target.size * 4);
     const slot = ring.slotOf(stepIndex);
     for (const d of this.telemetry) d.setUniforms('params', { slot });
-    if (this.update) {
-      this.update.setUniforms('hp', {
-        flag_index: slot * ring.stride + METRIC.nonFinite,
-        norm_index: slot * ring.stride + METRIC.gradNorm,
-        step: info.step,
-        lr: info.lr,
-      });
-    }
+    if (this.update) setUpdateStep(this.update, info, slot * ring.stride + METRIC.nonFinite, slot * ring.stride + METRIC.gradNorm);
     const enc = rt.device.createCommandEncoder({ label: `step ${stepIndex}` });
     const pass = enc.beginComputePass();
     for (const d of this.dispatches) d.encode(pass);
@@ -143,7 +136,7 @@ export class StepPlan {
   /** Make the update dispatch again, for the context's current optimizer. */
   async rebuildUpdate(): Promise<void> {
     if (!this.update) return;
-    const next = await prepareUpdate(this.ctx);
+    const next = await updateFor(this.ctx);
     const i = this.dispatches.indexOf(this.update);
     this.ctx.rt.release(this.update);
     this.dispatches[i] = next;
@@ -157,26 +150,15 @@ export class StepPlan {
   }
 }
 
-/** The optimizer's update over the whole arena as one dispatch; state slots it does not use get a placeholder. */
-export async function prepareUpdate(ctx: PlanContext): Promise<Dispatch> {
-  const { rt, optimizer, buffers } = ctx;
-  const n = buffers.layout.length;
-  const kernel = await rt.kernel(optimizer.shader, { constants: { WG: 256, ...optimizer.constants } });
-  const fixed = new Set(['hp', 'grad', 'theta', 'metrics', 'control', 'chunk_opts']);
-  const state: Record<string, GPUBuffer> = {};
-  const needs: Record<string, number> = { grad: n * 4, theta: n * 4, chunk_opts: (n / 64) * 8 };
-  for (const b of kernel.entry.bindings) {
-    if (fixed.has(b.name)) continue;
-    const buf = ctx.state.get(b.name);
-    state[b.name] = buf ?? rt.placeholder;
-    if (buf) needs[b.name] = n * 4;
-  }
-  const hp = Object.fromEntries(kernel.shader.uniformLayout('hp').fields.map((f) => [f.name, 0]));
-  return rt.prepare(kernel, {
-    buffers: { grad: buffers.grads, theta: buffers.params, metrics: ctx.ring.buffer, control: ctx.control, chunk_opts: ctx.chunkOpts, ...state },
-    uniforms: { hp: { ...hp, ...optimizer.hyper, n, step: 1, lr: optimizer.lr, max_norm: optimizer.clipNorm } },
-    workgroups: gridFor(ceilDiv(n, 256)),
-    needs,
-    label: `update:${optimizer.name}`,
+function updateFor(ctx: PlanContext): Promise<Dispatch> {
+  const b = ctx.buffers;
+  return prepareUpdate(ctx.rt, ctx.optimizer, {
+    params: b.params,
+    grads: b.grads,
+    metrics: ctx.ring.buffer,
+    control: ctx.control,
+    chunkOpts: ctx.chunkOpts,
+    state: ctx.state,
+    length: b.layout.length,
   });
 }

@@ -9,9 +9,10 @@ import { reductionTolerance } from '../util/allclose.js';
 import { Rng } from '../util/rng.js';
 import { ELEMENTWISE_TOL, compare, type KernelCase } from './harness.js';
 import { batchNormCases, layerNormCases, lossCases, reduceCases, telemetryCases } from './training-cases.js';
+import { optimizerCases } from './optim-cases.js';
 
 export type { CaseResult, KernelCase } from './harness.js';
-export { batchNormCases, layerNormCases, lossCases, reduceCases, telemetryCases };
+export { batchNormCases, layerNormCases, lossCases, optimizerCases, reduceCases, telemetryCases };
 
 /** [M, N, K] triples chosen to break matmul kernels: degenerate, tile-aligned, odd, K = 1, skinny, wide, larger. */
 export const MATMUL_SHAPES: readonly [number, number, number][] = [
@@ -156,5 +157,6 @@ export function allKernelCases(): KernelCase[] {
     ...layerNormCases(),
     ...batchNormCases(),
     ...telemetryCases(),
+    ...optimizerCases(),
   ];
 }

@@ -6,6 +6,7 @@ import { decodeMetrics, metricsStride } from '../kernels/telemetry.js';
 import type { Model } from '../nn/model.js';
 import type { ArenaLayout } from '../nn/arena.js';
 import { chunkOptions, type OptimizerDef } from '../optim/optimizer.js';
+import { createState } from '../optim/update.js';
 import { sgd } from '../optim/sgd.js';
 import { MetricsRing } from '../scheduler/metrics.js';
 import { StepPlan, type PlanContext } from '../scheduler/plan.js';
@@ -73,7 +74,7 @@ export class Network {
     const params = rt.upload(model.initialParameters(), 'params');
     const grads = rt.buffers.create(layout.length * 4, { label: 'grads' });
     const stats = rt.upload(model.initialStats(), 'stats');
-    const state = makeState(rt, optimizer, layout.length);
+    const state = createState(rt, optimizer, layout.length);
     const segs = new Uint32Array(layout.segments.flatMap((s) => [s.offset, s.length]));
     const segments = rt.upload(segs, 'segments');
     const ring = new MetricsRing(rt, metricsStride(layout.segments.length), every, pending);
@@ -105,23 +106,24 @@ export class Network {
   }
 
   /**
-   * Switch optimizer, between fits. `state: 'reset'` (the default) starts the new optimizer from zeroed state
-   * and step 1; 'keep' carries over the state slots both optimizers have by name (e.g. Adam to AMSGrad) and the
-   * step count, and is an error when the new optimizer keeps a slot the old one did not.
+   * Switch optimizer, between fits. `state: 'reset'` (the default) starts the new optimizer from fresh state
+   * and step 1. 'keep' carries over the state slots both optimizers keep, by name (e.g. Adam's moments into
+   * AMSGrad, whose extra maximum starts at zero), and the step count; it is an error when the two share no slot.
    */
   async setOptimizer(optimizer: OptimizerDef, options: { state?: 'reset' | 'keep' } = {}): Promise<void> {
     const mode = options.state ?? 'reset';
     const old = this.ctx.state;
     const n = this.layout.length;
-    if (mode === 'keep') {
-      const missing = optimizer.state.filter((s) => !old.has(s));
-      if (missing.length) {
-        throw new OptionError(`setOptimizer: ${optimizer.name} keeps ${missing.join(', ')}, which ${this.optimizer.name} does not have; use state: 'reset'`);
-      }
-    } else if (mode !== 'reset') {
-      throw new OptionError(`setOptimizer: state must be 'reset' or 'keep', got '${String(mode)}'`);
+    if (mode !== 'reset' && mode !== 'keep') throw new OptionError(`setOptimizer: state must be 'reset' or 'keep', got '${String(mode)}'`);
+    const shared = optimizer.state.filter((s) => old.has(s));
+    if (mode === 'keep' && optimizer.state.length > 0 && shared.length === 0) {
+      throw new OptionError(
+        `setOptimizer: ${optimizer.name} keeps ${optimizer.state.join(', ')} and ${this.optimizer.name} keeps ${[...old.keys()].join(', ') || 'nothing'}: ` +
+          "no state to carry over; use state: 'reset'",
+      );
     }
-    const next = mode === 'keep' ? new Map(optimizer.state.map((s) => [s, old.get(s)!])) : makeState(this.rt, optimizer, n);
+    const fresh = createState(this.rt, { ...optimizer, state: optimizer.state.filter((s) => mode === 'reset' || !old.has(s)) }, n);
+    const next = new Map(optimizer.state.map((s) => [s, fresh.get(s) ?? old.get(s)!]));
     for (const [name, buf] of old) if (next.get(name) !== buf) this.rt.buffers.free(buf);
     this.ctx.state = next;
     this.ctx.optimizer = optimizer;
@@ -322,17 +324,6 @@ export class Network {
 /** Put a model on the GPU for training: `const net = await compile(rt, model, { loss, optimizer })`. */
 export function compile(rt: Runtime, model: Model, options: CompileOptions): Promise<Network> {
   return Network.compile(rt, model, options);
-}
-
-/** The optimizer's state arenas, each filled with its initial value. */
-function makeState(rt: Runtime, optimizer: OptimizerDef, n: number): Map<string, GPUBuffer> {
-  return new Map(
-    optimizer.state.map((s) => {
-      const init = optimizer.stateInit[s] ?? 0;
-      const buf = init === 0 ? rt.buffers.create(n * 4, { label: `state:${s}` }) : rt.upload(new Float32Array(n).fill(init), `state:${s}`);
-      return [s, buf];
-    }),
-  );
 }
 
 async function readArena(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout): Promise<TensorRecord> {
