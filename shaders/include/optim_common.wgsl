@@ -5,6 +5,8 @@
 //  - Clipping by global norm reads the norm the telemetry kernel reduced (metrics[norm_index]): no readback.
 //  - chunk_opts holds, per 64-element chunk of the arena, (learning-rate multiplier, weight decay); every
 //    tensor starts on a 64-element boundary, so a chunk never straddles two tensors.
+//  - Updates work on vec4s: index i covers elements 4i..4i+3 (the arena's length is a multiple of 64), which
+//    keeps the per-invocation overhead of the guard and the lookups to a quarter.
 // Metrics slot layout: src/kernels/telemetry.ts. Reference: src/reference/optim.ts.
 
 const CHUNK: u32 = 64u;
@@ -29,8 +31,8 @@ struct Hyper {
 }
 
 @group(0) @binding(0) var<uniform> hp: Hyper;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> theta: array<f32>;
+@group(0) @binding(1) var<storage, read> grad: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> theta: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> metrics: array<f32>;
 @group(0) @binding(4) var<storage, read_write> control: array<u32>;
 @group(0) @binding(5) var<storage, read> chunk_opts: array<vec2<f32>>;
@@ -57,14 +59,14 @@ fn clip_scale() -> f32 {
   return min(1.0, hp.max_norm / (metrics[hp.norm_index] + 1e-6));
 }
 
-// This element's learning rate: the step's base rate times its tensor's multiplier.
+// The learning rate of vec4 i: the step's base rate times its tensor's multiplier.
 fn lr_of(i: u32) -> f32 {
-  return hp.lr * chunk_opts[i / CHUNK].x;
+  return hp.lr * chunk_opts[(4u * i) / CHUNK].x;
 }
 
-// The gradient the update sees: clipped, plus L2 decay; with decoupled decay, theta shrinks here instead.
-fn prepared_grad(i: u32, lr: f32) -> f32 {
-  let wd = chunk_opts[i / CHUNK].y;
+// The gradient vec4 i's update sees: clipped, plus L2 decay; with decoupled decay, theta shrinks here instead.
+fn prepared_grad(i: u32, lr: f32) -> vec4<f32> {
+  let wd = chunk_opts[(4u * i) / CHUNK].y;
   var g = grad[i] * clip_scale();
   if (DECOUPLED) {
     theta[i] = theta[i] * (1.0 - lr * wd);

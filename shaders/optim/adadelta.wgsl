@@ -4,21 +4,22 @@
 //   acc_delta <- rho acc_delta + (1 - rho) delta^2;  theta <- theta - lr delta
 // The paper has no learning rate (lr = 1, PyTorch's default); Keras defaults to 0.001.
 // Bindings: hp, grad, theta, metrics, control, chunk_opts (include/optim_common.wgsl), square_avg, acc_delta.
-// Overrides: WG, DECOUPLED. Dispatch: gridFor(ceil(n / WG)) workgroups (src/kernels/grid.ts).
+// Overrides: WG, DECOUPLED. Dispatch: gridFor(ceil(n / (4 WG))) workgroups (src/kernels/grid.ts);
+// each invocation updates 4 consecutive elements as a vec4.
 // Reference: adadeltaStep in src/reference/optim.ts.
 //#include grid
 //#include optim_common
 
 override WG: u32 = 256u;
 
-@group(0) @binding(6) var<storage, read_write> square_avg: array<f32>;
-@group(0) @binding(7) var<storage, read_write> acc_delta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> square_avg: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> acc_delta: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i >= hp.n || update_halted(i)) {
+  if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
   let lr = lr_of(i);

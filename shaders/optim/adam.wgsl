@@ -6,7 +6,8 @@
 // AdamW is DECOUPLED (theta <- theta (1 - lr wd) first); Adam's weight decay is L2.
 // Bindings: hp, grad, theta, metrics, control, chunk_opts (include/optim_common.wgsl), exp_avg, exp_avg_sq,
 // max_exp_avg_sq (read only with AMSGRAD; otherwise bound to a placeholder).
-// Overrides: WG, DECOUPLED, AMSGRAD, EPS_HAT. Dispatch: gridFor(ceil(n / WG)) workgroups (src/kernels/grid.ts).
+// Overrides: WG, DECOUPLED, AMSGRAD, EPS_HAT. Dispatch: gridFor(ceil(n / (4 WG))) workgroups (src/kernels/grid.ts);
+// each invocation updates 4 consecutive elements as a vec4.
 // Reference: adamStep in src/reference/optim.ts.
 //#include grid
 //#include optim_common
@@ -15,15 +16,15 @@ override WG: u32 = 256u;
 override AMSGRAD: bool = false;
 override EPS_HAT: bool = false;
 
-@group(0) @binding(6) var<storage, read_write> exp_avg: array<f32>;
-@group(0) @binding(7) var<storage, read_write> exp_avg_sq: array<f32>;
-@group(0) @binding(8) var<storage, read_write> max_exp_avg_sq: array<f32>;
+@group(0) @binding(6) var<storage, read_write> exp_avg: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> exp_avg_sq: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> max_exp_avg_sq: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i >= hp.n || update_halted(i)) {
+  if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
   let lr = lr_of(i);

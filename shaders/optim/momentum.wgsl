@@ -5,7 +5,7 @@
 // theta - gamma v of the classical form v <- gamma v + lr grad(theta - gamma v), theta <- theta - v.
 // Bindings: hp, grad, theta, metrics, control, chunk_opts (include/optim_common.wgsl), velocity.
 // Overrides: WG, DECOUPLED, NESTEROV.
-// Dispatch: gridFor(ceil(n / WG)) workgroups (src/kernels/grid.ts).
+// Dispatch: gridFor(ceil(n / (4 WG))) workgroups (src/kernels/grid.ts); each invocation updates 4 elements.
 // Reference: momentumStep in src/reference/optim.ts.
 //#include grid
 //#include optim_common
@@ -13,13 +13,13 @@
 override WG: u32 = 256u;
 override NESTEROV: bool = false;
 
-@group(0) @binding(6) var<storage, read_write> velocity: array<f32>;
+@group(0) @binding(6) var<storage, read_write> velocity: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i >= hp.n || update_halted(i)) {
+  if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
   let lr = lr_of(i);

@@ -5,7 +5,8 @@
 //   momentum > 0: buf <- momentum buf + g / avg; theta <- theta - lr buf;  else theta <- theta - lr g / avg
 // Bindings: hp, grad, theta, metrics, control, chunk_opts (include/optim_common.wgsl), square_avg, grad_avg,
 // momentum_buffer (the last two only read when CENTERED / momentum > 0; otherwise bound to a placeholder).
-// Overrides: WG, DECOUPLED, CENTERED, EPS_INSIDE. Dispatch: gridFor(ceil(n / WG)) workgroups (src/kernels/grid.ts).
+// Overrides: WG, DECOUPLED, CENTERED, EPS_INSIDE. Dispatch: gridFor(ceil(n / (4 WG))) workgroups (src/kernels/grid.ts);
+// each invocation updates 4 consecutive elements as a vec4.
 // Reference: rmspropStep in src/reference/optim.ts.
 //#include grid
 //#include optim_common
@@ -14,15 +15,15 @@ override WG: u32 = 256u;
 override CENTERED: bool = false;
 override EPS_INSIDE: bool = false;
 
-@group(0) @binding(6) var<storage, read_write> square_avg: array<f32>;
-@group(0) @binding(7) var<storage, read_write> grad_avg: array<f32>;
-@group(0) @binding(8) var<storage, read_write> momentum_buffer: array<f32>;
+@group(0) @binding(6) var<storage, read_write> square_avg: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> grad_avg: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> momentum_buffer: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i >= hp.n || update_halted(i)) {
+  if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
   let lr = lr_of(i);

@@ -2,7 +2,7 @@
 // with g the clipped, weight-decayed gradient (include/optim_common.wgsl).
 // Bindings: hp, grad, theta, metrics, control, chunk_opts (include/optim_common.wgsl).
 // Overrides: WG (workgroup size, default 256), DECOUPLED.
-// Dispatch: gridFor(ceil(n / WG)) workgroups (src/kernels/grid.ts).
+// Dispatch: gridFor(ceil(n / (4 WG))) workgroups (src/kernels/grid.ts); each invocation updates 4 elements.
 // Reference: sgdStep in src/reference/optim.ts.
 //#include grid
 //#include optim_common
@@ -13,7 +13,7 @@ override WG: u32 = 256u;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flat_index(wid, nwg, lid, WG);
-  if (i >= hp.n || update_halted(i)) {
+  if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
   let lr = lr_of(i);

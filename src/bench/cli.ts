@@ -3,14 +3,18 @@ import { createRuntime } from '../gpu/runtime.js';
 import { loadMnist } from '../data/mnist.js';
 import { benchMatmul } from './matmul.js';
 import { benchTraining } from './train.js';
+import { benchUpdates } from './optim.js';
+import { OPTIMIZERS } from '../optim/index.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (args.includes('--help')) {
   console.log(`usage: npm run bench [-- options]
-  --suite=matmul|train|all   what to time (default all)
+  --suite=matmul|train|optim|all   what to time (default all)
   --sizes=256,512            square matmul sizes
-  --batch=64                 training batch size (MNIST MLP 784-128-10)`);
+  --batch=64                 training batch size (MNIST MLP 784-128-10)
+  --params=10000000          parameters for the optimizer update benchmark
+  --optimizers=sgd,adam      optimizers to time (default all)`);
   process.exit(0);
 }
 const suite = arg('suite') ?? 'all';
@@ -28,5 +32,11 @@ if (suite === 'all' || suite === 'train') {
   console.log('\ntraining: MNIST MLP, plain SGD, one command buffer per step, metrics read every 10 steps');
   const { train } = await loadMnist();
   await benchTraining(rt, train, { batchSize: batch, log: (l) => console.log(l) });
+}
+if (suite === 'all' || suite === 'optim') {
+  const params = Number(arg('params') ?? 10_000_000);
+  const names = (arg('optimizers') ?? Object.keys(OPTIMIZERS).join(',')).split(',');
+  console.log(`\noptimizer update, one dispatch over ${params.toLocaleString('en')} parameters, vs copyBufferToBuffer of the same bytes`);
+  await benchUpdates(rt, names.map((n) => OPTIMIZERS[n]!()), { parameters: params, log: (l) => console.log(l) });
 }
 rt.destroy();

@@ -190,7 +190,7 @@ export class Runtime {
     this.release(dispatch);
   }
 
-  /** A 4-byte buffer to fill a binding a dispatch declares but does not use (e.g. a matmul without bias). */
+  /** A small buffer to fill a binding a dispatch declares but does not use (e.g. a matmul without bias). */
   get placeholder(): GPUBuffer {
     return this.placeholderAt(0);
   }
@@ -201,7 +201,8 @@ export class Runtime {
    */
   placeholderAt(k: number): GPUBuffer {
     while (this.placeholderBuffers.length <= k) {
-      this.placeholderBuffers.push(this.buffers.create(4, { label: `placeholder${this.placeholderBuffers.length}` }));
+      // 16 bytes: the smallest binding of a vec4 array.
+      this.placeholderBuffers.push(this.buffers.create(16, { label: `placeholder${this.placeholderBuffers.length}` }));
     }
     return this.placeholderBuffers[k]!;
   }

@@ -37,7 +37,7 @@ export async function prepareUpdate(rt: Runtime, optimizer: OptimizerDef, b: Upd
   return rt.prepare(kernel, {
     buffers: { grad: b.grads, theta: b.params, metrics: b.metrics, control: b.control, chunk_opts: b.chunkOpts, ...state },
     uniforms: { hp: { ...zeros, ...optimizer.hyper, n, step: 1, lr: optimizer.lr, max_norm: optimizer.clipNorm } },
-    workgroups: gridFor(ceilDiv(n, 256)),
+    workgroups: gridFor(ceilDiv(n / 4, 256)),
     needs,
     label: `update:${optimizer.name}`,
   });
