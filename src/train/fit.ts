@@ -46,7 +46,7 @@ export function checkBatchSize(batchSize: number, n: number): void {
 }
 
 /** Copy rows `order[from..from+count)` of the dataset into the batch arrays (no allocation). */
-function gather(ds: Dataset, order: Uint32Array, from: number, count: number, x: Float32Array, y: Float32Array): void {
+export function gather(ds: Dataset, order: Uint32Array, from: number, count: number, x: Float32Array, y: Float32Array): void {
   const d = ds.inputDim;
   const t = ds.task === 'classification' ? 1 : ds.outputDim;
   for (let r = 0; r < count; r++) {

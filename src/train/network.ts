@@ -293,6 +293,21 @@ export class Network {
     return fit(this, ds, options, this.stopFlag);
   }
 
+  /**
+   * Back to the model's initial parameters and BatchNorm statistics, with fresh optimizer state and step
+   * counts (e.g. a demo's reset button). Waits for steps in flight first.
+   */
+  async reset(): Promise<void> {
+    await this.flush();
+    const q = this.rt.device.queue;
+    const [p, st] = [this.model.initialParameters(), this.model.initialStats()];
+    q.writeBuffer(this.ctx.buffers.params, 0, p.buffer, p.byteOffset, p.byteLength);
+    q.writeBuffer(this.ctx.buffers.stats, 0, st.buffer, st.byteOffset, st.byteLength);
+    await this.setOptimizer(this.optimizer, { state: 'reset' });
+    this.failure = null;
+    q.writeBuffer(this.ctx.control, 0, new Uint32Array(1));
+  }
+
   /** Ask a running fit() to stop after the step in progress; it resolves with `stopped: true`. */
   stop(): void {
     this.stopFlag.stop = true;
