@@ -1,5 +1,6 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
+import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 // One config, three jobs: `--mode lib` builds the library from src/index.ts; any other mode builds or serves
@@ -61,7 +62,19 @@ export default defineConfig(({ mode }) => {
   return {
     root: resolve(import.meta.dirname, 'demo'),
     base: './',
-    build: { outDir: resolve(import.meta.dirname, 'demo-dist'), emptyOutDir: true, target: 'es2022' },
+    build: {
+      outDir: resolve(import.meta.dirname, 'demo-dist'),
+      emptyOutDir: true,
+      target: 'es2022',
+      // Every page of the demo is an entry: demo/*.html.
+      rollupOptions: {
+        input: Object.fromEntries(
+          readdirSync(resolve(import.meta.dirname, 'demo'))
+            .filter((f) => f.endsWith('.html'))
+            .map((f) => [f.replace(/\.html$/, ''), resolve(import.meta.dirname, 'demo', f)]),
+        ),
+      },
+    },
     server: { host: '127.0.0.1', port: 5173 },
     preview: { host: '127.0.0.1', port: 5173 },
     resolve: { alias },

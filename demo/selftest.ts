@@ -3,6 +3,9 @@
 // data-total, which the end-to-end test waits for; nothing sets data-status before then.
 import { NoAdapterError, allKernelCases, createRuntime, type KernelCase, type Runtime } from '../src/index.js';
 import { BROWSER_INSTALL_HINT } from '../src/gpu/device.js';
+import { renderNav } from './shell.js';
+
+renderNav('selftest');
 
 type Status = 'done' | 'no-webgpu' | 'error';
 
