@@ -23,9 +23,14 @@ export {
   matmulShape,
   pickMatmulVariant,
   prepareMatmul,
+  autoMatmulChoice,
+  matmulShapeClass,
+  type MatmulChoice,
   type MatmulOptions,
+  type MatmulShapeClass,
   type MatmulVariant,
 } from './kernels/matmul.js';
+export { tuneMatmul, pinMatmul, defaultTuningStore, tuningKey, TUNING_CANDIDATES, TUNING_SHAPES, type MatmulTuning, type TuningStore } from './kernels/autotune.js';
 export * as reference from './reference/index.js';
 export { Rng } from './util/rng.js';
 export { allclose, reductionTolerance, type Tolerance } from './util/allclose.js';

@@ -54,6 +54,9 @@ export const isNode = (): boolean =>
 
 let dawn: GPU | undefined;
 
+/** Node: the Dawn `GPU` object Descent created in this process (undefined before the first runtime), to share it. */
+export const dawnInstance = (): GPU | undefined => dawn;
+
 /** The ICD file for a driver name or path; throws with install instructions when it is missing. */
 async function resolveDriver(driver: string): Promise<string> {
   const candidates = KNOWN_DRIVERS[driver] ?? [driver];

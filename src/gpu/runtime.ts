@@ -13,6 +13,7 @@ import {
 } from './kernel.js';
 import { ShaderInfo, packUniforms } from './shader.js';
 import { shaderSource } from '../kernels/sources.js';
+import { defaultTuningStore, tuneMatmul, tuningKey } from '../kernels/autotune.js';
 
 /** Where shader sources come from: a name ('matmul', 'optim/sgd') to WGSL text. */
 export type ShaderSource = (name: string) => string;
@@ -20,11 +21,18 @@ export type ShaderSource = (name: string) => string;
 export interface RuntimeOptions extends DeviceOptions {
   /** Shader lookup; defaults to the WGSL files shipped in shaders/. */
   shaders?: ShaderSource;
+  /**
+   * Matmul kernel tuning for this adapter: 'cached' (default) uses a stored tuning if there is one,
+   * 'measure' tunes now unless one is stored (a few seconds, once per adapter), 'off' uses the untuned defaults.
+   */
+  tuning?: 'cached' | 'measure' | 'off';
 }
 
 /** A WebGPU device with Descent's buffers, reflected shaders and pipeline cache. */
 export class Runtime {
   readonly buffers: BufferPool;
+  /** Tuned kernel choices by kernel family (e.g. `matmul`), set by the autotuner or a pinned choice. */
+  readonly tuned: Record<string, unknown> = {};
   private readonly shaderInfos = new Map<string, ShaderInfo>();
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly kernels = new Map<string, Promise<Kernel>>();
@@ -241,5 +249,12 @@ export class Runtime {
 /** Acquire a GPU device (browser or Dawn in Node) and wrap it in a Runtime. */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const { device, adapter, features, description, isFallback } = await acquireDevice(options);
-  return new Runtime(device, adapter.info, description, features, isFallback, options.shaders ?? shaderSource);
+  const rt = new Runtime(device, adapter.info, description, features, isFallback, options.shaders ?? shaderSource);
+  const tuning = options.tuning ?? 'cached';
+  if (tuning === 'measure') await tuneMatmul(rt);
+  else if (tuning === 'cached') {
+    const stored = await defaultTuningStore().load(tuningKey(rt));
+    if (stored) rt.tuned.matmul = stored.choices;
+  }
+  return rt;
 }

@@ -6,11 +6,31 @@ import { activationCode, type Activation } from './activation.js';
 import { ceilDiv } from './grid.js';
 
 /** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
-export const MATMUL_VARIANTS = ['naive', 'blocked', 'tiled'] as const;
+export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'tiled'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
-/** Output elements one workgroup covers, per variant, as [columns, rows]. */
-const COVERAGE: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [32, 32], tiled: [64, 64] };
+/** Default workgroup size per variant, as [x, y]; 'tiled' is fixed at 16 x 16. */
+export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], tiled: [16, 16] };
+
+/** Elements of C one invocation computes, per variant, as [columns, rows]. */
+const PER_INVOCATION: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], interleaved: [4, 4], tiled: [4, 4] };
+
+/** A kernel choice for a matmul: the variant and its workgroup size. */
+export interface MatmulChoice {
+  variant: MatmulVariant;
+  workgroup: [number, number];
+}
+
+/** Shape classes the tuner measures separately: tiny products, skinny ones (a side <= 16), and the rest by size. */
+export type MatmulShapeClass = 'small' | 'skinny' | 'medium' | 'large';
+
+/** The class a product falls in. */
+export function matmulShapeClass(M: number, N: number, K: number): MatmulShapeClass {
+  const work = M * N * K;
+  if (work < 1 << 16) return 'small';
+  if (Math.min(M, N) <= 16) return 'skinny';
+  return work < 1 << 24 ? 'medium' : 'large';
+}
 
 export interface MatmulOptions {
   /** Use A transposed: `a` holds K x M. */
@@ -21,8 +41,13 @@ export interface MatmulOptions {
   activation?: Activation;
   /** Leaky ReLU's negative slope. */
   slope?: number;
-  /** Which kernel; 'auto' picks per adapter (blocked on CPU adapters, tiled on GPUs). */
+  /**
+   * Which kernel; 'auto' takes the runtime's tuned choice for the product's shape class (see
+   * src/kernels/autotune.ts), or without tuning blocked on CPU adapters and tiled on GPUs.
+   */
   variant?: MatmulVariant | 'auto';
+  /** Workgroup size [x, y] for 'naive' and 'blocked' (default theirs; 'tiled' is fixed). */
+  workgroup?: [number, number];
 }
 
 export interface MatmulShape {
@@ -52,9 +77,36 @@ export function matmulShape(a: Tensor, b: Tensor, options: MatmulOptions = {}): 
   return { M, N, K: Ka };
 }
 
-/** The variant 'auto' resolves to on this runtime. */
+/** The variant 'auto' resolves to on this runtime without tuning. */
 export function pickMatmulVariant(rt: Runtime): MatmulVariant {
   return rt.isSoftware ? 'blocked' : 'tiled';
+}
+
+/** The kernel 'auto' runs for this shape: the tuned choice for its class, else the untuned default. */
+export function autoMatmulChoice(rt: Runtime, M: number, N: number, K: number): MatmulChoice {
+  const tuned = (rt.tuned.matmul as Partial<Record<MatmulShapeClass, MatmulChoice>> | undefined)?.[matmulShapeClass(M, N, K)];
+  if (tuned) return tuned;
+  const variant = pickMatmulVariant(rt);
+  return { variant, workgroup: DEFAULT_MATMUL_WORKGROUP[variant] };
+}
+
+function resolveChoice(rt: Runtime, shape: MatmulShape, options: MatmulOptions): MatmulChoice {
+  if (!options.variant || options.variant === 'auto') {
+    if (options.workgroup) throw new OptionError(`matmul: a workgroup size needs an explicit variant, not 'auto'`);
+    return autoMatmulChoice(rt, shape.M, shape.N, shape.K);
+  }
+  const variant = options.variant;
+  if (!MATMUL_VARIANTS.includes(variant)) {
+    throw new OptionError(`unknown matmul variant '${variant}'; expected auto or one of: ${MATMUL_VARIANTS.join(', ')}`);
+  }
+  const workgroup = options.workgroup ?? DEFAULT_MATMUL_WORKGROUP[variant];
+  const [x, y] = workgroup;
+  const max = rt.limits.maxComputeInvocationsPerWorkgroup;
+  if (variant === 'tiled' && (x !== 16 || y !== 16)) throw new OptionError(`matmul: the tiled variant's workgroup is fixed at [16, 16], got [${x}, ${y}]`);
+  if (!Number.isInteger(x) || !Number.isInteger(y) || x < 1 || y < 1 || x * y > max) {
+    throw new OptionError(`matmul: workgroup must be two positive integers with a product <= ${max}, got [${x}, ${y}]`);
+  }
+  return { variant, workgroup };
 }
 
 /** Prepare C = act(op(A) . op(B) + bias) as one dispatch. */
@@ -63,20 +115,20 @@ export async function prepareMatmul(
   t: { a: Tensor; b: Tensor; c: Tensor; bias?: Tensor },
   options: MatmulOptions = {},
 ): Promise<Dispatch> {
-  const { M, N, K } = matmulShape(t.a, t.b, options);
+  const shape = matmulShape(t.a, t.b, options);
+  const { M, N, K } = shape;
   const { code, slope } = activationCode(options);
-  const variant = !options.variant || options.variant === 'auto' ? pickMatmulVariant(rt) : options.variant;
-  if (!MATMUL_VARIANTS.includes(variant)) {
-    throw new OptionError(`unknown matmul variant '${variant}'; expected auto or one of: ${MATMUL_VARIANTS.join(', ')}`);
-  }
+  const { variant, workgroup } = resolveChoice(rt, shape, options);
   if (t.c.shape.length !== 2 || t.c.shape[0] !== M || t.c.shape[1] !== N) {
     throw new ShapeError(`matmul: C must have shape [${M}, ${N}], got ${dims(t.c)}`);
   }
   if (t.bias && (t.bias.shape.length !== 1 || t.bias.shape[0] !== N)) {
     throw new ShapeError(`matmul: bias must have shape [${N}], got ${dims(t.bias)}`);
   }
-  const kernel = await rt.kernel(`matmul_${variant}`, { constants: { ACT: code, HAS_BIAS: !!t.bias } });
-  const [cx, cy] = COVERAGE[variant];
+  const wgConstants: Record<string, number> = variant === 'tiled' ? {} : { WG_X: workgroup[0], WG_Y: workgroup[1] };
+  const kernel = await rt.kernel(`matmul_${variant}`, { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
+  const cx = workgroup[0] * PER_INVOCATION[variant][0];
+  const cy = workgroup[1] * PER_INVOCATION[variant][1];
   return rt.prepare(kernel, {
     buffers: { a: t.a.ref, b: t.b.ref, c: t.c.ref, bias: t.bias?.ref ?? rt.placeholder },
     uniforms: {

@@ -26,8 +26,8 @@ export const MATMUL_SHAPES: readonly [number, number, number][] = [
 ];
 
 function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number], transA: boolean, transB: boolean,
-  act: Activation | null, seed: number): KernelCase {
-  const tags = [`${M}x${N}x${K}`, transA ? 'A^T' : '', transB ? 'B^T' : '', act ? `bias+${act}` : ''];
+  act: Activation | null, seed: number, workgroup?: [number, number]): KernelCase {
+  const tags = [`${M}x${N}x${K}`, transA ? 'A^T' : '', transB ? 'B^T' : '', act ? `bias+${act}` : '', workgroup ? `wg ${workgroup.join('x')}` : ''];
   const shape = tags.filter(Boolean).join(' ');
   return {
     kernel: `matmul_${variant}`,
@@ -43,14 +43,20 @@ function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number],
       const A = Tensor.from(rt, a, transA ? [K, M] : [M, K], 'A');
       const B = Tensor.from(rt, b, transB ? [N, K] : [K, N], 'B');
       const Bias = bias ? Tensor.from(rt, bias, [N], 'bias') : undefined;
-      const opts = { transA, transB, variant, activation: act ?? 'identity', slope, bias: Bias } as const;
+      const opts = { transA, transB, variant, workgroup, activation: act ?? 'identity', slope, bias: Bias } as const;
       const inputs = Bias ? [A, B, Bias] : [A, B];
       return compare(`matmul_${variant} ${shape}`, seed, inputs, () => matmul(rt, A, B, opts), want, reductionTolerance(K));
     },
   };
 }
 
-/** Every matmul variant x shape x transpose pair, alternating plain and fused bias+activation epilogues. */
+/** Non-square workgroup sizes the autotuner may pick, tried on odd shapes for every variant that takes one. */
+export const MATMUL_TUNING_WORKGROUPS: readonly [number, number][] = [[16, 16], [16, 4], [4, 16], [32, 2]];
+
+/**
+ * Every matmul variant x shape x transpose pair, alternating plain and fused bias+activation epilogues, plus
+ * the odd shapes with non-square workgroups for the variants whose workgroup can be tuned.
+ */
 export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS): KernelCase[] {
   const cases: KernelCase[] = [];
   let seed = 1000;
@@ -62,6 +68,13 @@ export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS
         cases.push(matmulCase(variant, shape, transA, transB, act, seed));
       }
     });
+    if (variant === 'tiled') continue;
+    for (const wg of MATMUL_TUNING_WORKGROUPS) {
+      for (const shape of [[45, 65, 37], [130, 190, 150]] as [number, number, number][]) {
+        seed++;
+        cases.push(matmulCase(variant, shape, seed % 2 === 0, seed % 3 === 0, seed % 2 ? 'relu' : null, seed, wg));
+      }
+    }
   }
   return cases;
 }

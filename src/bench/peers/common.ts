@@ -1,0 +1,117 @@
+// What both peers share: the timing protocol and the seeded training problem, so they differ only in the library.
+import { Rng } from '../../util/rng.js';
+import type { PeerMatmulOptions, PeerMatmulResult, PeerMlpOptions, PeerMlpResult } from './types.js';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * Time `runBatch(k)`, which must issue k matmuls back to back and resolve once the GPU has finished them: one
+ * untimed call (compilation, uploads), one call to calibrate k so a batch lasts about `minMs`, then `reps` timed
+ * batches. Per-matmul milliseconds are the batch time over k: the same protocol as Descent's own matmul benchmark
+ * (back-to-back submits, one wait at the end), so neither side pays a readback per matmul.
+ */
+export async function timeMatmul(
+  n: number,
+  runBatch: (k: number) => Promise<void>,
+  options: PeerMatmulOptions = {},
+): Promise<PeerMatmulResult> {
+  const minMs = options.minMs ?? 200;
+  const reps = Math.max(1, options.reps ?? 5);
+  await runBatch(1);
+  let t0 = performance.now();
+  await runBatch(1);
+  const one = Math.max(performance.now() - t0, 1e-3);
+  const k = Math.max(1, Math.min(10_000, Math.round(minMs / one)));
+  const ms: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    t0 = performance.now();
+    await runBatch(k);
+    ms.push((performance.now() - t0) / k);
+  }
+  const msMedian = median(ms);
+  return { msMedian, msMin: Math.min(...ms), msMax: Math.max(...ms), gflops: (2 * n ** 3) / (msMedian * 1e6), perBatch: k };
+}
+
+/** Seeded random f32 n x n matrix in [-1, 1) (Descent's benchmark uses the same generator). */
+export const randomMatrix = (n: number, seed: number): Float32Array => new Rng(seed).floats(n * n);
+
+/** Batches cycled through during training: few enough that the model memorises them, so the loss visibly falls. */
+export const MLP_BATCHES = 4;
+
+/** The training problem both peers solve: Glorot-uniform weights, zero biases, random inputs, random one-hot labels. */
+export interface MlpProblem {
+  layers: number[];
+  batch: number;
+  /** weights[i] is layers[i] x layers[i+1], row-major. */
+  weights: Float32Array[];
+  biases: Float32Array[];
+  /** MLP_BATCHES batches: x is batch x layers[0], y one-hot batch x classes. */
+  xs: Float32Array[];
+  ys: Float32Array[];
+}
+
+export function mlpProblem(layers: number[], batch: number, seed = 1): MlpProblem {
+  if (layers.length < 2 || layers.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`bad layer widths [${layers.join(', ')}]`);
+  const rng = new Rng(seed);
+  const weights: Float32Array[] = [];
+  const biases: Float32Array[] = [];
+  for (let i = 0; i + 1 < layers.length; i++) {
+    const [fin, fout] = [layers[i]!, layers[i + 1]!];
+    const lim = Math.sqrt(6 / (fin + fout));
+    weights.push(rng.floats(fin * fout, -lim, lim));
+    biases.push(new Float32Array(fout));
+  }
+  const classes = layers[layers.length - 1]!;
+  const xs: Float32Array[] = [];
+  const ys: Float32Array[] = [];
+  for (let b = 0; b < MLP_BATCHES; b++) {
+    xs.push(rng.floats(batch * layers[0]!));
+    const y = new Float32Array(batch * classes);
+    for (let r = 0; r < batch; r++) y[r * classes + rng.int(classes)] = 1;
+    ys.push(y);
+  }
+  return { layers, batch, weights, biases, xs, ys };
+}
+
+/** Default learning rates: Adam's usual 1e-3, and the 0.05 Descent's training benchmark uses for SGD. */
+export const defaultLr = (o: PeerMlpOptions): number => o.lr ?? (o.optimizer === 'adam' ? 1e-3 : 0.05);
+export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
+
+/** One peer's training step on batch `b` of the problem; it returns a handle to its loss only when `keep`. */
+export interface StepDriver<L> {
+  step(b: number, keep: boolean): L | undefined;
+  /** Resolve once everything submitted so far has run on the GPU. */
+  sync(): Promise<void>;
+  /** The loss behind a kept handle (reading it, then freeing it). */
+  read(loss: L): Promise<number>;
+}
+
+/**
+ * The training protocol for every peer, as in Descent's own benchmark: each step submits its work without waiting;
+ * the GPU is waited on every `syncEvery` steps and at the end. The first step (batch 0) and the last (batch 0 again)
+ * keep their loss, read only after the clock stops.
+ */
+export async function timeTraining<L>(o: PeerMlpOptions, d: StepDriver<L>): Promise<PeerMlpResult> {
+  const warmup = Math.max(1, o.warmup);
+  const steps = Math.max(1, o.steps);
+  const syncEvery = Math.max(1, o.syncEvery ?? 50);
+  const first = d.step(0, true);
+  for (let s = 1; s < warmup; s++) d.step(s % MLP_BATCHES, false);
+  await d.sync();
+  const t0 = performance.now();
+  let last: L | undefined;
+  for (let s = 0; s < steps; s++) {
+    const final = s === steps - 1;
+    const r = d.step(final ? 0 : (warmup + s) % MLP_BATCHES, final);
+    if (final) last = r;
+    if (final || (s + 1) % syncEvery === 0) await d.sync();
+  }
+  const ms = performance.now() - t0;
+  const lossFirst = await d.read(first!);
+  const lossLast = await d.read(last!);
+  return { msPerStep: ms / steps, samplesPerSecond: (steps * o.batch * 1000) / ms, lossFirst, lossLast };
+}

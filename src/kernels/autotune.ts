@@ -1,0 +1,165 @@
+// Per-adapter matmul tuning: measure every variant and a few workgroup sizes once on a representative
+// product of each shape class, keep the fastest, and cache the choice (a file in Node, localStorage in a
+// browser) under a key of the adapter and the matmul shaders' text, so a driver or kernel change re-tunes.
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { isNode } from '../gpu/device.js';
+import { Rng } from '../util/rng.js';
+import { MATMUL_VARIANTS, prepareMatmul, type MatmulChoice, type MatmulShapeClass } from './matmul.js';
+import { shaderSource } from './sources.js';
+
+/** The product measured for each class. */
+export const TUNING_SHAPES: Readonly<Record<MatmulShapeClass, [number, number, number]>> = {
+  small: [32, 32, 32],
+  skinny: [512, 10, 256],
+  medium: [128, 128, 128],
+  large: [384, 384, 384],
+};
+
+/** Candidates: every variant, and for those with a tunable workgroup, a few shapes of it. */
+export const TUNING_CANDIDATES: readonly MatmulChoice[] = [
+  { variant: 'naive', workgroup: [16, 16] },
+  ...(['blocked', 'interleaved'] as const).flatMap((variant) =>
+    ([[8, 8], [16, 16], [16, 4], [4, 16], [32, 2]] as [number, number][]).map((workgroup) => ({ variant, workgroup })),
+  ),
+  { variant: 'tiled', workgroup: [16, 16] },
+];
+
+export interface TuningMeasurement {
+  shapeClass: MatmulShapeClass;
+  choice: MatmulChoice;
+  gflops: number;
+}
+
+export interface MatmulTuning {
+  /** Adapter description and shader digest the choices were measured for. */
+  key: string;
+  choices: Record<MatmulShapeClass, MatmulChoice>;
+  measurements: TuningMeasurement[];
+  measuredAt: string;
+}
+
+/** Where tuning results are kept between runs. */
+export interface TuningStore {
+  load(key: string): Promise<MatmulTuning | null>;
+  save(tuning: MatmulTuning): Promise<void>;
+}
+
+function digest(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The cache key for this runtime: adapter and the matmul shaders' text. */
+export function tuningKey(rt: Runtime): string {
+  const shaders = MATMUL_VARIANTS.map((v) => shaderSource(`matmul_${v}`)).join('\n');
+  return `${rt.description} | matmul ${digest(shaders)}`;
+}
+
+/** A JSON file of tunings by key ($XDG_CACHE_HOME or ~/.cache)/descent/tuning.json in Node; localStorage in a browser. */
+export function defaultTuningStore(): TuningStore {
+  if (!isNode()) {
+    const item = 'descent.tuning';
+    const all = (): Record<string, MatmulTuning> => {
+      try {
+        return JSON.parse(globalThis.localStorage?.getItem(item) ?? '{}') as Record<string, MatmulTuning>;
+      } catch {
+        return {};
+      }
+    };
+    return {
+      load: async (key) => all()[key] ?? null,
+      save: async (t) => globalThis.localStorage?.setItem(item, JSON.stringify({ ...all(), [t.key]: t })),
+    };
+  }
+  const file = async () => {
+    const [os, path] = await Promise.all([import(/* @vite-ignore */ 'node:os' as string), import(/* @vite-ignore */ 'node:path' as string)]);
+    const dir = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+    return path.join(dir, 'descent', 'tuning.json') as string;
+  };
+  const fsp = () => import(/* @vite-ignore */ 'node:fs/promises' as string) as Promise<typeof import('node:fs/promises')>;
+  const readAll = async (): Promise<Record<string, MatmulTuning>> => {
+    try {
+      return JSON.parse(await (await fsp()).readFile(await file(), 'utf8')) as Record<string, MatmulTuning>;
+    } catch {
+      return {};
+    }
+  };
+  return {
+    load: async (key) => (await readAll())[key] ?? null,
+    save: async (t) => {
+      const f = await file();
+      const fs = await fsp();
+      await fs.mkdir(f.slice(0, f.lastIndexOf('/')), { recursive: true });
+      await fs.writeFile(f, JSON.stringify({ ...(await readAll()), [t.key]: t }, null, 1));
+    },
+  };
+}
+
+async function measure(rt: Runtime, choice: MatmulChoice, [M, N, K]: [number, number, number], t: { a: Tensor; b: Tensor; c: Tensor }): Promise<number> {
+  const d = await prepareMatmul(rt, t, { variant: choice.variant, workgroup: choice.workgroup });
+  try {
+    rt.run([d]);
+    await rt.sync();
+    // Best of a few short rounds: the least disturbed by whatever else the machine is doing.
+    let best = Infinity;
+    for (let round = 0; round < 3; round++) {
+      let reps = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 25 || reps < 2) {
+        rt.run([d]);
+        await rt.sync();
+        reps++;
+      }
+      best = Math.min(best, (performance.now() - t0) / reps);
+    }
+    return (2 * M * N * K) / (best * 1e6);
+  } finally {
+    rt.release(d);
+  }
+}
+
+/**
+ * Measure every candidate on each shape class and install the fastest as the runtime's 'auto' choice.
+ * With a store, a cached result for this adapter is used instead of measuring, unless `force`.
+ */
+export async function tuneMatmul(
+  rt: Runtime,
+  options: { store?: TuningStore | null; force?: boolean; log?: (line: string) => void } = {},
+): Promise<MatmulTuning> {
+  const key = tuningKey(rt);
+  const store = options.store === undefined ? defaultTuningStore() : options.store;
+  const cached = !options.force && store ? await store.load(key) : null;
+  if (cached) {
+    rt.tuned.matmul = cached.choices;
+    return cached;
+  }
+  const rng = new Rng(7);
+  const measurements: TuningMeasurement[] = [];
+  const choices = {} as Record<MatmulShapeClass, MatmulChoice>;
+  for (const [cls, shape] of Object.entries(TUNING_SHAPES) as [MatmulShapeClass, [number, number, number]][]) {
+    const [M, N, K] = shape;
+    const t = { a: Tensor.from(rt, rng.floats(M * K), [M, K]), b: Tensor.from(rt, rng.floats(K * N), [K, N]), c: Tensor.zeros(rt, [M, N]) };
+    let best: TuningMeasurement | null = null;
+    for (const choice of TUNING_CANDIDATES) {
+      const gflops = await measure(rt, choice, shape, t);
+      const m = { shapeClass: cls, choice, gflops };
+      measurements.push(m);
+      if (!best || gflops > best.gflops) best = m;
+    }
+    choices[cls] = best!.choice;
+    options.log?.(`${cls.padEnd(7)} ${M}x${N}x${K}: ${best!.choice.variant} ${best!.choice.workgroup.join('x')} at ${best!.gflops.toFixed(2)} GFLOP/s`);
+    for (const x of Object.values(t)) x.destroy();
+  }
+  const tuning: MatmulTuning = { key, choices, measurements, measuredAt: new Date().toISOString() };
+  rt.tuned.matmul = choices;
+  await store?.save(tuning);
+  return tuning;
+}
+
+/** Pin 'auto' to given choices (per class), or clear tuning with null: the untuned defaults come back. */
+export function pinMatmul(rt: Runtime, choices: Partial<Record<MatmulShapeClass, MatmulChoice>> | null): void {
+  if (choices) rt.tuned.matmul = { ...(rt.tuned.matmul as object | undefined), ...choices };
+  else delete rt.tuned.matmul;
+}

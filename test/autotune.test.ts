@@ -1,0 +1,90 @@
+// Per-adapter matmul tuning: a choice per shape class, cached and reused, pinnable, and every candidate it
+// may pick computes the same products as the reference.
+import { describe, expect, it } from 'vitest';
+import {
+  TUNING_CANDIDATES,
+  Tensor,
+  autoMatmulChoice,
+  matmul,
+  matmulShapeClass,
+  pinMatmul,
+  reference as ref,
+  reductionTolerance,
+  allclose,
+  tuneMatmul,
+  type MatmulTuning,
+  type TuningStore,
+  Rng,
+} from '../src/index.js';
+import { gpu } from './helpers/gpu.js';
+
+const memoryStore = (): TuningStore & { saved: MatmulTuning[] } => {
+  const saved: MatmulTuning[] = [];
+  return {
+    saved,
+    load: async (key) => saved.find((t) => t.key === key) ?? null,
+    save: async (t) => void saved.push(t),
+  };
+};
+
+describe('matmul autotuning', () => {
+  it('classifies shapes', () => {
+    expect(matmulShapeClass(8, 8, 8)).toBe('small');
+    expect(matmulShapeClass(1000, 10, 784)).toBe('skinny');
+    expect(matmulShapeClass(128, 128, 128)).toBe('medium');
+    expect(matmulShapeClass(512, 512, 512)).toBe('large');
+  });
+
+  it('measures every candidate per class, installs the fastest, caches it and reuses the cache', async () => {
+    const rt = await gpu();
+    const store = memoryStore();
+    const lines: string[] = [];
+    const t = await tuneMatmul(rt, { store, force: true, log: (l) => lines.push(l) });
+    console.log(lines.join('\n'));
+    expect(Object.keys(t.choices).sort()).toEqual(['large', 'medium', 'skinny', 'small']);
+    expect(t.measurements.length).toBe(4 * TUNING_CANDIDATES.length);
+    for (const [cls, choice] of Object.entries(t.choices)) {
+      const mine = t.measurements.filter((m) => m.shapeClass === cls);
+      const best = mine.reduce((a, b) => (b.gflops > a.gflops ? b : a));
+      expect(choice).toEqual(best.choice);
+      expect(best.gflops).toBeGreaterThan(0);
+    }
+    expect(autoMatmulChoice(rt, 384, 384, 384)).toEqual(t.choices.large);
+    expect(store.saved.length).toBe(1);
+    const again = await tuneMatmul(rt, { store });
+    expect(again).toBe(store.saved[0]);
+    expect(store.saved.length).toBe(1);
+    pinMatmul(rt, null);
+  }, 120_000);
+
+  it('every candidate the tuner may pick matches the reference when chosen by auto', async () => {
+    const rt = await gpu();
+    const rng = new Rng(3);
+    try {
+      for (const choice of TUNING_CANDIDATES) {
+        pinMatmul(rt, { small: choice, skinny: choice, medium: choice, large: choice });
+        for (const [M, N, K] of [[7, 5, 3], [45, 65, 37], [300, 9, 20]] as const) {
+          const a = rng.floats(M * K);
+          const b = rng.floats(N * K);
+          const want = ref.matmul(a, b, M, N, K, { transB: true });
+          const A = Tensor.from(rt, a, [M, K]);
+          const B = Tensor.from(rt, b, [N, K]);
+          const C = await matmul(rt, A, B, { transB: true });
+          const r = allclose(await C.read(), want, reductionTolerance(K));
+          expect(r.ok, `${choice.variant} ${choice.workgroup} on ${M}x${N}x${K}: ${r.detail}`).toBe(true);
+          for (const x of [A, B, C]) x.destroy();
+        }
+      }
+    } finally {
+      pinMatmul(rt, null);
+    }
+  });
+
+  it('a pinned choice wins over tuning; clearing it restores the defaults', async () => {
+    const rt = await gpu();
+    pinMatmul(rt, { medium: { variant: 'naive', workgroup: [8, 8] } });
+    expect(autoMatmulChoice(rt, 100, 100, 100)).toEqual({ variant: 'naive', workgroup: [8, 8] });
+    pinMatmul(rt, null);
+    expect(autoMatmulChoice(rt, 100, 100, 100).variant).toBe(rt.isSoftware ? 'blocked' : 'tiled');
+  });
+});
