@@ -1,12 +1,14 @@
-// Element-wise activation backward: dx[i] = dy[i] * act'(x[i]) for i < n, from the pre-activation x.
+// Element-wise activation backward: dx[i] = dy[i] * act'(x[i]) for i < n, from the pre-activation x; with
+// FROM_OUTPUT, binding x holds the output y = act(pre-activation) and the derivative is computed from it.
 // Bindings: params (uniform: n, slope), x (read), dy (read), dx (read_write).
-// Overrides: ACT (activation code, see include/activations.wgsl), WG (workgroup size, default 256).
+// Overrides: ACT (activation code, see include/activations.wgsl), FROM_OUTPUT, WG (workgroup size, default 256).
 // Dispatch: gridFor(ceil(n / WG)) workgroups (src/kernels/grid.ts).
-// Reference: activationBackward in src/reference/activation.ts.
+// Reference: activationBackward and activationBackwardFromOutput in src/reference/activation.ts.
 //#include activations
 //#include grid
 
 override ACT: u32 = 0u;
+override FROM_OUTPUT: bool = false;
 override WG: u32 = 256u;
 
 struct Params {
@@ -26,5 +28,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= params.n) {
     return;
   }
-  dx[i] = dy[i] * act_derivative(ACT, x[i], params.slope);
+  if (FROM_OUTPUT) {
+    dx[i] = dy[i] * act_derivative_from_output(ACT, x[i], params.slope);
+  } else {
+    dx[i] = dy[i] * act_derivative(ACT, x[i], params.slope);
+  }
 }

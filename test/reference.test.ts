@@ -31,6 +31,19 @@ describe('reference activations', () => {
     });
   }
 
+  it('the derivative from the output equals the derivative at the input, where it exists', () => {
+    const rng = new Rng(78);
+    for (const act of ACTIVATIONS.filter((a) => ref.derivativeFromOutputExists(a, 0.05))) {
+      for (let t = 0; t < 200; t++) {
+        const x = rng.uniform(-5, 5);
+        const y = ref.activate(act, x, 0.05);
+        expect(Math.abs(ref.activateDerivativeFromOutput(act, y, 0.05) - ref.activateDerivative(act, x, 0.05)), `${act} at ${x}`).toBeLessThan(1e-12);
+      }
+    }
+    expect(ref.derivativeFromOutputExists('gelu')).toBe(false);
+    expect(ref.derivativeFromOutputExists('leaky_relu', -0.5)).toBe(false);
+  });
+
   it('activationBackward multiplies the upstream gradient', () => {
     const x = Float32Array.of(-1, 0.5, 2);
     const dy = Float32Array.of(2, 3, -1);

@@ -57,9 +57,10 @@ describe('the step plan', () => {
     const model = sequential(2, [dense(16, { activation: 'tanh' }), dense(16, { activation: 'relu' }), dense(3)], { seed: 4 });
     const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer: sgd({ lr: 0.1 }) });
     const plan = await net.plan(8, true);
-    // forward: 3 dense + 2 activations; loss; backward: 3 dW + 3 db + 2 dX + 2 activation grads;
-    // telemetry: 2; update: 1.
-    expect(plan.dispatchCount).toBe(5 + 1 + 10 + 2 + 1);
+    // forward: 3 dense, the activations fused into their epilogues; loss; backward: 3 dW + 3 db + 2 dX +
+    // 2 activation grads (from the activations' outputs); telemetry: 2; update: 1.
+    expect(plan.dispatchCount).toBe(3 + 1 + 10 + 2 + 1);
+    expect(plan.dispatches.filter((d) => d.label.includes('dense+')).length).toBe(2);
     const data = spiral({ n: 64, seed: 1 });
     await fit(net, data, { epochs: 1, batchSize: 8 }); // warm: every plan and staging buffer exists
     const device = rt.device as unknown as Record<string, unknown>;

@@ -55,3 +55,16 @@ fn act_derivative(code: u32, x: f32, slope: f32) -> f32 {
     default: { return 1.0; }
   }
 }
+
+// d act(x) / dx from the output y = act(x), for the activations where y determines it (the planner fuses
+// such an activation into the matmul that feeds it, and keeps only y): ReLU (y > 0), Leaky ReLU with a
+// positive slope (y > 0), sigmoid y (1 - y), tanh 1 - y^2, identity 1. GELU is not invertible this way.
+fn act_derivative_from_output(code: u32, y: f32, slope: f32) -> f32 {
+  switch code {
+    case 1u: { return select(0.0, 1.0, y > 0.0); }
+    case 2u: { return select(slope, 1.0, y > 0.0); }
+    case 3u: { return y * (1.0 - y); }
+    case 4u: { return 1.0 - y * y; }
+    default: { return 1.0; }
+  }
+}

@@ -26,6 +26,11 @@ export interface ActivationOptions {
   slope?: number;
 }
 
+/** Whether act'(x) can be recovered from y = act(x): not for GELU, nor Leaky ReLU with a slope <= 0. */
+export function derivativeFromOutput(activation: Activation, slope = DEFAULT_LEAKY_SLOPE): boolean {
+  return ['identity', 'relu', 'sigmoid', 'tanh'].includes(activation) || (activation === 'leaky_relu' && slope > 0);
+}
+
 /** The activation's override code and checked slope; throws on an unknown name or a non-finite slope. */
 export function activationCode(options: { activation?: string; slope?: number }): { code: number; slope: number } {
   const name = options.activation ?? 'identity';
@@ -69,15 +74,22 @@ export async function prepareActivation(
   });
 }
 
-/** Prepare dx = dy * act'(x), element-wise, from the pre-activation x. */
+/**
+ * Prepare dx = dy * act'(x), element-wise, from the pre-activation x; with `fromOutput`, `x` holds the
+ * output y = act(x) instead (for activations where y determines the derivative).
+ */
 export async function prepareActivationGrad(
   rt: Runtime,
   t: { x: Tensor; dy: Tensor; dx: Tensor },
-  options: ActivationOptions,
+  options: ActivationOptions & { fromOutput?: boolean },
 ): Promise<Dispatch> {
   const { code, slope } = activationCode(options);
+  const fromOutput = options.fromOutput ?? false;
+  if (fromOutput && !derivativeFromOutput(options.activation, slope)) {
+    throw new OptionError(`activation_grad: the derivative of ${options.activation} (slope ${slope}) cannot be computed from its output`);
+  }
   const n = sameSize(`activation_grad ${options.activation}`, t);
-  const kernel = await rt.kernel('activation_grad', { constants: { ACT: code, WG } });
+  const kernel = await rt.kernel('activation_grad', { constants: { ACT: code, FROM_OUTPUT: fromOutput, WG } });
   return rt.prepare(kernel, {
     buffers: { x: t.x.ref, dy: t.dy.ref, dx: t.dx.ref },
     uniforms: { params: { n, slope } },
@@ -99,7 +111,7 @@ export async function activationGrad(
   rt: Runtime,
   x: Tensor,
   dy: Tensor,
-  options: ActivationOptions & { out?: Tensor },
+  options: ActivationOptions & { out?: Tensor; fromOutput?: boolean },
 ): Promise<Tensor> {
   const dx = options.out ?? Tensor.zeros(rt, x.shape, `d${x.label}`);
   rt.runOnce(await prepareActivationGrad(rt, { x, dy, dx }, options));

@@ -60,3 +60,33 @@ export function activationBackward(x: Float32Array, dy: Float32Array, name: Acti
   for (let i = 0; i < x.length; i++) dx[i] = dy[i]! * activateDerivative(name, x[i]!, slope);
   return dx;
 }
+
+/** Whether act'(x) can be recovered from y = act(x) (so the output alone serves the backward pass). */
+export function derivativeFromOutputExists(name: Activation, slope = 0.01): boolean {
+  return name === 'identity' || name === 'relu' || name === 'sigmoid' || name === 'tanh' || (name === 'leaky_relu' && slope > 0);
+}
+
+/** act'(x) written as a function of y = act(x), derived by hand: sigmoid' = y (1 - y), tanh' = 1 - y^2, ReLU' = [y > 0]. */
+export function activateDerivativeFromOutput(name: Activation, y: number, slope = 0.01): number {
+  switch (name) {
+    case 'identity':
+      return 1;
+    case 'relu':
+      return y > 0 ? 1 : 0;
+    case 'leaky_relu':
+      return y > 0 ? 1 : slope;
+    case 'sigmoid':
+      return y * (1 - y);
+    case 'tanh':
+      return 1 - y * y;
+    case 'gelu':
+      throw new Error("gelu's derivative cannot be recovered from its output");
+  }
+}
+
+/** dx[i] = dy[i] * act'(x[i]) from the outputs y[i] = act(x[i]). */
+export function activationBackwardFromOutput(y: Float32Array, dy: Float32Array, name: Activation, slope?: number): Float32Array {
+  const dx = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * activateDerivativeFromOutput(name, y[i]!, slope);
+  return dx;
+}

@@ -2,7 +2,15 @@
 // Float32Array; the losses, norms, reductions and telemetry return Float64Array, unrounded, so that their
 // central-difference checks can run on them directly.
 export { matmul, matmulBackward, type RefMatmulOptions } from './matmul.js';
-export { activate, activateDerivative, activationForward, activationBackward } from './activation.js';
+export {
+  activate,
+  activateDerivative,
+  activateDerivativeFromOutput,
+  activationForward,
+  activationBackward,
+  activationBackwardFromOutput,
+  derivativeFromOutputExists,
+} from './activation.js';
 export { accumulate, add, scale } from './elementwise.js';
 export { mse, softmaxCrossEntropy } from './loss.js';
 export { sumRows } from './reduce.js';

@@ -4,7 +4,7 @@ import type { Graph, GraphNode } from '../nn/graph.js';
 import type { ArenaLayout } from '../nn/arena.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import { prepareActivation, prepareActivationGrad } from '../kernels/activation.js';
+import { derivativeFromOutput, prepareActivation, prepareActivationGrad } from '../kernels/activation.js';
 import { prepareAccumulate, prepareAdd, prepareScale } from '../kernels/elementwise.js';
 import { prepareMatmul } from '../kernels/matmul.js';
 import { prepareSumRows } from '../kernels/reduce.js';
@@ -41,12 +41,32 @@ export function arenaView(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout, n
   return Tensor.view(rt, buffer, s.shape, s.offset * 4, name);
 }
 
+/**
+ * Activation nodes folded into the dense node that feeds them: the matmul's epilogue applies the activation,
+ * and the backward pass takes the derivative from the activation's output, so the pre-activation is never
+ * stored and the forward pass saves a dispatch. Only where the dense output has no other reader and the
+ * derivative is a function of the output (not GELU). Maps activation node id to dense node id.
+ */
+export function fusedActivations(g: Graph): Map<number, number> {
+  const fused = new Map<number, number>();
+  for (const n of g.nodes) {
+    if (n.op.op !== 'activation') continue;
+    const src = g.nodes[n.inputs[0]!]!;
+    if (src.op.op === 'dense' && g.consumers(src.id).length === 1 && derivativeFromOutput(n.op.activation, n.op.slope)) fused.set(n.id, src.id);
+  }
+  return fused;
+}
+
 /** Declare and push the forward ops; returns nothing, the output is act(graph.output.id). */
 export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number, training: boolean): void {
   const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
   const stat = (name: string) => p.persistent(`stat:${name}`, arenaView(rt, m.stats, m.statsLayout, name));
+  const fused = fusedActivations(g);
+  const epilogueOf = new Map([...fused].map(([a, d]) => [d, g.nodes[a]!]));
   for (const n of g.nodes.slice(1)) {
-    const out = p.transient(act(n.id), [B, n.width]);
+    if (fused.has(n.id)) continue; // applied by the dense node's epilogue
+    const epilogue = epilogueOf.get(n.id);
+    const out = p.transient(act(epilogue ? epilogue.id : n.id), [B, n.width]);
     const ins = n.inputs.map(act);
     const x = ins[0]!;
     const op = n.op;
@@ -54,11 +74,13 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
       case 'dense': {
         const w = param(op.weight);
         const b = op.bias ? param(op.bias) : null;
+        const ep = epilogue?.op.op === 'activation' ? { activation: epilogue.op.activation, slope: epilogue.op.slope } : {};
         p.push({
-          label: `${n.name}:dense`,
+          label: epilogue ? `${n.name}:dense+${epilogue.name}:${ep.activation}` : `${n.name}:dense`,
           reads: b ? [x, w, b] : [x, w],
           writes: [out],
-          make: (t) => prepareMatmul(rt, b ? { a: t(x), b: t(w), c: t(out), bias: t(b) } : { a: t(x), b: t(w), c: t(out) }, { transB: true }),
+          make: (t) =>
+            prepareMatmul(rt, b ? { a: t(x), b: t(w), c: t(out), bias: t(b) } : { a: t(x), b: t(w), c: t(out) }, { transB: true, ...ep }),
         });
         break;
       }
@@ -156,6 +178,7 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
   const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
   const pgrad = (name: string) => p.persistent(`pgrad:${name}`, arenaView(rt, m.grads, m.layout, name));
   const contributed = new Set<number>();
+  const fused = fusedActivations(g);
 
   /** Route a contribution to input node `to`: the first writes its gradient, later ones go through scratch. */
   const contribute = (from: GraphNode, to: number, label: string, reads: string[], make: (out: string) => Parameters<typeof p.push>[0]['make']) => {
@@ -188,11 +211,15 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
         contribute(n, n.inputs[0]!, `${n.name}:dX`, [dy, w], (out) => (t) => prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out) }));
         break;
       }
-      case 'activation':
-        contribute(n, n.inputs[0]!, `${n.name}:d${op.activation}`, [x, dy], (out) => (t) =>
-          prepareActivationGrad(rt, { x: t(x), dy: t(dy), dx: t(out) }, { activation: op.activation, slope: op.slope }),
+      case 'activation': {
+        // Fused into the dense node before it: the derivative comes from this node's own output.
+        const fromOutput = fused.has(n.id);
+        const src = fromOutput ? act(n.id) : x;
+        contribute(n, n.inputs[0]!, `${n.name}:d${op.activation}`, [src, dy], (out) => (t) =>
+          prepareActivationGrad(rt, { x: t(src), dy: t(dy), dx: t(out) }, { activation: op.activation, slope: op.slope, fromOutput }),
         );
         break;
+      }
       case 'layerNorm': {
         const [gain, mean, rstd] = [param(op.gain), `ln:mean:${n.id}`, `ln:rstd:${n.id}`];
         const [dgain, dshift] = [pgrad(op.gain), pgrad(op.shift)];

@@ -1,7 +1,7 @@
 // The kernel-vs-reference cases: the same list runs in the Node test suites and on the demo's self-test page.
 // Matmul, activations and element-wise kernels here; the training kernels' cases are in training-cases.ts.
 import { Tensor } from '../gpu/tensor.js';
-import { ACTIVATIONS, activation, activationGrad, type Activation } from '../kernels/activation.js';
+import { ACTIVATIONS, activation, activationGrad, derivativeFromOutput, type Activation } from '../kernels/activation.js';
 import { add, scale } from '../kernels/elementwise.js';
 import { MATMUL_VARIANTS, matmul, type MatmulVariant } from '../kernels/matmul.js';
 import * as ref from '../reference/index.js';
@@ -118,6 +118,26 @@ export function activationCases(): KernelCase[] {
           const DY = Tensor.from(rt, dy, [n], 'dy');
           const want = ref.activationBackward(x, dy, act, 0.2);
           return compare(`activation_grad ${act} n=${n}`, s2, [X, DY], () => activationGrad(rt, X, DY, { activation: act, slope: 0.2 }), want, ELEMENTWISE_TOL);
+        },
+      });
+    }
+  }
+  // The backward pass from the output, used where the planner fuses the activation into a matmul.
+  for (const act of ACTIVATIONS.filter((a) => derivativeFromOutput(a, 0.2))) {
+    for (const n of [1000, 70001]) {
+      const s3 = ++seed;
+      cases.push({
+        kernel: 'activation_grad',
+        shape: `${act} from output n=${n}`,
+        seed: s3,
+        run: (rt) => {
+          const rng = new Rng(s3);
+          const y = ref.activationForward(activationInput(rng, n), act, 0.2);
+          const dy = rng.floats(n);
+          const Y = Tensor.from(rt, y, [n], 'y');
+          const DY = Tensor.from(rt, dy, [n], 'dy');
+          const want = ref.activationBackwardFromOutput(y, dy, act, 0.2);
+          return compare(`activation_grad ${act} from output n=${n}`, s3, [Y, DY], () => activationGrad(rt, Y, DY, { activation: act, slope: 0.2, fromOutput: true }), want, ELEMENTWISE_TOL);
         },
       });
     }

@@ -8,9 +8,11 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+const MAX_BATCH = 10_000;
+
 /**
  * Time `runBatch(k)`, which must issue k matmuls back to back and resolve once the GPU has finished them: one
- * untimed call (compilation, uploads), one call to calibrate k so a batch lasts about `minMs`, then `reps` timed
+ * untimed call (compilation, uploads), calls that grow k until a batch lasts about `minMs`, then `reps` timed
  * batches. Per-matmul milliseconds are the batch time over k: the same protocol as Descent's own matmul benchmark
  * (back-to-back submits, one wait at the end), so neither side pays a readback per matmul.
  */
@@ -21,17 +23,19 @@ export async function timeMatmul(
 ): Promise<PeerMatmulResult> {
   const minMs = options.minMs ?? 200;
   const reps = Math.max(1, options.reps ?? 5);
-  await runBatch(1);
-  let t0 = performance.now();
-  await runBatch(1);
-  const one = Math.max(performance.now() - t0, 1e-3);
-  const k = Math.max(1, Math.min(10_000, Math.round(minMs / one)));
-  const ms: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    t0 = performance.now();
+  const time = async (k: number) => {
+    const t0 = performance.now();
     await runBatch(k);
-    ms.push((performance.now() - t0) / k);
+    return performance.now() - t0;
+  };
+  await time(1);
+  // Grow k until a batch lasts at least half of minMs (a single wait costs far more than a small matmul).
+  let k = 1;
+  for (let t = await time(1); t < minMs / 2 && k < MAX_BATCH; t = await time(k)) {
+    k = Math.min(MAX_BATCH, Math.ceil(k * Math.min(16, minMs / Math.max(t, 1e-3))));
   }
+  const ms: number[] = [];
+  for (let r = 0; r < reps; r++) ms.push((await time(k)) / k);
   const msMedian = median(ms);
   return { msMedian, msMin: Math.min(...ms), msMax: Math.max(...ms), gflops: (2 * n ** 3) / (msMedian * 1e6), perBatch: k };
 }
@@ -114,4 +118,33 @@ export async function timeTraining<L>(o: PeerMlpOptions, d: StepDriver<L>): Prom
   const lossFirst = await d.read(first!);
   const lossLast = await d.read(last!);
   return { msPerStep: ms / steps, samplesPerSecond: (steps * o.batch * 1000) / ms, lossFirst, lossLast };
+}
+
+/**
+ * Errors a peer's device raised outside any error scope (an invalid command buffer is only reported this way):
+ * without this, a benchmark of work that never ran would time an empty queue.
+ */
+export class DeviceErrors {
+  private readonly seen: string[] = [];
+  private readonly listener = (ev: Event) => {
+    if (this.seen.length < 4) this.seen.push((ev as GPUUncapturedErrorEvent).error.message);
+  };
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly who: string,
+  ) {
+    device.addEventListener('uncapturederror', this.listener);
+  }
+
+  /** Throw what was reported since the last check. */
+  check(): void {
+    if (this.seen.length === 0) return;
+    const msgs = this.seen.splice(0);
+    throw new Error(`${this.who}'s WebGPU device reported: ${msgs.join('; ')}`);
+  }
+
+  stop(): void {
+    this.device.removeEventListener('uncapturederror', this.listener);
+  }
 }

@@ -1,7 +1,7 @@
 // jax-js on its WebGPU backend, on the adapter Descent uses.
 import type * as JAX from '@jax-js/jax';
 import { describeAdapter } from '../../gpu/device.js';
-import { ADAM, defaultLr, mlpProblem, randomMatrix, timeMatmul, timeTraining } from './common.js';
+import { ADAM, DeviceErrors, defaultLr, mlpProblem, randomMatrix, timeMatmul, timeTraining } from './common.js';
 import type { Peer, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
 import { setupPeerEnvironment, sharedGpu } from './webgpu-env.js';
 
@@ -31,6 +31,7 @@ class JaxPeer implements Peer {
   readonly version = JAX_VERSION;
   readonly adapter: string;
   private disposed = false;
+  private readonly errors: DeviceErrors;
 
   constructor(
     private readonly jax: typeof JAX,
@@ -38,6 +39,7 @@ class JaxPeer implements Peer {
   ) {
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     this.adapter = info ? describeAdapter(info) : 'unknown adapter';
+    this.errors = new DeviceErrors(device, 'jax-js');
   }
 
   private check(): void {
@@ -57,6 +59,11 @@ class JaxPeer implements Peer {
     a.gpuBufferSync();
   }
 
+  private async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.errors.check();
+  }
+
   async matmul(n: number, options?: PeerMatmulOptions) {
     this.check();
     const np = this.jax.numpy;
@@ -67,7 +74,7 @@ class JaxPeer implements Peer {
         n,
         async (k) => {
           for (let i = 0; i < k; i++) this.submit(np.matmul(a.ref, b.ref));
-          await this.device.queue.onSubmittedWorkDone();
+          await this.sync();
         },
         options,
       );
@@ -135,7 +142,7 @@ class JaxPeer implements Peer {
           loss.dispose();
           return undefined;
         },
-        sync: () => this.device.queue.onSubmittedWorkDone(),
+        sync: () => this.sync(),
         read: async (loss) => (await loss.data())[0]!,
       });
     } finally {
@@ -147,5 +154,6 @@ class JaxPeer implements Peer {
   dispose(): void {
     // jax-js cannot restart a backend, so its device stays; what this peer made is freed after each run.
     this.disposed = true;
+    this.errors.stop();
   }
 }

@@ -2,7 +2,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { describeAdapter } from '../../gpu/device.js';
-import { ADAM, defaultLr, mlpProblem, randomMatrix, timeMatmul, timeTraining } from './common.js';
+import { ADAM, DeviceErrors, defaultLr, mlpProblem, randomMatrix, timeMatmul, timeTraining } from './common.js';
 import type { Peer, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
 import { setupPeerEnvironment, sharedGpu } from './webgpu-env.js';
 
@@ -30,6 +30,7 @@ class TfjsPeer implements Peer {
   readonly version: string;
   readonly adapter: string;
   private disposed = false;
+  private readonly errors: DeviceErrors;
 
   constructor(
     private readonly tf: typeof TF,
@@ -38,6 +39,7 @@ class TfjsPeer implements Peer {
     this.version = tf.version.tfjs;
     const info = (backend.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     this.adapter = info ? describeAdapter(info) : 'unknown adapter';
+    this.errors = new DeviceErrors(backend.device, 'TF.js');
   }
 
   /**
@@ -46,8 +48,16 @@ class TfjsPeer implements Peer {
    * Descent's benchmark uses. A `data()` read would add a copy and a map per measurement, which Descent does not pay.
    */
   private async sync(): Promise<void> {
-    this.backend.submitQueue();
+    this.submit();
     await this.backend.device.queue.onSubmittedWorkDone();
+    this.errors.check();
+  }
+
+  /** Close TF.js's open compute pass and submit its command buffer, as TF.js itself does before a read. */
+  private submit(): void {
+    this.backend.ensureCommandEncoderReady();
+    this.backend.endComputePassEncoder();
+    this.backend.submitQueue();
   }
 
   private check(): void {
@@ -104,7 +114,7 @@ class TfjsPeer implements Peer {
             return opt.minimize(f, true, [...ws, ...bs])!;
           });
           // One submit per step (no wait), as Descent submits one command buffer per step.
-          this.backend.submitQueue();
+          this.submit();
           if (keep) return loss;
           loss.dispose();
           return undefined;
@@ -125,5 +135,6 @@ class TfjsPeer implements Peer {
   dispose(): void {
     // The backend stays registered (TF.js cannot re-register it after removeBackend); what this peer made is freed.
     this.disposed = true;
+    this.errors.stop();
   }
 }
