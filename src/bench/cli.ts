@@ -1,42 +1,48 @@
-// `npm run bench`: kernel and training throughput on this machine's WebGPU adapter (Dawn in Node).
+// `npm run bench`: every suite on this machine's WebGPU adapter (Dawn in Node), with the peer libraries
+// side by side when they load; prints tables and writes a JSON file of every figure.
+import { writeFile } from 'node:fs/promises';
 import { createRuntime } from '../gpu/runtime.js';
-import { loadMnist } from '../data/mnist.js';
-import { benchMatmul } from './matmul.js';
-import { benchTraining } from './train.js';
-import { benchUpdates } from './optim.js';
-import { OPTIMIZERS } from '../optim/index.js';
+import { tuneMatmul } from '../kernels/autotune.js';
+import { SUITES, formatReport, runBenchmarks, type PeerRunner, type Suite } from './suite.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (args.includes('--help')) {
   console.log(`usage: npm run bench [-- options]
-  --suite=matmul|train|optim|all   what to time (default all)
-  --sizes=256,512            square matmul sizes
-  --batch=64                 training batch size (MNIST MLP 784-128-10)
-  --params=10000000          parameters for the optimizer update benchmark
-  --optimizers=sgd,adam      optimizers to time (default all)`);
+  --suite=matmul,memory,train,cold   suites to run (default all)
+  --sizes=64,128,256,512,1024        square matmul sizes
+  --params=10000000                  parameters for the memory-bound kernels and optimizer updates
+  --optimizers=sgd,adam              optimizer updates to time
+  --no-peers                         skip TensorFlow.js and jax-js
+  --retune                           measure the matmul tuning again instead of using the cached one
+  --out=bench-results.json           where to write every figure as JSON`);
   process.exit(0);
 }
-const suite = arg('suite') ?? 'all';
-const sizes = (arg('sizes') ?? '256,512').split(',').map(Number);
-const batch = Number(arg('batch') ?? 64);
+const suites = (arg('suite') ?? SUITES.join(',')).split(',') as Suite[];
 const rt = await createRuntime();
 console.log(`adapter: ${rt.description}`);
-console.log(`features: ${[...rt.features].join(', ') || 'none'}`);
-if (suite === 'all' || suite === 'matmul') {
-  console.log('\nmatmul C = A . B, f32, square; wall clock over back-to-back submits');
-  console.log(' size  variant          time      throughput');
-  await benchMatmul(rt, sizes, { log: (l) => console.log(l) });
+const tuning = await tuneMatmul(rt, { force: args.includes('--retune'), log: (l) => console.log(`tuning ${l}`) });
+console.log(`matmul tuning (${tuning.measuredAt}): ${JSON.stringify(tuning.choices)}`);
+let peers: PeerRunner[] = [];
+let peerErrors: { name: string; version: string; error: string }[] = [];
+if (!args.includes('--no-peers') && suites.some((s) => s === 'matmul' || s === 'train')) {
+  const loaded = await (await import('./peers/runner.js')).loadPeerRunners(rt);
+  peers = loaded.peers;
+  peerErrors = loaded.errors;
 }
-if (suite === 'all' || suite === 'train') {
-  console.log('\ntraining: MNIST MLP, plain SGD, one command buffer per step, metrics read every 10 steps');
-  const { train } = await loadMnist();
-  await benchTraining(rt, train, { batchSize: batch, log: (l) => console.log(l) });
-}
-if (suite === 'all' || suite === 'optim') {
-  const params = Number(arg('params') ?? 10_000_000);
-  const names = (arg('optimizers') ?? Object.keys(OPTIMIZERS).join(',')).split(',');
-  console.log(`\noptimizer update, one dispatch over ${params.toLocaleString('en')} parameters, vs copyBufferToBuffer of the same bytes`);
-  await benchUpdates(rt, names.map((n) => OPTIMIZERS[n]!()), { parameters: params, log: (l) => console.log(l) });
-}
+const report = await runBenchmarks(rt, {
+  suites,
+  sizes: arg('sizes')?.split(',').map(Number),
+  parameters: arg('params') ? Number(arg('params')) : undefined,
+  optimizers: arg('optimizers')?.split(','),
+  peers,
+  peerErrors,
+  environment: `Node ${process.version}, Dawn (npm webgpu)`,
+  log: (l) => console.log(`  ${l}`),
+});
+console.log(`\n${formatReport(report)}`);
+const out = arg('out') ?? 'bench-results.json';
+await writeFile(out, JSON.stringify(report, null, 1));
+console.log(`\nwrote ${out}`);
 rt.destroy();
+process.exit(0);

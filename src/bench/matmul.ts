@@ -1,58 +1,62 @@
-// Matmul throughput of every variant, runnable in Node and in the browser.
+// Matmul throughput: every variant over sizes, and the tuned choice with transposes and the fused epilogue.
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import { MATMUL_VARIANTS, pickMatmulVariant, prepareMatmul, type MatmulVariant } from '../kernels/matmul.js';
+import { MATMUL_VARIANTS, autoMatmulChoice, prepareMatmul, type MatmulOptions } from '../kernels/matmul.js';
 import { Rng } from '../util/rng.js';
+import { timeDispatches, type Timing } from './timing.js';
 
 export interface MatmulBenchRow {
   size: number;
-  variant: MatmulVariant;
-  /** Mean milliseconds per dispatch, wall clock over back-to-back submits. */
-  ms: number;
+  /** e.g. 'blocked', or 'auto (interleaved 16x16)'. */
+  kernel: string;
+  transA: boolean;
+  transB: boolean;
+  /** Fused bias + ReLU. */
+  epilogue: boolean;
   gflops: number;
-  /** Throughput relative to the naive variant at the same size, measured in the same run. */
-  vsNaive: number;
+  timing: Timing;
 }
 
-/** Time C = A . B for square sizes; each variant runs until `minMs` have passed (after a warm-up). */
+async function timeOne(rt: Runtime, n: number, options: MatmulOptions, epilogue: boolean): Promise<Timing> {
+  const rng = new Rng(n);
+  const a = Tensor.from(rt, rng.floats(n * n), [n, n], 'A');
+  const b = Tensor.from(rt, rng.floats(n * n), [n, n], 'B');
+  const c = Tensor.zeros(rt, [n, n], 'C');
+  const bias = epilogue ? Tensor.from(rt, rng.floats(n), [n], 'bias') : undefined;
+  const d = await prepareMatmul(rt, bias ? { a, b, c, bias } : { a, b, c }, { ...options, activation: epilogue ? 'relu' : 'identity' });
+  try {
+    return await timeDispatches(rt, [d]);
+  } finally {
+    rt.release(d);
+    for (const t of [a, b, c, bias]) t?.destroy();
+  }
+}
+
+/** Square matmuls: each variant at each size, then the 'auto' choice with transposes and the epilogue. */
 export async function benchMatmul(
   rt: Runtime,
-  sizes: readonly number[] = [256, 512],
-  options: { minMs?: number; log?: (line: string) => void } = {},
+  options: { sizes?: number[]; variantsUpTo?: number; log?: (row: MatmulBenchRow) => void } = {},
 ): Promise<MatmulBenchRow[]> {
-  const minMs = options.minMs ?? 400;
-  const log = options.log ?? (() => {});
+  const sizes = options.sizes ?? [64, 128, 256, 512, 1024];
+  // The naive kernel at 1024 takes seconds per run on a CPU adapter: every variant up to this size only.
+  const variantsUpTo = options.variantsUpTo ?? 1024;
   const rows: MatmulBenchRow[] = [];
+  const push = (row: MatmulBenchRow) => {
+    rows.push(row);
+    options.log?.(row);
+  };
+  const flops = (n: number, t: Timing) => (2 * n ** 3) / (t.median * 1e6);
   for (const n of sizes) {
-    const rng = new Rng(n);
-    const a = Tensor.from(rt, rng.floats(n * n), [n, n], 'A');
-    const b = Tensor.from(rt, rng.floats(n * n), [n, n], 'B');
-    const c = Tensor.zeros(rt, [n, n], 'C');
-    let naive = 0;
-    for (const variant of MATMUL_VARIANTS) {
-      const d = await prepareMatmul(rt, { a, b, c }, { variant });
-      rt.run([d]);
-      await rt.sync(); // warm-up: pipeline creation and first-use costs stay out of the timing
-      let reps = 0;
-      const t0 = performance.now();
-      while (performance.now() - t0 < minMs) {
-        const batch = Math.max(1, reps);
-        for (let i = 0; i < batch; i++) rt.run([d]);
-        await rt.sync();
-        reps += batch;
-      }
-      const ms = (performance.now() - t0) / reps;
-      const gflops = (2 * n * n * n) / (ms * 1e6);
-      if (variant === 'naive') naive = gflops;
-      const row = { size: n, variant, ms, gflops, vsNaive: gflops / naive };
-      rows.push(row);
-      log(
-        `${String(n).padStart(5)}  ${variant.padEnd(8)} ${ms.toFixed(3).padStart(10)} ms ${gflops.toFixed(2).padStart(9)} GFLOP/s` +
-          `  ${row.vsNaive.toFixed(2)}x naive${variant === pickMatmulVariant(rt) ? '  (auto)' : ''}`,
-      );
-      rt.release(d);
+    for (const variant of n <= variantsUpTo ? MATMUL_VARIANTS : []) {
+      const t = await timeOne(rt, n, { variant }, false);
+      push({ size: n, kernel: variant, transA: false, transB: false, epilogue: false, gflops: flops(n, t), timing: t });
     }
-    for (const t of [a, b, c]) t.destroy();
+    const auto = autoMatmulChoice(rt, n, n, n);
+    const label = `auto (${auto.variant} ${auto.workgroup.join('x')})`;
+    for (const [transA, transB, epilogue] of [[false, false, false], [true, false, false], [false, true, false], [false, false, true]] as const) {
+      const t = await timeOne(rt, n, { transA, transB }, epilogue);
+      push({ size: n, kernel: label, transA, transB, epilogue, gflops: flops(n, t), timing: t });
+    }
   }
   return rows;
 }

@@ -1,96 +1,103 @@
-// Training throughput of an MLP: steps/s and samples/s of the compiled step, dispatches per step, peak GPU bytes.
-import type { Runtime } from '../gpu/runtime.js';
+// Training throughput in steady state (after warm-up): ms per step and samples/s of whole training steps
+// (batch upload, forward, loss, backward, telemetry, update), and the cold start of a fresh runtime.
+import { createRuntime, type Runtime, type RuntimeOptions } from '../gpu/runtime.js';
 import { dense } from '../nn/layers.js';
 import { sequential } from '../nn/model.js';
-import { sgd } from '../optim/sgd.js';
+import { adam } from '../optim/adam.js';
+import type { OptimizerDef } from '../optim/optimizer.js';
 import { Network } from '../train/network.js';
-import { ReferenceNetwork } from '../train/reference-trainer.js';
-import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../util/rng.js';
+import { timeWork, type Timing } from './timing.js';
 
-export interface TrainBenchResult {
-  architecture: string;
-  batchSize: number;
-  steps: number;
-  stepsPerSecond: number;
-  samplesPerSecond: number;
-  dispatchesPerStep: number;
-  peakBytes: number;
-  transientBytes: number;
-  unsharedBytes: number;
-  /** The CPU reference trainer's steps/s on the same model and batches: the baseline. */
-  referenceStepsPerSecond: number;
+/** A training workload: layer widths from input to classes, batch size, optimizer. */
+export interface TrainWorkload {
+  name: string;
+  widths: number[];
+  batch: number;
+  optimizer: () => OptimizerDef;
 }
 
-/** Train `hidden` layers on `data` (random batches of `batchSize`) for at least `minMs`, after a warm-up. */
-export async function benchTraining(
-  rt: Runtime,
-  data: Dataset,
-  options: { hidden?: number[]; batchSize?: number; minMs?: number; log?: (l: string) => void } = {},
-): Promise<TrainBenchResult> {
-  const hidden = options.hidden ?? [128];
-  const B = options.batchSize ?? 64;
-  const log = options.log ?? (() => {});
+/** The workloads of the suite, shared with the peers' side of the benchmark. */
+export const WORKLOADS: readonly TrainWorkload[] = [
+  { name: 'MNIST MLP 784-256-128-10, batch 64, Adam', widths: [784, 256, 128, 10], batch: 64, optimizer: () => adam({ lr: 1e-3 }) },
+  { name: 'deep narrow 20 x 64, batch 64, Adam', widths: [64, ...Array<number>(20).fill(64), 10], batch: 64, optimizer: () => adam({ lr: 1e-3 }) },
+];
+
+export interface TrainBenchResult {
+  workload: string;
+  timing: Timing;
+  samplesPerSecond: number;
+  dispatchesPerStep: number;
+  /** Most GPU bytes live at once while training. */
+  peakBytes: number;
+  /** Activation and gradient memory after lifetime sharing, and without it. */
+  transientBytes: number;
+  unsharedBytes: number;
+  /** Loss of the first and last measured steps: the step really trains. */
+  lossFirst: number;
+  lossLast: number;
+}
+
+/** Seeded random batches: inputs in [0, 1), labels uniform over the classes. */
+export function randomBatches(widths: number[], batch: number, count: number, seed = 1): { x: Float32Array; y: Float32Array }[] {
+  const rng = new Rng(seed);
+  const classes = widths[widths.length - 1]!;
+  return Array.from({ length: count }, () => ({
+    x: rng.floats(batch * widths[0]!, 0, 1),
+    y: Float32Array.from({ length: batch }, () => rng.int(classes)),
+  }));
+}
+
+function build(w: TrainWorkload) {
+  const hidden = w.widths.slice(1, -1).map((h) => dense(h, { activation: 'relu' }));
+  return sequential(w.widths[0]!, [...hidden, dense(w.widths[w.widths.length - 1]!)], { seed: 1 });
+}
+
+/** Steady-state training steps of a workload on random batches. */
+export async function benchTraining(rt: Runtime, w: TrainWorkload): Promise<TrainBenchResult> {
   rt.buffers.resetPeak();
-  const model = sequential(data.inputDim, [...hidden.map((h) => dense(h, { activation: 'relu' })), dense(data.classes)], { seed: 1 });
-  const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer: sgd({ lr: 0.05 }) });
-  const plan = await net.plan(B, true);
-  const rng = new Rng(1);
-  const x = new Float32Array(B * data.inputDim);
-  const y = new Float32Array(B);
-  const fill = () => {
-    for (let r = 0; r < B; r++) {
-      const i = rng.int(data.n);
-      x.set(data.x.subarray(i * data.inputDim, (i + 1) * data.inputDim), r * data.inputDim);
-      y[r] = data.y[i]!;
-    }
-  };
-  for (let s = 0; s < 20; s++) {
-    fill();
-    await net.trainStep(plan, x, y);
-  }
-  await net.flush();
-  const minMs = options.minMs ?? 2000;
-  const t0 = performance.now();
-  let steps = 0;
-  while (performance.now() - t0 < minMs) {
-    for (let s = 0; s < 50; s++) {
-      fill();
-      await net.trainStep(plan, x, y);
-    }
-    steps += 50;
-    await net.flush();
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  // Baseline in the same run: the CPU reference trainer (plain loops, float64 inside each op).
-  const cpu = new ReferenceNetwork(model, 'cross_entropy', sgd({ lr: 0.05 }));
-  const c0 = performance.now();
-  let cpuSteps = 0;
-  while (performance.now() - c0 < minMs / 2) {
-    fill();
-    cpu.step(x, y, B);
-    cpuSteps++;
-  }
-  const referenceStepsPerSecond = cpuSteps / ((performance.now() - c0) / 1000);
-  const architecture = [data.inputDim, ...hidden, data.classes].join('-');
-  const r: TrainBenchResult = {
-    architecture,
-    batchSize: B,
-    steps,
-    stepsPerSecond: steps / seconds,
-    samplesPerSecond: (steps * B) / seconds,
+  const net = await Network.compile(rt, build(w), { loss: 'cross_entropy', optimizer: w.optimizer() });
+  const plan = await net.plan(w.batch, true);
+  // A fixed set of batches cycled through: memorising them makes the loss fall, which shows the steps train.
+  const batches = randomBatches(w.widths, w.batch, 8);
+  const losses: number[] = [];
+  net.onStep((m) => losses.push(m.loss));
+  let k = 0;
+  const timing = await timeWork(
+    () => {
+      const b = batches[k++ % batches.length]!;
+      return net.trainStep(plan, b.x, b.y);
+    },
+    () => net.flush(),
+    { warmup: 10, targetMs: 400 },
+  );
+  const result: TrainBenchResult = {
+    workload: w.name,
+    timing,
+    samplesPerSecond: (w.batch * 1000) / timing.median,
     dispatchesPerStep: plan.dispatchCount,
     peakBytes: rt.buffers.peakBytes,
     transientBytes: plan.transientBytes,
     unsharedBytes: plan.unsharedBytes,
-    referenceStepsPerSecond,
+    lossFirst: losses[0] ?? NaN,
+    lossLast: losses[losses.length - 1] ?? NaN,
   };
-  log(
-    `${architecture} batch ${B}: ${r.stepsPerSecond.toFixed(1)} steps/s, ${Math.round(r.samplesPerSecond)} samples/s, ` +
-      `${r.dispatchesPerStep} dispatches/step, peak GPU memory ${(r.peakBytes / 2 ** 20).toFixed(2)} MiB ` +
-      `(activations and gradients ${(r.transientBytes / 1024).toFixed(0)} KiB shared, ${(r.unsharedBytes / 1024).toFixed(0)} KiB unshared)`,
-  );
-  log(`  CPU reference trainer, same model and batches: ${referenceStepsPerSecond.toFixed(1)} steps/s (GPU ${(r.stepsPerSecond / referenceStepsPerSecond).toFixed(1)}x)`);
   await net.destroy();
-  return r;
+  return result;
+}
+
+/** Milliseconds from createRuntime to the first finished training step of a workload (shader compilation included). */
+export async function benchColdStart(w: TrainWorkload, options: RuntimeOptions = {}): Promise<{ ms: number; firstStepLoss: number }> {
+  const t0 = performance.now();
+  const rt = await createRuntime(options);
+  const net = await Network.compile(rt, build(w), { loss: 'cross_entropy', optimizer: w.optimizer() });
+  const [b] = randomBatches(w.widths, w.batch, 1, 2);
+  let loss = NaN;
+  net.onStep((m) => (loss = m.loss));
+  await net.trainStep(await net.plan(w.batch, true), b!.x, b!.y);
+  await net.flush();
+  const ms = performance.now() - t0;
+  await net.destroy();
+  rt.destroy();
+  return { ms, firstStepLoss: loss };
 }

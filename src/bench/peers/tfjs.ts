@@ -91,8 +91,9 @@ class TfjsPeer implements Peer {
     const tf = this.tf;
     const p = mlpProblem(o.layers, o.batch, o.seed ?? 1);
     const L = o.layers.length - 1;
-    const ws = p.weights.map((w, i) => tf.variable(tf.tensor2d(w, [o.layers[i]!, o.layers[i + 1]!]), true, `w${i}`));
-    const bs = p.biases.map((b, i) => tf.variable(tf.tensor1d(b), true, `b${i}`));
+    // Under tidy, so the initial-value tensors are freed (a variable survives a tidy).
+    const ws = tf.tidy(() => p.weights.map((w, i) => tf.variable(tf.tensor2d(w, [o.layers[i]!, o.layers[i + 1]!]), true)));
+    const bs = tf.tidy(() => p.biases.map((b) => tf.variable(tf.tensor1d(b), true)));
     const lr = defaultLr(o);
     const opt = o.optimizer === 'adam' ? tf.train.adam(lr, ADAM.beta1, ADAM.beta2, ADAM.eps) : tf.train.sgd(lr);
     const classes = o.layers[L]!;

@@ -1,0 +1,29 @@
+// The peers as the suite's PeerRunners: load what loads (in Node on Descent's Dawn instance, in a browser
+// on navigator.gpu), report the rest as unavailable with the reason.
+import type { Runtime } from '../../gpu/runtime.js';
+import type { PeerRunner } from '../suite.js';
+import { isPeer, loadPeers } from './index.js';
+
+/** Load TF.js and jax-js on the runtime's adapter. Call after createRuntime(). */
+export async function loadPeerRunners(rt: Runtime): Promise<{ peers: PeerRunner[]; errors: { name: string; version: string; error: string }[] }> {
+  const loaded = await loadPeers();
+  const peers: PeerRunner[] = [];
+  const errors: { name: string; version: string; error: string }[] = [];
+  for (const p of loaded) {
+    if (!isPeer(p)) {
+      errors.push({ name: p.name, version: '', error: p.error });
+      continue;
+    }
+    if (p.adapter !== rt.description && p.adapter !== 'unknown adapter') {
+      errors.push({ name: p.name, version: p.version, error: `runs on '${p.adapter}', not on Descent's adapter` });
+      continue;
+    }
+    peers.push({
+      name: p.name,
+      version: p.version,
+      matmul: (n) => p.matmul(n),
+      mlpTrainStep: (o) => p.mlpTrainStep({ ...o, steps: 100, warmup: 5 }),
+    });
+  }
+  return { peers, errors };
+}

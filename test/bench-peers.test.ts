@@ -1,0 +1,84 @@
+// The peer libraries (TF.js, jax-js) load on the same Dawn adapter as Descent, time a matmul and train an MLP.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime } from '../src/gpu/runtime.js';
+import { dawnInstance } from '../src/gpu/device.js';
+import { loadJax, loadTfjs, isPeer, sharedGpu, type Peer, type PeerLoadFailure } from '../src/bench/peers/index.js';
+import { JAX_VERSION } from '../src/bench/peers/jax.js';
+
+let rt: Runtime;
+beforeAll(async () => {
+  // Descent first: it picks the Vulkan driver and creates the process's one Dawn instance, which the peers share.
+  rt = await createRuntime();
+});
+afterAll(() => rt?.destroy());
+
+const loaders = { tfjs: loadTfjs, jax: loadJax } as const;
+
+describe.each(['tfjs', 'jax'] as const)('peer %s', (name) => {
+  let loaded: Peer | PeerLoadFailure;
+  let peer: Peer;
+  beforeAll(async () => {
+    loaded = await loaders[name]();
+    if (isPeer(loaded)) peer = loaded;
+  });
+  afterAll(() => peer?.dispose());
+
+  it('loads on the same adapter as Descent', () => {
+    // A peer that cannot load fails here with its own error message.
+    expect('error' in loaded ? loaded.error : '').toBe('');
+    expect(sharedGpu()).toBe(dawnInstance());
+    expect(navigator.gpu).toBe(dawnInstance());
+    expect(peer.adapter).toBe(rt.description);
+    console.log(`[${name} ${peer.version}] adapter: ${peer.adapter}`);
+  });
+
+  it('times a 64 x 64 matmul', async () => {
+    const r = await peer.matmul(64, { minMs: 20, reps: 3 });
+    console.log(`[${name}] matmul 64: ${r.msMedian.toFixed(3)} ms (min ${r.msMin.toFixed(3)}, max ${r.msMax.toFixed(3)}), ${r.gflops.toFixed(3)} GFLOP/s, ${r.perBatch}/batch`);
+    for (const v of [r.msMedian, r.msMin, r.msMax, r.gflops]) {
+      expect(Number.isFinite(v)).toBe(true);
+      expect(v).toBeGreaterThan(0);
+    }
+    expect(r.msMin).toBeLessThanOrEqual(r.msMedian);
+    expect(r.msMedian).toBeLessThanOrEqual(r.msMax);
+  });
+
+  it('trains an MLP [64, 32, 10] with Adam and with SGD: finite timings, falling loss', async () => {
+    for (const optimizer of ['adam', 'sgd'] as const) {
+      const r = await peer.mlpTrainStep({ layers: [64, 32, 10], batch: 16, optimizer, steps: 20, warmup: 2, syncEvery: 5 });
+      console.log(
+        `[${name}] MLP 64-32-10 batch 16 ${optimizer}: ${r.msPerStep.toFixed(2)} ms/step, ${Math.round(r.samplesPerSecond)} samples/s, ` +
+          `loss ${r.lossFirst.toFixed(4)} -> ${r.lossLast.toFixed(4)}`,
+      );
+      for (const v of [r.msPerStep, r.samplesPerSecond, r.lossFirst, r.lossLast]) expect(Number.isFinite(v)).toBe(true);
+      // Ten classes, Glorot weights, inputs in [-1, 1): the first loss is near ln 10.
+      expect(r.lossFirst).toBeGreaterThan(1.5);
+      expect(r.lossFirst).toBeLessThan(4);
+      expect(r.lossLast).toBeLessThan(r.lossFirst - 0.05);
+    }
+  });
+});
+
+it('both peers start from the same weights and data: the same first loss', async () => {
+  const peers = (await Promise.all([loadTfjs(), loadJax()])).filter(isPeer);
+  expect(peers.length).toBe(2);
+  const first = [];
+  for (const p of peers) first.push((await p.mlpTrainStep({ layers: [64, 32, 10], batch: 16, optimizer: 'sgd', steps: 1, warmup: 1 })).lossFirst);
+  expect(Math.abs(first[0]! - first[1]!)).toBeLessThan(1e-4);
+});
+
+it('TF.js keeps no tensor after a matmul or a training run', async () => {
+  const peer = await loadTfjs();
+  if (!isPeer(peer)) throw new Error(peer.error);
+  const tf = await import('@tensorflow/tfjs');
+  const before = tf.memory().numTensors;
+  await peer.matmul(32, { minMs: 5, reps: 1 });
+  await peer.mlpTrainStep({ layers: [16, 8, 4], batch: 4, optimizer: 'adam', steps: 3, warmup: 1 });
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+it("jax-js's reported version is the installed one", () => {
+  const pkg = JSON.parse(readFileSync('node_modules/@jax-js/jax/package.json', 'utf8')) as { version: string };
+  expect(JAX_VERSION).toBe(pkg.version);
+});
