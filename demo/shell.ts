@@ -18,6 +18,7 @@ export const LABS: readonly LabInfo[] = [
   { id: 'landscapes', title: 'Loss landscapes', href: './landscapes.html', blurb: 'Optimizer paths on valleys, saddles and many minima.' },
   { id: 'gradients', title: 'Vanishing gradients', href: './gradients.html', blurb: 'Per-layer gradients of a deep net, and what cures them.' },
   { id: 'selftest', title: 'Kernel self-test', href: './selftest.html', blurb: 'Every kernel on your GPU against the CPU reference.' },
+  { id: 'bench', title: 'Benchmarks', href: './bench.html', blurb: 'Matmul, memory and training throughput on your GPU, beside TF.js and jax-js.' },
 ];
 
 /** Fill <nav id="nav"> with links to every page, marking the current one. */

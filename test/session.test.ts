@@ -28,6 +28,7 @@ describe('TrainingSession', () => {
     expect((await s.run({ budgetMs: 30 })) ).toBeGreaterThan(0);
     await a.reset();
     expect(a.optimizerSteps).toBe(0);
+    expect(a.steps).toBe(0);
     const fresh = model().initialParameters();
     const after = await a.parameters();
     const seg = model().layout.get('0.weight');

@@ -44,6 +44,8 @@ export type TensorRecord = Record<string, { shape: number[]; data: Float32Array 
 export class Network {
   /** Steps taken so far. */
   steps = 0;
+  /** Steps the GPU has finished, as far as the metrics that came back show (they come every `metricsEvery` steps). */
+  completedSteps = 0;
   /** Steps of the current optimizer (its bias corrections count from here); reset with its state. */
   optimizerSteps = 0;
   /** The first non-finite step, once the metrics have shown one; training stops there. */
@@ -173,6 +175,7 @@ export class Network {
   }
 
   private deliver(step: number, data: Float32Array, index: number): void {
+    this.completedSteps = Math.max(this.completedSteps, step + 1);
     const segs = this.layout.segments;
     const m = decodeMetrics(data, index, segs.length);
     const layerGradNorms: Record<string, number> = {};
@@ -189,8 +192,9 @@ export class Network {
     if (m.nonFinite && !this.failure) {
       // Backpropagation reaches the output layer first: the last bad segment in arena order went bad first.
       const bad = segs.filter((_, i) => m.segmentNonFinite[i]! > 0).map((s) => s.name);
+      const listed = bad.length > 6 ? `${bad.slice(-6).join(', ')} and ${bad.length - 6} more` : bad.join(', ');
       const where = bad.length
-        ? `the gradient of '${bad[bad.length - 1]}' first went non-finite (non-finite: ${bad.join(', ')})`
+        ? `the gradient of '${bad[bad.length - 1]}' first went non-finite (non-finite: ${listed})`
         : `the loss went non-finite (${m.loss})`;
       this.failure = new TrainingError(
         `training stopped at step ${step}: ${where}. The parameters are those from before step ${step}; ` +
@@ -294,8 +298,8 @@ export class Network {
   }
 
   /**
-   * Back to the model's initial parameters and BatchNorm statistics, with fresh optimizer state and step
-   * counts (e.g. a demo's reset button). Waits for steps in flight first.
+   * Back to the model's initial parameters and BatchNorm statistics, with fresh optimizer state and both step
+   * counts at 0 (e.g. a demo's reset button). Waits for steps in flight first.
    */
   async reset(): Promise<void> {
     await this.flush();
@@ -305,6 +309,9 @@ export class Network {
     q.writeBuffer(this.ctx.buffers.stats, 0, st.buffer, st.byteOffset, st.byteLength);
     await this.setOptimizer(this.optimizer, { state: 'reset' });
     this.failure = null;
+    this.steps = 0;
+    this.completedSteps = 0;
+    this.ctx.ring.restart(0);
     q.writeBuffer(this.ctx.control, 0, new Uint32Array(1));
   }
 

@@ -83,17 +83,20 @@ export class TrainingSession {
 
   /**
    * Submit training steps: `steps` of them, or as many as fit in `budgetMs` of CPU time, whichever ends
-   * first (default one step). Resolves with the number submitted; throws the network's TrainingError if a
-   * step went non-finite.
+   * first (default one step), and never more than `maxAhead` steps beyond what the GPU has finished (so a
+   * pause or a redraw is not stuck behind a long queue on a slow adapter). Resolves with the number
+   * submitted; throws the network's TrainingError if a step went non-finite.
    */
-  async run(limits: { steps?: number; budgetMs?: number } = {}): Promise<number> {
+  async run(limits: { steps?: number; budgetMs?: number; maxAhead?: number } = {}): Promise<number> {
     await this.ready();
     const maxSteps = limits.steps ?? (limits.budgetMs === undefined ? 1 : Infinity);
     const t0 = performance.now();
     let done = 0;
     const B = this.batchSize;
     const constant = B === this.data.n && this.options.shuffle === false;
+    const maxAhead = limits.maxAhead ?? Infinity;
     while (done < maxSteps && (limits.budgetMs === undefined || performance.now() - t0 < limits.budgetMs)) {
+      if (this.net.steps - this.net.completedSteps >= maxAhead) break;
       if (this.net.failure) throw this.net.failure;
       const from = this.stepInEpoch * B;
       const count = Math.min(B, this.data.n - from);

@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests: build the demo once per test file, serve it, drive headless Chromium with
 // WebGPU (SwiftShader on a machine without a GPU), collect console errors, save screenshots.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -8,7 +9,6 @@ import { build, preview, type PreviewServer } from 'vite';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const configFile = join(repo, 'vite.config.ts');
-export const distDir = join(repo, 'demo-dist');
 const resultsDir = join(repo, 'test-results');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -29,6 +29,8 @@ export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', ...BASE_ARGS];
 
 export interface Demo {
   url: string;
+  /** Where this test file's build of the demo is (its own folder, so test files can run side by side). */
+  dir: string;
   close(): Promise<void>;
   launch(args?: string[]): Promise<Browser>;
 }
@@ -44,8 +46,9 @@ export async function startDemo(): Promise<Demo> {
   // vitest runs with NODE_ENV=test, which would make a dev-flavoured bundle.
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
+  const dir = mkdtempSync(join(tmpdir(), 'descent-demo-'));
   try {
-    await build({ configFile, mode: 'demo', logLevel: 'warn' });
+    await build({ configFile, mode: 'demo', logLevel: 'warn', build: { outDir: dir, emptyOutDir: true } });
   } finally {
     if (nodeEnv === undefined) delete process.env.NODE_ENV;
     else process.env.NODE_ENV = nodeEnv;
@@ -54,6 +57,7 @@ export async function startDemo(): Promise<Demo> {
     configFile,
     mode: 'demo',
     logLevel: 'warn',
+    build: { outDir: dir },
     preview: { port: 0, strictPort: false, host: '127.0.0.1', open: false },
   });
   const url = server.resolvedUrls?.local[0] ?? '';
@@ -61,6 +65,7 @@ export async function startDemo(): Promise<Demo> {
   const browsers: Browser[] = [];
   return {
     url,
+    dir,
     async launch(args = WEBGPU_ARGS) {
       const b = await chromium.launch({
         executablePath: chromiumPath,
@@ -74,6 +79,7 @@ export async function startDemo(): Promise<Demo> {
     async close() {
       for (const b of browsers) await b.close().catch(() => {});
       await server.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

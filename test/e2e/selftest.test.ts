@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allKernelCases } from '../../src/index.js';
-import { BASE_ARGS, collectErrors, distDir, screenshotPath, startDemo, waitForStatus, type Demo } from './browser.js';
+import { BASE_ARGS, collectErrors, screenshotPath, startDemo, waitForStatus, type Demo } from './browser.js';
 
 /** The whole page run: every kernel case, each small, but on a CPU Vulkan driver. */
 const RUN_TIMEOUT_MS = 240_000;
@@ -21,10 +21,10 @@ describe('demo: kernel self-test page in headless Chromium', () => {
   });
 
   it('the built page does not bundle Dawn (the Node-only native module)', () => {
-    const files = readdirSync(join(distDir, 'assets')).filter((f) => f.endsWith('.js'));
+    const files = readdirSync(join(demo.dir, 'assets')).filter((f) => f.endsWith('.js'));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
-      const code = readFileSync(join(distDir, 'assets', f), 'utf8');
+      const code = readFileSync(join(demo.dir, 'assets', f), 'utf8');
       expect(code.includes('dawn.node'), `${f} references dawn.node`).toBe(false);
     }
   });

@@ -4,8 +4,15 @@ import type { Runtime } from '../../gpu/runtime.js';
 import type { PeerRunner } from '../suite.js';
 import { isPeer, loadPeers } from './index.js';
 
-/** Load TF.js and jax-js on the runtime's adapter. Call after createRuntime(). */
-export async function loadPeerRunners(rt: Runtime): Promise<{ peers: PeerRunner[]; errors: { name: string; version: string; error: string }[] }> {
+/**
+ * Load TF.js and jax-js on the runtime's adapter. Call after createRuntime(). `trainSteps` timed steps per
+ * training workload (default 100; fewer for a quick run on a slow adapter).
+ */
+export async function loadPeerRunners(
+  rt: Runtime,
+  options: { trainSteps?: number } = {},
+): Promise<{ peers: PeerRunner[]; errors: { name: string; version: string; error: string }[] }> {
+  const steps = options.trainSteps ?? 100;
   const loaded = await loadPeers();
   const peers: PeerRunner[] = [];
   const errors: { name: string; version: string; error: string }[] = [];
@@ -22,7 +29,7 @@ export async function loadPeerRunners(rt: Runtime): Promise<{ peers: PeerRunner[
       name: p.name,
       version: p.version,
       matmul: (n) => p.matmul(n),
-      mlpTrainStep: (o) => p.mlpTrainStep({ ...o, steps: 100, warmup: 5 }),
+      mlpTrainStep: (o) => p.mlpTrainStep({ ...o, steps, warmup: Math.min(5, steps) }),
     });
   }
   return { peers, errors };

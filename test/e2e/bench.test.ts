@@ -1,0 +1,196 @@
+// End-to-end: the benchmark page in headless Chromium (SwiftShader WebGPU), started by its URL in quick mode with
+// the peers: bench.html?run=1&quick=1 (matmul at n = 64 and 128, the memory-bound kernels over 1,000,000
+// parameters, both training workloads; no cold start). Checks that every table is filled with positive figures,
+// TF.js and jax-js either measured or shown as unavailable with a reason, the chart drawn, the JSON download
+// and the plain-text report there, the controls labelled and reachable by keyboard, the layout at phone width,
+// and no console error. UPDATE_SCREENSHOTS=1 also writes docs/screenshots/bench.png.
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectErrors, screenshotPath, startDemo, waitForStatus, type Demo } from './browser.js';
+
+const docsShot = join(fileURLToPath(new URL('../..', import.meta.url)), 'docs', 'screenshots', 'bench.png');
+const updateDocs = process.env.UPDATE_SCREENSHOTS === '1';
+
+/** The quick run with both peers in training too: about 2.5 minutes on SwiftShader with two cores. */
+const RUN_TIMEOUT_MS = 480_000;
+const SIZES = [64, 128];
+const PEERS = ['tfjs', 'jax'];
+
+let demo: Demo;
+
+const numbers = (page: Page, selector: string) =>
+  page.locator(selector).evaluateAll((cells) => cells.map((c) => Number((c as HTMLElement).dataset.value ?? NaN)));
+
+describe('demo: benchmark page in headless Chromium', () => {
+  beforeAll(async () => {
+    demo = await startDemo();
+  }, 120_000);
+
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  it('runs the quick suite with TF.js and jax-js and shows every table, the chart and the report', async () => {
+    const browser = await demo.launch();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors = collectErrors(page);
+    const t0 = Date.now();
+    await page.goto(new URL('bench.html?run=1&quick=1', demo.url).href);
+    const status = await waitForStatus(page, ['done'], RUN_TIMEOUT_MS, async () => {
+      const last = await page.locator('#log li').last().innerText().catch(() => null);
+      return `${await page.locator('#progress-text').textContent()} | ${last}`;
+    });
+    const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+    await page.screenshot({ path: screenshotPath('bench.png'), fullPage: true });
+    if (status !== 'done') {
+      const why = (await page.locator('#no-webgpu, #fatal').allInnerTexts()).join('\n').trim();
+      throw new Error(`benchmark page ended with status '${status}': ${why}\n${errors.join('\n')}`);
+    }
+    console.log(`[e2e] bench page: ${await page.locator('#adapter-name').textContent()}; quick run finished in ${seconds} s (page says ${await page.evaluate(() => document.body.dataset.seconds)} s)`);
+    console.log(`[e2e] ${(await page.locator('#report-text').textContent())?.split('\n').join('\n[e2e] ')}`);
+
+    // The peers: each one measured, or listed as unavailable with its reason.
+    const loaded: string[] = [];
+    for (const p of PEERS) {
+      const li = page.locator(`#peer-status li[data-peer="${p}"]`);
+      expect(await li.count(), `peer ${p} listed`).toBe(1);
+      const state = await li.getAttribute('data-state');
+      if (state === 'ok') loaded.push(p);
+      else {
+        const text = await li.innerText();
+        console.log(`[e2e] peer ${p} unavailable in Chromium: ${text}`);
+        expect(text).toMatch(/unavailable: \S+/);
+      }
+    }
+    console.log(`[e2e] peers measured: ${loaded.join(', ') || 'none'}`);
+
+    // Matmul: a row per size, every Descent cell positive, each loaded peer's column filled, the ratio there.
+    const sizes = await page.locator('#matmul-table tbody tr').evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.size)));
+    expect(sizes).toEqual(SIZES);
+    for (const n of SIZES) {
+      const row = `#matmul-table tr[data-size="${n}"]`;
+      const descent = await numbers(page, `${row} td[data-kernel]`);
+      expect(descent.length).toBeGreaterThanOrEqual(6);
+      for (const v of descent) expect(v).toBeGreaterThan(0);
+      for (const p of loaded) {
+        const [v] = await numbers(page, `${row} td[data-peer="${p}"]`);
+        expect(v, `${p} GFLOP/s at n = ${n}`).toBeGreaterThan(0);
+      }
+      if (loaded.length) expect((await numbers(page, `${row} td.ratio`))[0]).toBeGreaterThan(0);
+    }
+
+    // The chart: one series per Descent kernel and per peer, a point per size each.
+    const chart = await page.locator('#chart').evaluate((c) => {
+      const d = (c as HTMLElement).dataset;
+      return { sizes: d.sizes, series: d.series, values: d.values, canvas: !!c.querySelector('canvas') };
+    });
+    expect(chart.canvas).toBe(true);
+    expect(chart.sizes).toBe(SIZES.join(','));
+    const series = Number(chart.series);
+    expect(series).toBe(descentKernels(await page.locator('#matmul-table thead tr:nth-child(2) th').allTextContents()) + loaded.length);
+    expect(Number(chart.values)).toBe(series * SIZES.length);
+
+    // Training: both workloads, Descent's figures and each loaded peer's, the Descent / best-peer ratio.
+    const workloads = page.locator('#training-table tbody tr');
+    expect(await workloads.count()).toBe(2);
+    for (const lib of ['descent', ...loaded]) {
+      for (const field of ['ms', 'sps']) {
+        const vs = await numbers(page, `#training-table td[data-lib="${lib}"][data-field="${field}"]`);
+        expect(vs.length, `${lib} ${field}`).toBe(2);
+        for (const v of vs) expect(v, `${lib} ${field}`).toBeGreaterThan(0);
+      }
+    }
+    if (loaded.length) for (const v of await numbers(page, '#training-table td.ratio')) expect(v).toBeGreaterThan(0);
+
+    // Memory-bound: scale, add and the two optimizer updates, each with a copy and a ratio.
+    expect(await page.locator('#memory-table tbody tr').count()).toBe(4);
+    for (const v of await numbers(page, '#memory-table td.num[data-value]')) expect(v).toBeGreaterThan(0);
+    expect(await page.locator('#cold-start').count()).toBe(0);
+
+    // The JSON download is the BenchReport; the plain-text report is in a closed <details>.
+    const json = await page.evaluate(async () => {
+      const a = document.getElementById('download') as HTMLAnchorElement;
+      const r = (await (await fetch(a.href)).json()) as { matmul: unknown[]; training: unknown[]; memory: unknown[]; peers: { name: string }[]; environment: string };
+      return { download: a.download, matmul: r.matmul.length, training: r.training.length, memory: r.memory.length, peers: r.peers.map((p) => p.name), env: r.environment };
+    });
+    expect(json.download).toMatch(/^descent-bench-.*\.json$/);
+    expect(json.matmul).toBe(SIZES.length * 9);
+    expect(json.training).toBe(2);
+    expect(json.memory).toBe(4);
+    expect(json.peers.sort()).toEqual([...PEERS].sort());
+    expect(json.env).toContain('Chrome');
+    expect(await page.locator('#text-report').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    expect(await page.locator('#report-text').textContent()).toContain('matmul GFLOP/s');
+    expect(await page.locator('#environment').textContent()).toContain('Chrome');
+
+    if (updateDocs) {
+      mkdirSync(join(docsShot, '..'), { recursive: true });
+      // From the controls down (under the sticky navigation bar): the controls, the chart, the run summary (with
+      // the adapter) and the matmul table fit in 1200 x 800.
+      await page.evaluate(() => window.scrollTo(0, document.getElementById('controls')!.getBoundingClientRect().top + window.scrollY - 52));
+      await page.screenshot({ path: docsShot, fullPage: false });
+      const kb = statSync(docsShot).size / 1024;
+      console.log(`[e2e] wrote ${docsShot} (${kb.toFixed(0)} KB)`);
+      expect(kb).toBeLessThan(250);
+    }
+
+    // Every control is labelled and reachable with Tab.
+    const unlabelled = await page.locator('#controls input, #controls button').evaluateAll((els) =>
+      els.filter((e) => !((e as HTMLInputElement).labels?.length || e.textContent?.trim())).map((e) => e.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    await page.locator('#nav a').last().focus();
+    const reached = new Set<string>();
+    for (let i = 0; i < 16; i++) {
+      await page.keyboard.press('Tab');
+      reached.add(await page.evaluate(() => {
+        const a = document.activeElement as HTMLInputElement | null;
+        return a?.id || (a?.name === 'suite' ? `suite-${a.value}` : a?.tagName ?? '');
+      }));
+    }
+    for (const id of ['suite-matmul', 'suite-memory', 'suite-train', 'suite-cold', 'peers', 'tune', 'sizes', 'params', 'run', 'quick', 'defaults']) {
+      expect(reached, `Tab reaches #${id}`).toContain(id);
+    }
+
+    // Phone width: one column, nothing wider than the screen (the tables scroll inside their boxes).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await page.screenshot({ path: screenshotPath('bench-phone.png'), fullPage: true });
+    expect(overflow, 'horizontal overflow at 390 px').toBeLessThanOrEqual(0);
+
+    expect(errors, errors.join('\n')).toEqual([]);
+  }, RUN_TIMEOUT_MS + 60_000);
+
+  it('waits for the button without ?run=1', async () => {
+    const browser = await demo.launch();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors = collectErrors(page);
+    await page.goto(new URL('bench.html?quick=1', demo.url).href);
+    expect(await waitForStatus(page, ['ready'], 30_000)).toBe('ready');
+    await page.waitForTimeout(1000);
+    expect(await page.evaluate(() => document.body.dataset.status)).toBe('ready');
+    expect(await page.locator('#run').isEnabled()).toBe(true);
+    expect(await page.locator('#sizes').inputValue()).toBe('64,128');
+    expect(await page.locator('#params').inputValue()).toBe('1,000,000');
+    expect(await page.locator('input[name="suite"][value="cold"]').isChecked()).toBe(false);
+    // A bad size is explained and blocks the run.
+    await page.fill('#sizes', '64,abc');
+    expect(await page.locator('#sizes-error').textContent()).toContain('abc');
+    expect(await page.locator('#run').isEnabled()).toBe(false);
+    await page.click('#defaults');
+    expect(await page.locator('#sizes').inputValue()).toBe('64,128,256,512');
+    expect(await page.locator('#params').inputValue()).toBe('4,000,000');
+    expect(await page.locator('#run').isEnabled()).toBe(true);
+    expect(await page.locator('#results').isVisible()).toBe(false);
+    expect(errors, errors.join('\n')).toEqual([]);
+  }, 60_000);
+});
+
+/** Descent's columns in the matmul table's second header row: the plain kernels and 'auto', not its variants. */
+function descentKernels(headers: string[]): number {
+  return headers.filter((h) => !['TF.js', 'jax-js'].includes(h) && !h.startsWith('auto ')).length;
+}
