@@ -66,6 +66,8 @@ export default defineConfig(({ mode }) => {
       outDir: resolve(import.meta.dirname, 'demo-dist'),
       emptyOutDir: true,
       target: 'es2022',
+      // MNIST's digits (2 MB a chunk) and the benchmark's peer libraries load lazily, only when a page asks.
+      chunkSizeWarningLimit: 4096,
       // Every page of the demo is an entry: demo/*.html.
       rollupOptions: {
         input: Object.fromEntries(

@@ -4,7 +4,7 @@
 // 'running', then 'done' (or 'error', 'no-webgpu'); the end-to-end test waits for it.
 import type { Runtime } from '../src/gpu/runtime.js';
 import { formatReport, type BenchReport, type Suite } from '../src/bench/suite.js';
-import { acquireRuntime, renderNav, setStatus, showFatal } from './shell.js';
+import { acquireRuntime, renderNav, setStatus, showFatal, el, make } from './shell.js';
 import { DEFAULTS, QUICK, parseParameters, parseSizes, settingsFromUrl, type BenchSettings } from './lib/bench-form.js';
 import { runSuites } from './lib/bench-run.js';
 import { MatmulChart } from './lib/bench-chart.js';
@@ -16,18 +16,7 @@ const SUITE_TITLES: Record<Suite, string> = { matmul: 'matmul', memory: 'memory-
 /** The suites with a peer side. */
 const PEER_SUITES: readonly Suite[] = ['matmul', 'train'];
 
-function el<T extends HTMLElement = HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`bench page: missing element #${id}`);
-  return found as T;
-}
 
-function make<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 const form = el<HTMLFormElement>('controls');
 const suiteBoxes = [...form.querySelectorAll<HTMLInputElement>('input[name="suite"]')];

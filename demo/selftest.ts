@@ -3,7 +3,7 @@
 // data-total, which the end-to-end test waits for; nothing sets data-status before then.
 import { NoAdapterError, allKernelCases, createRuntime, type KernelCase, type Runtime } from '../src/index.js';
 import { BROWSER_INSTALL_HINT } from '../src/gpu/device.js';
-import { renderNav } from './shell.js';
+import { renderNav, el, make } from './shell.js';
 
 renderNav('selftest');
 
@@ -21,18 +21,7 @@ interface Outcome {
   message: string;
 }
 
-function el<T extends HTMLElement = HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`demo page: missing element #${id}`);
-  return found as T;
-}
 
-function make<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;

@@ -42,6 +42,21 @@ export function renderNav(current: string): void {
   }
 }
 
+/** The page element with this id; throws naming the page and the id when the markup lacks it. */
+export function el<T extends HTMLElement = HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`${location.pathname}: missing element #${id}`);
+  return found as T;
+}
+
+/** A new element with an optional class and text. */
+export function make<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
 /** Set <body data-status> (e.g. 'ready', 'running', 'done', 'no-webgpu', 'error') for people and tests. */
 export function setStatus(status: string): void {
   document.body.dataset.status = status;

@@ -3,6 +3,7 @@
 // and the cold start. Cells carry data-* values (numbers as measured) for tests and for copying.
 import type { BenchReport } from '../../src/bench/suite.js';
 import { MATMUL_VARIANTS } from '../../src/kernels/matmul.js';
+import { make } from '../shell.js';
 
 type MatmulRow = BenchReport['matmul'][number];
 
@@ -20,12 +21,6 @@ export function fmt(x: number | undefined | null): string {
 export const fmtInt = (x: number): string => Math.round(x).toLocaleString('en');
 export const fmtMiB = (bytes: number): string => `${fmt(bytes / 2 ** 20)} MiB`;
 
-function make<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function numCell(value: number | undefined, attrs: Record<string, string> = {}, title?: string): HTMLTableCellElement {
   const td = make('td', 'num', fmt(value));
