@@ -6,14 +6,14 @@ import { activationCode, type Activation } from './activation.js';
 import { ceilDiv } from './grid.js';
 
 /** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
-export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'tiled'] as const;
+export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'vec4', 'tiled'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** Default workgroup size per variant, as [x, y]; 'tiled' is fixed at 16 x 16. */
-export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], wide: [8, 8], tiled: [16, 16] };
+export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], wide: [8, 8], vec4: [8, 8], tiled: [16, 16] };
 
 /** Elements of C one invocation computes, per variant, as [columns, rows]. */
-const PER_INVOCATION: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], interleaved: [4, 4], wide: [8, 4], tiled: [4, 4] };
+const PER_INVOCATION: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], interleaved: [4, 4], wide: [8, 4], vec4: [4, 4], tiled: [4, 4] };
 
 /** A kernel choice for a matmul: the variant and its workgroup size. */
 export interface MatmulChoice {
@@ -118,14 +118,18 @@ export async function prepareMatmul(
   const shape = matmulShape(t.a, t.b, options);
   const { M, N, K } = shape;
   const { code, slope } = activationCode(options);
-  const { variant, workgroup } = resolveChoice(rt, shape, options);
+  const chosen = resolveChoice(rt, shape, options);
+  // vec4 loads need A untransposed and K, N multiples of 4 (and so 16-byte aligned rows); otherwise 'wide'.
+  const vec4Fits = !options.transA && K % 4 === 0 && N % 4 === 0;
+  const { variant, workgroup } = chosen.variant === 'vec4' && !vec4Fits ? { ...chosen, variant: 'wide' as const } : chosen;
   if (t.c.shape.length !== 2 || t.c.shape[0] !== M || t.c.shape[1] !== N) {
     throw new ShapeError(`matmul: C must have shape [${M}, ${N}], got ${dims(t.c)}`);
   }
   if (t.bias && (t.bias.shape.length !== 1 || t.bias.shape[0] !== N)) {
     throw new ShapeError(`matmul: bias must have shape [${N}], got ${dims(t.bias)}`);
   }
-  const wgConstants: Record<string, number> = variant === 'tiled' ? {} : { WG_X: workgroup[0], WG_Y: workgroup[1] };
+  const wgConstants: Record<string, number | boolean> = variant === 'tiled' ? {} : { WG_X: workgroup[0], WG_Y: workgroup[1] };
+  if (variant === 'vec4') wgConstants.TRANS_B = !!options.transB;
   const kernel = await rt.kernel(`matmul_${variant}`, { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
   const cx = workgroup[0] * PER_INVOCATION[variant][0];
   const cy = workgroup[1] * PER_INVOCATION[variant][1];

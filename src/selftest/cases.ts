@@ -23,6 +23,9 @@ export const MATMUL_SHAPES: readonly [number, number, number][] = [
   [257, 3, 5],
   [3, 300, 7],
   [130, 190, 150],
+  // K and N multiples of 4, the products the vec4 variant takes (it falls back to 'wide' on the others).
+  [37, 64, 36],
+  [129, 196, 148],
 ];
 
 function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number], transA: boolean, transB: boolean,
