@@ -35,21 +35,24 @@ describe('matmul autotuning', () => {
     expect(matmulShapeClass(512, 512, 512)).toBe('large');
   });
 
-  it('measures every candidate per class, installs the fastest, caches it and reuses the cache', async () => {
+  it('measures every candidate per slot, installs the fastest, caches it and reuses the cache', async () => {
     const rt = await gpu();
     const store = memoryStore();
     const lines: string[] = [];
-    const t = await tuneMatmul(rt, { store, force: true, log: (l) => lines.push(l) });
+    // Two classes keep the test short; npm run bench tunes all four.
+    const t = await tuneMatmul(rt, { store, force: true, classes: ['small', 'medium'], log: (l) => lines.push(l) });
     console.log(lines.join('\n'));
-    expect(Object.keys(t.choices).sort()).toEqual(['large', 'medium', 'skinny', 'small']);
-    expect(t.measurements.length).toBe(4 * TUNING_CANDIDATES.length);
-    for (const [cls, choice] of Object.entries(t.choices)) {
-      const mine = t.measurements.filter((m) => m.shapeClass === cls);
+    expect(Object.keys(t.choices).sort()).toEqual(['medium', 'medium A^T', 'medium B^T', 'small', 'small A^T', 'small B^T']);
+    expect(t.measurements.length).toBe(6 * TUNING_CANDIDATES.length);
+    for (const [slot, choice] of Object.entries(t.choices)) {
+      const mine = t.measurements.filter((m) => m.slot === slot);
       const best = mine.reduce((a, b) => (b.gflops > a.gflops ? b : a));
       expect(choice).toEqual(best.choice);
       expect(best.gflops).toBeGreaterThan(0);
     }
-    expect(autoMatmulChoice(rt, 384, 384, 384)).toEqual(t.choices.large);
+    expect(autoMatmulChoice(rt, 100, 100, 100)).toEqual(t.choices.medium);
+    expect(autoMatmulChoice(rt, 100, 100, 100, false, true)).toEqual(t.choices['medium B^T']);
+    expect(autoMatmulChoice(rt, 100, 100, 100, true, true)).toEqual(t.choices.medium);
     expect(store.saved.length).toBe(1);
     const again = await tuneMatmul(rt, { store });
     expect(again).toBe(store.saved[0]);

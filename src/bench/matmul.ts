@@ -51,9 +51,9 @@ export async function benchMatmul(
       const t = await timeOne(rt, n, { variant }, false);
       push({ size: n, kernel: variant, transA: false, transB: false, epilogue: false, gflops: flops(n, t), timing: t });
     }
-    const auto = autoMatmulChoice(rt, n, n, n);
-    const label = `auto (${auto.variant} ${auto.workgroup.join('x')})`;
     for (const [transA, transB, epilogue] of [[false, false, false], [true, false, false], [false, true, false], [false, false, true]] as const) {
+      const auto = autoMatmulChoice(rt, n, n, n, transA, transB);
+      const label = `auto (${auto.variant} ${auto.workgroup.join('x')})`;
       const t = await timeOne(rt, n, { transA, transB }, epilogue);
       push({ size: n, kernel: label, transA, transB, epilogue, gflops: flops(n, t), timing: t });
     }

@@ -5,7 +5,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { isNode } from '../gpu/device.js';
 import { Rng } from '../util/rng.js';
-import { MATMUL_VARIANTS, prepareMatmul, type MatmulChoice, type MatmulShapeClass } from './matmul.js';
+import { MATMUL_VARIANTS, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
 import { shaderSource } from './sources.js';
 
 /** The product measured for each class. */
@@ -25,8 +25,12 @@ export const TUNING_CANDIDATES: readonly MatmulChoice[] = [
   { variant: 'tiled', workgroup: [16, 16] },
 ];
 
+/** Transpositions tuned for each class (both transposed is rare and uses the plain choice). */
+export const TUNING_MODES: readonly MatmulMode[] = ['', 'A^T', 'B^T'];
+
 export interface TuningMeasurement {
-  shapeClass: MatmulShapeClass;
+  /** The slot: shape class, then ' A^T' or ' B^T' for a transposed operand. */
+  slot: string;
   choice: MatmulChoice;
   gflops: number;
 }
@@ -34,7 +38,8 @@ export interface TuningMeasurement {
 export interface MatmulTuning {
   /** Adapter description and shader digest the choices were measured for. */
   key: string;
-  choices: Record<MatmulShapeClass, MatmulChoice>;
+  /** Choice per slot: 'large', 'large B^T', 'skinny A^T', ... */
+  choices: Record<string, MatmulChoice>;
   measurements: TuningMeasurement[];
   measuredAt: string;
 }
@@ -97,8 +102,8 @@ export function defaultTuningStore(): TuningStore {
   };
 }
 
-async function measure(rt: Runtime, choice: MatmulChoice, [M, N, K]: [number, number, number], t: { a: Tensor; b: Tensor; c: Tensor }): Promise<number> {
-  const d = await prepareMatmul(rt, t, { variant: choice.variant, workgroup: choice.workgroup });
+async function measure(rt: Runtime, choice: MatmulChoice, [M, N, K]: [number, number, number], mode: MatmulMode, t: { a: Tensor; b: Tensor; c: Tensor }): Promise<number> {
+  const d = await prepareMatmul(rt, t, { variant: choice.variant, workgroup: choice.workgroup, transA: mode === 'A^T', transB: mode === 'B^T' });
   try {
     rt.run([d]);
     await rt.sync();
@@ -121,12 +126,13 @@ async function measure(rt: Runtime, choice: MatmulChoice, [M, N, K]: [number, nu
 }
 
 /**
- * Measure every candidate on each shape class and install the fastest as the runtime's 'auto' choice.
+ * Measure every candidate on each shape class, plain and with A or B transposed, and install the fastest as
+ * the runtime's 'auto' choice for that slot (`classes` narrows the classes measured).
  * With a store, a cached result for this adapter is used instead of measuring, unless `force`.
  */
 export async function tuneMatmul(
   rt: Runtime,
-  options: { store?: TuningStore | null; force?: boolean; log?: (line: string) => void } = {},
+  options: { store?: TuningStore | null; force?: boolean; log?: (line: string) => void; classes?: MatmulShapeClass[] } = {},
 ): Promise<MatmulTuning> {
   const key = tuningKey(rt);
   const store = options.store === undefined ? defaultTuningStore() : options.store;
@@ -137,20 +143,29 @@ export async function tuneMatmul(
   }
   const rng = new Rng(7);
   const measurements: TuningMeasurement[] = [];
-  const choices = {} as Record<MatmulShapeClass, MatmulChoice>;
-  for (const [cls, shape] of Object.entries(TUNING_SHAPES) as [MatmulShapeClass, [number, number, number]][]) {
+  const choices: Record<string, MatmulChoice> = {};
+  const classes = options.classes ?? (Object.keys(TUNING_SHAPES) as MatmulShapeClass[]);
+  for (const cls of classes) {
+    const shape = TUNING_SHAPES[cls];
     const [M, N, K] = shape;
-    const t = { a: Tensor.from(rt, rng.floats(M * K), [M, K]), b: Tensor.from(rt, rng.floats(K * N), [K, N]), c: Tensor.zeros(rt, [M, N]) };
-    let best: TuningMeasurement | null = null;
-    for (const choice of TUNING_CANDIDATES) {
-      const gflops = await measure(rt, choice, shape, t);
-      const m = { shapeClass: cls, choice, gflops };
-      measurements.push(m);
-      if (!best || gflops > best.gflops) best = m;
+    for (const mode of TUNING_MODES) {
+      const slot = mode ? `${cls} ${mode}` : cls;
+      const t = {
+        a: Tensor.from(rt, rng.floats(M * K), mode === 'A^T' ? [K, M] : [M, K]),
+        b: Tensor.from(rt, rng.floats(K * N), mode === 'B^T' ? [N, K] : [K, N]),
+        c: Tensor.zeros(rt, [M, N]),
+      };
+      let best: TuningMeasurement | null = null;
+      for (const choice of TUNING_CANDIDATES) {
+        const gflops = await measure(rt, choice, shape, mode, t);
+        const m = { slot, choice, gflops };
+        measurements.push(m);
+        if (!best || gflops > best.gflops) best = m;
+      }
+      choices[slot] = best!.choice;
+      options.log?.(`${slot.padEnd(11)} ${M}x${N}x${K}: ${best!.choice.variant} ${best!.choice.workgroup.join('x')} at ${best!.gflops.toFixed(2)} GFLOP/s`);
+      for (const x of Object.values(t)) x.destroy();
     }
-    choices[cls] = best!.choice;
-    options.log?.(`${cls.padEnd(7)} ${M}x${N}x${K}: ${best!.choice.variant} ${best!.choice.workgroup.join('x')} at ${best!.gflops.toFixed(2)} GFLOP/s`);
-    for (const x of Object.values(t)) x.destroy();
   }
   const tuning: MatmulTuning = { key, choices, measurements, measuredAt: new Date().toISOString() };
   rt.tuned.matmul = choices;
@@ -158,8 +173,11 @@ export async function tuneMatmul(
   return tuning;
 }
 
-/** Pin 'auto' to given choices (per class), or clear tuning with null: the untuned defaults come back. */
-export function pinMatmul(rt: Runtime, choices: Partial<Record<MatmulShapeClass, MatmulChoice>> | null): void {
+/**
+ * Pin 'auto' to given choices per slot (a shape class, e.g. 'large', covers its transposed products unless
+ * 'large B^T' / 'large A^T' is given too), or clear tuning with null: the untuned defaults come back.
+ */
+export function pinMatmul(rt: Runtime, choices: Record<string, MatmulChoice> | null): void {
   if (choices) rt.tuned.matmul = { ...(rt.tuned.matmul as object | undefined), ...choices };
   else delete rt.tuned.matmul;
 }

@@ -77,14 +77,27 @@ export function matmulShape(a: Tensor, b: Tensor, options: MatmulOptions = {}): 
   return { M, N, K: Ka };
 }
 
+/** Transposition modes tuned separately: plain, A transposed (weight gradients), B transposed (dense forward). */
+export type MatmulMode = '' | 'A^T' | 'B^T';
+
+/** The tuning slot of a product: its shape class, and its transposition when only one operand is transposed. */
+export function matmulTuningSlot(M: number, N: number, K: number, transA = false, transB = false): string {
+  const cls = matmulShapeClass(M, N, K);
+  return transA === transB ? cls : `${cls} ${transA ? 'A^T' : 'B^T'}`;
+}
+
 /** The variant 'auto' resolves to on this runtime without tuning. */
 export function pickMatmulVariant(rt: Runtime): MatmulVariant {
   return rt.isSoftware ? 'blocked' : 'tiled';
 }
 
-/** The kernel 'auto' runs for this shape: the tuned choice for its class, else the untuned default. */
-export function autoMatmulChoice(rt: Runtime, M: number, N: number, K: number): MatmulChoice {
-  const tuned = (rt.tuned.matmul as Partial<Record<MatmulShapeClass, MatmulChoice>> | undefined)?.[matmulShapeClass(M, N, K)];
+/**
+ * The kernel 'auto' runs for this product: the tuned choice for its slot (shape class and transposition), else
+ * for its shape class, else the untuned default.
+ */
+export function autoMatmulChoice(rt: Runtime, M: number, N: number, K: number, transA = false, transB = false): MatmulChoice {
+  const table = rt.tuned.matmul as Partial<Record<string, MatmulChoice>> | undefined;
+  const tuned = table?.[matmulTuningSlot(M, N, K, transA, transB)] ?? table?.[matmulShapeClass(M, N, K)];
   if (tuned) return tuned;
   const variant = pickMatmulVariant(rt);
   return { variant, workgroup: DEFAULT_MATMUL_WORKGROUP[variant] };
@@ -93,7 +106,7 @@ export function autoMatmulChoice(rt: Runtime, M: number, N: number, K: number): 
 function resolveChoice(rt: Runtime, shape: MatmulShape, options: MatmulOptions): MatmulChoice {
   if (!options.variant || options.variant === 'auto') {
     if (options.workgroup) throw new OptionError(`matmul: a workgroup size needs an explicit variant, not 'auto'`);
-    return autoMatmulChoice(rt, shape.M, shape.N, shape.K);
+    return autoMatmulChoice(rt, shape.M, shape.N, shape.K, options.transA, options.transB);
   }
   const variant = options.variant;
   if (!MATMUL_VARIANTS.includes(variant)) {
