@@ -38,10 +38,12 @@ export function spiral(options: SpiralOptions = {}): Dataset {
   for (let c = 0; c < classes; c++) {
     const m = share(n, classes, c);
     for (let i = 0; i < m; i++) {
-      // Radius grows 0 -> 1 along the arm while the angle sweeps 4 radians; arms start 4 radians apart.
+      // Radius grows 0.05 -> 1 along the arm while the angle sweeps 4 radians; arms start 4 radians apart.
+      // Starting off the origin keeps the arms' first points apart: at (0, 0) three labels would coincide.
       const f = m === 1 ? 0 : i / (m - 1);
+      const r = 0.05 + 0.95 * f;
       const t = 4 * (c + f) + noise * rng.normal();
-      b.push(f * Math.sin(t), f * Math.cos(t), c);
+      b.push(r * Math.sin(t), r * Math.cos(t), c);
     }
   }
   return b.finish(name, classes, rng);
