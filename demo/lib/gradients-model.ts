@@ -1,7 +1,7 @@
 // The vanishing-gradients lab's model: a deep stack of equal-width hidden layers (optionally normalised,
 // optionally residual), the order of its weight tensors by depth, and a sentence that explains a set of
 // per-layer gradient norms.
-import { batchNorm, dense, layerNorm, moons, residual, sequential, spiral, subset, type Dataset, type Layer, type Model, type Network } from '../../src/index.js';
+import { batchNorm, dense, layerNorm, moons, residual, sequential, spiral, type Dataset, type Layer, type Model, type Network } from '../../src/index.js';
 import { fmt } from './landscape-colors.js';
 
 export type ActivationChoice = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
@@ -21,18 +21,10 @@ export interface GradConfig {
 export const DEPTH_RANGE = { min: 2, max: 40 } as const;
 export const DEFAULT_LR: Record<GradConfig['optimizer'], number> = { sgd: 0.1, adam: 0.003 };
 
-/**
- * The training set. The spiral's arms all start at exactly (0, 0), one point per class with three different
- * labels; those points are left out (with the next point of each arm, 0.01 away), because there every hidden
- * vector is constant across its features, and LayerNorm of a constant vector multiplies its gradient by
- * 1/√eps ≈ 316 at every layer: a 20-layer LayerNorm net would diverge on its first step for 6 points of 300.
- */
+/** The training set: the 3-arm spiral or two moons. */
 export function makeData(name: GradConfig['dataset']): Dataset {
   if (name === 'moons') return moons({ n: 256, noise: 0.15, seed: 3 });
-  const all = spiral({ n: 300, classes: 3, seed: 7 });
-  const keep: number[] = [];
-  for (let i = 0; i < all.n; i++) if (Math.hypot(all.x[2 * i]!, all.x[2 * i + 1]!) >= 0.02) keep.push(i);
-  return subset(all, keep, `${all.name} without the points at its centre`);
+  return spiral({ n: 300, classes: 3, seed: 7 });
 }
 
 /**
