@@ -30,6 +30,7 @@ const MUTATIONS: Mutation[] = [
   { shader: 'matmul_naive', what: 'K loop stops one short', edits: [['k < params.K;', 'k + 1u < params.K;']], cases: () => matmulCases(['naive']) },
   { shader: 'matmul_interleaved', what: 'rows interleaved with the wrong stride', edits: [['rows[t] = min(i0 + t * WG_Y, last_i);', 'rows[t] = min(i0 + t * WG_X, last_i);'], ['let i = i0 + r * WG_Y;', 'let i = i0 + r * WG_X;']], cases: () => matmulCases(['interleaved']) },
   { shader: 'matmul_wide', what: 'upper half of the columns stored from the lower accumulators', edits: [['store_c(i, j, acc_hi[r][s - 4u]);', 'store_c(i, j, acc_lo[r][s - 4u]);']], cases: () => matmulCases(['wide']) },
+  { shader: 'matmul_block8', what: 'last row of the block never accumulated', edits: [['for (var r = 0u; r < 8u; r++) {\n      let av', 'for (var r = 0u; r < 7u; r++) {\n      let av']], cases: () => matmulCases(['block8']) },
   { shader: 'matmul_vec4', what: 'second k of each quad multiplies the wrong row of B', edits: [['av.y * bq[1]', 'av.y * bq[0]']], cases: () => matmulCases(['vec4']) },
   { shader: 'matmul_vec4', what: 'transposed B read along the wrong axis', edits: [['bq[s] = b[(j0 + s) * K4 + q];', 'bq[s] = b[(j0 + s) + q * K4];']], cases: () => matmulCases(['vec4']) },
   { shader: 'matmul_blocked', what: 'K loop stops one short', edits: [['k < params.K;', 'k + 1u < params.K;']], cases: () => matmulCases(['blocked']) },

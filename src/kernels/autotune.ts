@@ -19,7 +19,7 @@ export const TUNING_SHAPES: Readonly<Record<MatmulShapeClass, [number, number, n
 /** Candidates: every variant, and for those with a tunable workgroup, a few shapes of it. */
 export const TUNING_CANDIDATES: readonly MatmulChoice[] = [
   { variant: 'naive', workgroup: [16, 16] },
-  ...(['blocked', 'interleaved', 'wide', 'vec4'] as const).flatMap((variant) =>
+  ...(['blocked', 'interleaved', 'wide', 'block8', 'vec4'] as const).flatMap((variant) =>
     ([[8, 8], [16, 16], [16, 4], [4, 16], [32, 2]] as [number, number][]).map((workgroup) => ({ variant, workgroup })),
   ),
   { variant: 'tiled', workgroup: [16, 16] },

@@ -6,14 +6,14 @@ import { activationCode, type Activation } from './activation.js';
 import { ceilDiv } from './grid.js';
 
 /** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
-export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'vec4', 'tiled'] as const;
+export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'block8', 'vec4', 'tiled'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** Default workgroup size per variant, as [x, y]; 'tiled' is fixed at 16 x 16. */
-export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], wide: [8, 8], vec4: [8, 8], tiled: [16, 16] };
+export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], wide: [8, 8], block8: [8, 8], vec4: [8, 8], tiled: [16, 16] };
 
 /** Elements of C one invocation computes, per variant, as [columns, rows]. */
-const PER_INVOCATION: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], interleaved: [4, 4], wide: [8, 4], vec4: [4, 4], tiled: [4, 4] };
+const PER_INVOCATION: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], interleaved: [4, 4], wide: [8, 4], block8: [8, 8], vec4: [4, 4], tiled: [4, 4] };
 
 /** A kernel choice for a matmul: the variant and its workgroup size. */
 export interface MatmulChoice {
