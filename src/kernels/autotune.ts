@@ -10,9 +10,9 @@ import { shaderSource } from './sources.js';
 
 /** The product measured for each class. */
 export const TUNING_SHAPES: Readonly<Record<MatmulShapeClass, [number, number, number]>> = {
-  small: [32, 32, 32],
+  small: [64, 64, 64],
   skinny: [512, 10, 256],
-  medium: [128, 128, 128],
+  medium: [64, 256, 784],
   large: [384, 384, 384],
 };
 

@@ -21,15 +21,18 @@ export interface MatmulChoice {
   workgroup: [number, number];
 }
 
-/** Shape classes the tuner measures separately: tiny products, skinny ones (a side <= 16), and the rest by size. */
+/**
+ * Shape classes the tuner measures separately, by the size of C: small (up to 64 x 64), skinny (a side of at
+ * most 16, e.g. a classifier layer), medium (up to 256 x 256, e.g. a hidden layer at batch 64) and large.
+ */
 export type MatmulShapeClass = 'small' | 'skinny' | 'medium' | 'large';
 
 /** The class a product falls in. */
-export function matmulShapeClass(M: number, N: number, K: number): MatmulShapeClass {
-  const work = M * N * K;
-  if (work < 1 << 16) return 'small';
+export function matmulShapeClass(M: number, N: number, _K: number): MatmulShapeClass {
+  const out = M * N;
+  if (out <= 64 * 64) return 'small';
   if (Math.min(M, N) <= 16) return 'skinny';
-  return work < 1 << 24 ? 'medium' : 'large';
+  return out <= 256 * 256 ? 'medium' : 'large';
 }
 
 export interface MatmulOptions {
