@@ -10,11 +10,13 @@ const KERNEL_COLORS: Record<string, string> = {
   blocked: '#3157d5',
   interleaved: '#7b3fc4',
   wide: '#0f8a8a',
+  block8: '#2f9e44',
+  vec4: '#1971c2',
   tiled: '#d9822b',
   auto: '#1c2430',
 };
 const PEER_COLORS: Record<string, string> = { tfjs: '#e8590c', jax: '#c2255c' };
-const FALLBACK = ['#2f9e44', '#1971c2', '#f08c00', '#862e9c'];
+const FALLBACK = ['#f08c00', '#862e9c', '#5c940d', '#0b7285'];
 
 export class MatmulChart {
   private plot: uPlot | null = null;

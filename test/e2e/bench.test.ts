@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MATMUL_VARIANTS } from '../../src/kernels/matmul.js';
 import { collectErrors, screenshotPath, startDemo, waitForStatus, type Demo } from './browser.js';
 
 const docsShot = join(fileURLToPath(new URL('../..', import.meta.url)), 'docs', 'screenshots', 'bench.png');
@@ -117,7 +118,8 @@ describe('demo: benchmark page in headless Chromium', () => {
       return { download: a.download, matmul: r.matmul.length, training: r.training.length, memory: r.memory.length, peers: r.peers.map((p) => p.name), env: r.environment };
     });
     expect(json.download).toMatch(/^descent-bench-.*\.json$/);
-    expect(json.matmul).toBe(SIZES.length * 9);
+    // Every variant, then 'auto' plain, with A or B transposed, and with the epilogue.
+    expect(json.matmul).toBe(SIZES.length * (MATMUL_VARIANTS.length + 4));
     expect(json.training).toBe(2);
     expect(json.memory).toBe(4);
     expect(json.peers.sort()).toEqual([...PEERS].sort());
