@@ -5,7 +5,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { isNode } from '../gpu/device.js';
 import { Rng } from '../util/rng.js';
-import { MATMUL_VARIANTS, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
+import { MATMUL_VARIANTS, matmulShader, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
 import { shaderSource } from './sources.js';
 
 /** The product measured for each class. */
@@ -58,7 +58,7 @@ function digest(text: string): string {
 
 /** The cache key for this runtime: adapter and the matmul shaders' text. */
 export function tuningKey(rt: Runtime): string {
-  const shaders = MATMUL_VARIANTS.map((v) => shaderSource(`matmul_${v}`)).join('\n');
+  const shaders = [...new Set(MATMUL_VARIANTS.map(matmulShader))].map((name) => shaderSource(name)).join('\n');
   return `${rt.description} | matmul ${digest(shaders)}`;
 }
 

@@ -9,6 +9,11 @@ import { ceilDiv } from './grid.js';
 export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'block8', 'vec4', 'tiled'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
+/** The shader of each variant: 'wide' and 'block8' are one shader with 4 or 8 rows per invocation. */
+export function matmulShader(variant: MatmulVariant): string {
+  return variant === 'block8' ? 'matmul_wide' : `matmul_${variant}`;
+}
+
 /** Default workgroup size per variant, as [x, y]; 'tiled' is fixed at 16 x 16. */
 export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], wide: [8, 8], block8: [8, 8], vec4: [8, 8], tiled: [16, 16] };
 
@@ -146,7 +151,8 @@ export async function prepareMatmul(
   }
   const wgConstants: Record<string, number | boolean> = variant === 'tiled' ? {} : { WG_X: workgroup[0], WG_Y: workgroup[1] };
   if (variant === 'vec4') wgConstants.TRANS_B = !!options.transB;
-  const kernel = await rt.kernel(`matmul_${variant}`, { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
+  if (variant === 'wide' || variant === 'block8') wgConstants.ROWS = variant === 'wide' ? 4 : 8;
+  const kernel = await rt.kernel(matmulShader(variant), { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
   const cx = workgroup[0] * PER_INVOCATION[variant][0];
   const cy = workgroup[1] * PER_INVOCATION[variant][1];
   return rt.prepare(kernel, {
