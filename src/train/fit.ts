@@ -45,6 +45,18 @@ export function checkBatchSize(batchSize: number, n: number): void {
   }
 }
 
+/**
+ * Check that a dataset fits the network: its width, its classes (or target width) and, for cross-entropy,
+ * class labels. Throws DataError naming what is wrong.
+ */
+export function checkDataFor(net: Network, ds: Dataset): void {
+  const g = net.model.graph;
+  checkDataset(ds, net.loss === 'cross_entropy' ? { inputDim: g.inputDim, classes: g.outputDim } : { inputDim: g.inputDim, outputDim: g.outputDim });
+  if (net.loss === 'cross_entropy' && ds.task !== 'classification') {
+    throw new DataError(`dataset '${ds.name}' is a ${ds.task} set; cross-entropy needs class labels`);
+  }
+}
+
 /** Copy rows `order[from..from+count)` of the dataset into the batch arrays (no allocation). */
 export function gather(ds: Dataset, order: Uint32Array, from: number, count: number, x: Float32Array, y: Float32Array): void {
   const d = ds.inputDim;
@@ -58,11 +70,7 @@ export function gather(ds: Dataset, order: Uint32Array, from: number, count: num
 
 /** Train for `epochs` passes over the dataset. */
 export async function fit(net: Network, ds: Dataset, options: FitOptions = {}, stopFlag: { stop: boolean } = { stop: false }): Promise<FitResult> {
-  const g = net.model.graph;
-  checkDataset(ds, net.loss === 'cross_entropy' ? { inputDim: g.inputDim, classes: g.outputDim } : { inputDim: g.inputDim, outputDim: g.outputDim });
-  if (net.loss === 'cross_entropy' && ds.task !== 'classification') {
-    throw new DataError(`dataset '${ds.name}' is a ${ds.task} set; cross-entropy needs class labels`);
-  }
+  checkDataFor(net, ds);
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 1) throw new DataError(`epochs must be a positive integer, got ${epochs}`);
   const B = options.batchSize ?? Math.min(32, ds.n);
@@ -141,8 +149,7 @@ export async function fit(net: Network, ds: Dataset, options: FitOptions = {}, s
 
 /** Mean loss and accuracy over a dataset, with BatchNorm in evaluation mode; parameters are not changed. */
 export async function evaluate(net: Network, ds: Dataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
-  const g = net.model.graph;
-  checkDataset(ds, net.loss === 'cross_entropy' ? { inputDim: g.inputDim, classes: g.outputDim } : { inputDim: g.inputDim, outputDim: g.outputDim });
+  checkDataFor(net, ds);
   const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
   let loss = 0;
   let correct = 0;

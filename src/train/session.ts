@@ -1,12 +1,11 @@
 // Step-by-step training for interactive apps (start, pause, step once, reset): the caller decides when steps
 // run, e.g. a few milliseconds' worth per animation frame, so a page never freezes. Metrics arrive through
 // the network's onStep listeners, from the non-blocking metrics ring.
-import { DataError } from '../gpu/errors.js';
-import { checkDataset, type Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import type { StepPlan } from '../scheduler/plan.js';
 import type { Schedule } from '../optim/schedules.js';
 import { Rng } from '../util/rng.js';
-import { checkBatchSize, gather } from './fit.js';
+import { checkBatchSize, checkDataFor, gather } from './fit.js';
 import type { Network } from './network.js';
 
 export interface SessionOptions {
@@ -40,11 +39,7 @@ export class TrainingSession {
     readonly data: Dataset,
     private readonly options: SessionOptions = {},
   ) {
-    const g = net.model.graph;
-    checkDataset(data, net.loss === 'cross_entropy' ? { inputDim: g.inputDim, classes: g.outputDim } : { inputDim: g.inputDim, outputDim: g.outputDim });
-    if (net.loss === 'cross_entropy' && data.task !== 'classification') {
-      throw new DataError(`dataset '${data.name}' is a ${data.task} set; cross-entropy needs class labels`);
-    }
+    checkDataFor(net, data);
     this.batchSize = options.batchSize ?? Math.min(32, data.n);
     checkBatchSize(this.batchSize, data.n);
     this.order = Uint32Array.from({ length: data.n }, (_, i) => i);
