@@ -9,6 +9,7 @@ import {
   adamw,
   lion,
   momentum,
+  referenceState,
   nesterov,
   rmsprop,
   sgd,
@@ -48,7 +49,7 @@ describe('the reference equals independently computed values for three steps', (
     it(name, () => {
       const def = make();
       const theta = Float32Array.of(1, -2);
-      const state = Object.fromEntries(def.state.map((s) => [s, new Float32Array(2).fill(def.stateInit[s] ?? 0)]));
+      const state = referenceState(def, 2);
       const wd = def.weightDecay;
       for (let k = 1; k <= 3; k++) {
         const g = Float32Array.of(2 * theta[0]!, 6 * theta[1]!);

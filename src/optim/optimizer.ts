@@ -5,7 +5,7 @@ import { OptionError } from '../gpu/errors.js';
 import type { Overrides } from '../gpu/kernel.js';
 import type { ArenaLayout, Segment } from '../nn/arena.js';
 import { SEGMENT_ALIGN } from '../nn/arena.js';
-import type { UpdateContext } from '../reference/optim.js';
+import { clipScale, type UpdateContext } from '../reference/optim.js';
 
 /** Per-step values every update sees: the learning rate for this step and the optimizer's step (1-based). */
 export interface StepInfo {
@@ -232,4 +232,27 @@ export function elementOptions(layout: ArenaLayout, def: OptimizerDef): { lrScal
 export function checkLearningRate(lr: number, optimizer: string): number {
   if (!valid('rate', lr)) throw new OptionError(`${optimizer}: learning rate must be ${RANGE.rate}, got ${lr}`);
   return lr;
+}
+
+/** The optimizer's state for the CPU reference: each slot `length` floats at its initial value. */
+export function referenceState(def: OptimizerDef, length: number): Record<string, Float32Array> {
+  return Object.fromEntries(def.state.map((s) => [s, new Float32Array(length).fill(def.stateInit[s] ?? 0)]));
+}
+
+/**
+ * One update by the optimizer's CPU reference, in place, as the GPU does it: per-element options from
+ * elementOptions(), clipping by the gradient's own global norm.
+ */
+export function referenceUpdate(
+  def: OptimizerDef,
+  theta: Float32Array,
+  grad: ArrayLike<number>,
+  state: Record<string, Float32Array>,
+  perElement: { lrScale: ArrayLike<number>; weightDecay: ArrayLike<number> },
+  step: number,
+  lr: number,
+): void {
+  let sq = 0;
+  for (let i = 0; i < grad.length; i++) sq += grad[i]! * grad[i]!;
+  def.reference(theta, grad, state, { step, lr, ...perElement, clipScale: clipScale(Math.sqrt(sq), def.clipNorm), decoupled: def.decoupled });
 }

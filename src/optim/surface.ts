@@ -4,8 +4,7 @@
 import type { Runtime } from '../gpu/runtime.js';
 import { ArenaLayout } from '../nn/arena.js';
 import { SURFACE_NAMES, surfaceGradient, surfaceValue, type SurfaceName } from '../reference/surface.js';
-import { clipScale } from '../reference/optim.js';
-import { elementOptions, type OptimizerDef } from './optimizer.js';
+import { elementOptions, referenceState, referenceUpdate, type OptimizerDef } from './optimizer.js';
 import { UpdateRunner } from './runner.js';
 import type { Schedule } from './schedules.js';
 
@@ -66,7 +65,7 @@ export function optimizeOnSurfaceReference(
 ): SurfacePath {
   const theta = new Float32Array(LAYOUT.length);
   theta.set(options.start);
-  const state = Object.fromEntries(def.state.map((s) => [s, new Float32Array(LAYOUT.length).fill(def.stateInit[s] ?? 0)]));
+  const state = referenceState(def, LAYOUT.length);
   const per = elementOptions(LAYOUT, def);
   const xy = new Float32Array((options.steps + 1) * 3);
   const put = (k: number) => xy.set([theta[0]!, theta[1]!, surfaceValue(surface, theta[0]!, theta[1]!)], 3 * k);
@@ -74,8 +73,7 @@ export function optimizeOnSurfaceReference(
   const grad = new Float32Array(LAYOUT.length);
   for (let s = 1; s <= options.steps; s++) {
     grad.set(surfaceGradient(surface, theta[0]!, theta[1]!));
-    const norm = Math.hypot(grad[0]!, grad[1]!);
-    def.reference(theta, grad, state, { step: s, lr: lrAt(options.lr, def, s), ...per, clipScale: clipScale(norm, def.clipNorm), decoupled: def.decoupled });
+    referenceUpdate(def, theta, grad, state, per, s, lrAt(options.lr, def, s));
     put(s);
   }
   return { xy, steps: options.steps };

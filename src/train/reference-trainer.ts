@@ -3,8 +3,7 @@
 // Tests compare loss, every gradient and every parameter with the GPU after 1 and 20 steps.
 import * as ref from '../reference/index.js';
 import type { Model } from '../nn/model.js';
-import { elementOptions, type OptimizerDef } from '../optim/optimizer.js';
-import { clipScale } from '../reference/optim.js';
+import { elementOptions, referenceState, referenceUpdate, type OptimizerDef } from '../optim/optimizer.js';
 import type { LossKind } from '../scheduler/lower.js';
 
 export interface ReferenceStep {
@@ -31,7 +30,7 @@ export class ReferenceNetwork {
     this.params = Float32Array.from(params);
     this.stats = model.initialStats();
     this.grads = new Float32Array(model.layout.length);
-    this.state = Object.fromEntries(optimizer.state.map((s) => [s, new Float32Array(model.layout.length).fill(optimizer.stateInit[s] ?? 0)]));
+    this.state = referenceState(optimizer, model.layout.length);
     this.perElement = elementOptions(model.layout, optimizer);
   }
 
@@ -152,15 +151,7 @@ export class ReferenceNetwork {
       }
     }
     this.steps++;
-    let sq = 0;
-    for (const v of this.grads) sq += v * v;
-    this.optimizer.reference(this.params, this.grads, this.state, {
-      step: this.steps,
-      lr,
-      ...this.perElement,
-      clipScale: clipScale(Math.sqrt(sq), this.optimizer.clipNorm),
-      decoupled: this.optimizer.decoupled,
-    });
+    referenceUpdate(this.optimizer, this.params, this.grads, this.state, this.perElement, this.steps, lr);
     return { loss: lossRows.reduce((s, v) => s + v, 0) / B, accuracy };
   }
 
