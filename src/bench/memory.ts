@@ -8,7 +8,7 @@ import { ArenaLayout } from '../nn/arena.js';
 import type { OptimizerDef } from '../optim/optimizer.js';
 import { UpdateRunner } from '../optim/runner.js';
 import { Rng } from '../util/rng.js';
-import type { Timing } from './timing.js';
+import { summarise, type Timing } from './timing.js';
 
 export interface MemoryBenchRow {
   kernel: string;
@@ -20,8 +20,6 @@ export interface MemoryBenchRow {
   /** Kernel bandwidth over copy bandwidth. */
   ratio: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Wall clock per run of `encode`, batched `runs` to a command buffer, median of 5 after a warm-up. */
 async function timeEncoded(rt: Runtime, encode: (enc: GPUCommandEncoder) => void, targetMs = 150): Promise<Timing> {
@@ -43,7 +41,7 @@ async function timeEncoded(rt: Runtime, encode: (enc: GPUCommandEncoder) => void
     await rt.sync();
     samples.push((performance.now() - t0) / runs);
   }
-  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), repetitions: 5, method: 'wall-clock' };
+  return summarise(samples, 'wall-clock');
 }
 
 const inPass = (dispatches: readonly Dispatch[]) => (enc: GPUCommandEncoder) => {

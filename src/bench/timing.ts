@@ -20,7 +20,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function summarise(samples: number[], method: Timing['method']): Timing {
+/** Median, range and count of per-run times in milliseconds. */
+export function summarise(samples: number[], method: Timing['method']): Timing {
   return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), repetitions: samples.length, method };
 }
 
