@@ -26,13 +26,14 @@ export {
   autoMatmulChoice,
   matmulShapeClass,
   matmulTuningSlot,
+  matmulSubgroupSize,
   type MatmulChoice,
   type MatmulMode,
   type MatmulOptions,
   type MatmulShapeClass,
   type MatmulVariant,
 } from './kernels/matmul.js';
-export { tuneMatmul, pinMatmul, defaultTuningStore, tuningKey, TUNING_CANDIDATES, TUNING_MODES, TUNING_SHAPES, type MatmulTuning, type TuningStore } from './kernels/autotune.js';
+export { tuneMatmul, pinMatmul, defaultTuningStore, tuningKey, tuningCandidates, TUNING_CANDIDATES, TUNING_MODES, TUNING_SHAPES, type MatmulTuning, type TuningStore } from './kernels/autotune.js';
 export * as reference from './reference/index.js';
 export { Rng } from './util/rng.js';
 export { allclose, reductionTolerance, type Tolerance } from './util/allclose.js';

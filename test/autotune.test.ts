@@ -3,10 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   TUNING_CANDIDATES,
+  tuningCandidates,
   Tensor,
   autoMatmulChoice,
   matmul,
   matmulShapeClass,
+  matmulSubgroupSize,
   pinMatmul,
   reference as ref,
   reductionTolerance,
@@ -43,7 +45,7 @@ describe('matmul autotuning', () => {
     const t = await tuneMatmul(rt, { store, force: true, classes: ['small', 'medium'], log: (l) => lines.push(l) });
     console.log(lines.join('\n'));
     expect(Object.keys(t.choices).sort()).toEqual(['medium', 'medium A^T', 'medium B^T', 'small', 'small A^T', 'small B^T']);
-    expect(t.measurements.length).toBe(6 * TUNING_CANDIDATES.length);
+    expect(t.measurements.length).toBe(6 * tuningCandidates(rt).length);
     for (const [slot, choice] of Object.entries(t.choices)) {
       const mine = t.measurements.filter((m) => m.slot === slot);
       const best = mine.reduce((a, b) => (b.gflops > a.gflops ? b : a));
@@ -64,7 +66,7 @@ describe('matmul autotuning', () => {
     const rt = await gpu();
     const rng = new Rng(3);
     try {
-      for (const choice of TUNING_CANDIDATES) {
+      for (const choice of tuningCandidates(rt)) {
         pinMatmul(rt, { small: choice, skinny: choice, medium: choice, large: choice });
         for (const [M, N, K] of [[7, 5, 3], [45, 65, 37], [300, 9, 20]] as const) {
           const a = rng.floats(M * K);
@@ -81,6 +83,20 @@ describe('matmul autotuning', () => {
     } finally {
       pinMatmul(rt, null);
     }
+  });
+
+  it('offers the subgroup variant where subgroups have one fixed size, fitted to it', async () => {
+    const rt = await gpu();
+    const sg = matmulSubgroupSize(rt);
+    const mine = tuningCandidates(rt).filter((c) => c.variant === 'subgroup');
+    if (sg === null) {
+      expect(mine).toEqual([]);
+    } else {
+      expect(mine.length).toBe(TUNING_CANDIDATES.filter((c) => c.variant === 'subgroup').length);
+      for (const c of mine) expect(c.workgroup[0]).toBe(sg);
+    }
+    // Lavapipe, the adapter these tests run on, has subgroups of 8: the variant really runs here.
+    if (rt.description.includes('llvmpipe')) expect(sg).toBe(8);
   });
 
   it('a pinned choice wins over tuning; clearing it restores the defaults', async () => {

@@ -11,6 +11,8 @@ const KERNEL_COLORS: Record<string, string> = {
   interleaved: '#7b3fc4',
   wide: '#0f8a8a',
   block8: '#2f9e44',
+  block16: '#e03131',
+  subgroup: '#f76707',
   vec4: '#1971c2',
   tiled: '#d9822b',
   auto: '#1c2430',

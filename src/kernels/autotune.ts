@@ -5,7 +5,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { isNode } from '../gpu/device.js';
 import { Rng } from '../util/rng.js';
-import { MATMUL_VARIANTS, matmulShader, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
+import { MATMUL_VARIANTS, matmulShader, matmulSubgroupSize, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
 import { shaderSource } from './sources.js';
 
 /** The product measured for each class. */
@@ -16,14 +16,25 @@ export const TUNING_SHAPES: Readonly<Record<MatmulShapeClass, [number, number, n
   large: [384, 384, 384],
 };
 
+const WORKGROUPS: [number, number][] = [[8, 8], [16, 16], [16, 4], [4, 16], [32, 2]];
+// block16's tile is 16 rows per invocation: flatter workgroups keep its tiles from outgrowing the products.
+const BLOCK16_WORKGROUPS: [number, number][] = [[8, 4], [8, 2], [16, 4], [4, 8], [8, 8]];
+
 /** Candidates: every variant, and for those with a tunable workgroup, a few shapes of it. */
 export const TUNING_CANDIDATES: readonly MatmulChoice[] = [
   { variant: 'naive', workgroup: [16, 16] },
-  ...(['blocked', 'interleaved', 'wide', 'block8', 'vec4'] as const).flatMap((variant) =>
-    ([[8, 8], [16, 16], [16, 4], [4, 16], [32, 2]] as [number, number][]).map((workgroup) => ({ variant, workgroup })),
-  ),
+  ...(['blocked', 'interleaved', 'wide', 'block8', 'vec4'] as const).flatMap((variant) => WORKGROUPS.map((workgroup) => ({ variant, workgroup }))),
+  ...BLOCK16_WORKGROUPS.map((workgroup) => ({ variant: 'block16' as const, workgroup })),
+  // x is the adapter's subgroup size (8 here); tuning substitutes it, and skips these without subgroups.
+  ...([[8, 2], [8, 4], [8, 8]] as [number, number][]).map((workgroup) => ({ variant: 'subgroup' as const, workgroup })),
   { variant: 'tiled', workgroup: [16, 16] },
 ];
+
+/** The candidates that run on this runtime, the subgroup variant's workgroup fitted to its subgroup size. */
+export function tuningCandidates(rt: Runtime): MatmulChoice[] {
+  const sg = matmulSubgroupSize(rt);
+  return TUNING_CANDIDATES.flatMap((c) => (c.variant !== 'subgroup' ? [c] : sg === null ? [] : [{ variant: c.variant, workgroup: [sg, c.workgroup[1]] as [number, number] }]));
+}
 
 /** Transpositions tuned for each class (both transposed is rare and uses the plain choice). */
 export const TUNING_MODES: readonly MatmulMode[] = ['', 'A^T', 'B^T'];
@@ -156,7 +167,7 @@ export async function tuneMatmul(
         c: Tensor.zeros(rt, [M, N]),
       };
       let best: TuningMeasurement | null = null;
-      for (const choice of TUNING_CANDIDATES) {
+      for (const choice of tuningCandidates(rt)) {
         const gflops = await measure(rt, choice, shape, mode, t);
         const m = { slot, choice, gflops };
         measurements.push(m);

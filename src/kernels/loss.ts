@@ -2,7 +2,7 @@ import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { bind, expectShape, finiteOption, matrixDims, runPrepared } from './common.js';
-import { gridFor } from './grid.js';
+import { ceilDiv, gridFor } from './grid.js';
 
 /** Invocations per row of the row-wise loss kernels (a power of two). */
 const WG = 64;
@@ -28,6 +28,9 @@ export interface SoftmaxCrossEntropyTensors {
   correct: Tensor;
 }
 
+/** Up to this many classes softmax cross-entropy runs a row per invocation, beyond it a workgroup per row. */
+export const PER_ROW_MAX_CLASSES = 64;
+
 /** Prepare the fused, max-shifted softmax cross-entropy: loss, dlogits and correct in one dispatch. */
 export async function prepareSoftmaxCrossEntropy(
   rt: Runtime,
@@ -41,11 +44,13 @@ export async function prepareSoftmaxCrossEntropy(
   expectShape(what, 'dlogits', t.dlogits, [B, C]);
   expectShape(what, 'correct', t.correct, [B]);
   const gradScale = finiteOption(what, 'gradScale', options.gradScale ?? 1 / B);
-  const kernel = await rt.kernel('softmax_cross_entropy', { constants: { WG } });
+  // Few classes: a row per invocation (no idle invocations, no barriers); many: a workgroup per row.
+  const perRow = C <= PER_ROW_MAX_CLASSES;
+  const kernel = await rt.kernel('softmax_cross_entropy', perRow ? { entry: 'per_row' } : { constants: { WG } });
   return rt.prepare(kernel, {
     ...bind({ logits: t.logits, labels: t.labels, loss: t.loss, dlogits: t.dlogits, correct: t.correct }),
     uniforms: { params: { B, C, grad_scale: gradScale } },
-    workgroups: gridFor(B),
+    workgroups: perRow ? gridFor(ceilDiv(B, 64)) : gridFor(B),
     label: `softmax_cross_entropy ${B}x${C}`,
   });
 }

@@ -6,19 +6,33 @@ import { activationCode, type Activation } from './activation.js';
 import { ceilDiv } from './grid.js';
 
 /** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
-export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'block8', 'vec4', 'tiled'] as const;
+export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'block8', 'block16', 'subgroup', 'vec4', 'tiled'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
-/** The shader of each variant: 'wide' and 'block8' are one shader with 4 or 8 rows per invocation. */
+/** Rows per invocation of the variants that share matmul_wide.wgsl. */
+const WIDE_ROWS: Partial<Record<MatmulVariant, number>> = { wide: 4, block8: 8, block16: 16 };
+
+/** The shader of each variant: 'wide', 'block8' and 'block16' are one shader with 4, 8 or 16 rows per invocation. */
 export function matmulShader(variant: MatmulVariant): string {
-  return variant === 'block8' ? 'matmul_wide' : `matmul_${variant}`;
+  return WIDE_ROWS[variant] ? 'matmul_wide' : `matmul_${variant}`;
 }
 
 /** Default workgroup size per variant, as [x, y]; 'tiled' is fixed at 16 x 16. */
-export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], wide: [8, 8], block8: [8, 8], vec4: [8, 8], tiled: [16, 16] };
+export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], wide: [8, 8], block8: [8, 8], block16: [8, 4], subgroup: [8, 4], vec4: [8, 8], tiled: [16, 16] };
 
 /** Elements of C one invocation computes, per variant, as [columns, rows]. */
-const PER_INVOCATION: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], interleaved: [4, 4], wide: [8, 4], block8: [8, 8], vec4: [4, 4], tiled: [4, 4] };
+const PER_INVOCATION: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], interleaved: [4, 4], wide: [8, 4], block8: [8, 8], block16: [8, 16], subgroup: [8, 16], vec4: [4, 4], tiled: [4, 4] };
+
+/**
+ * The subgroup size the 'subgroup' variant can use on this runtime: the 'subgroups' feature, one fixed size
+ * (the adapter's minimum and maximum agree) and a divisor of its 16 rows; otherwise null.
+ */
+export function matmulSubgroupSize(rt: Runtime): number | null {
+  if (!rt.features.has('subgroups')) return null;
+  const info = rt.adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const size = info.subgroupMinSize;
+  return size !== undefined && size === info.subgroupMaxSize && [4, 8, 16].includes(size) ? size : null;
+}
 
 /** A kernel choice for a matmul: the variant and its workgroup size. */
 export interface MatmulChoice {
@@ -123,6 +137,10 @@ function resolveChoice(rt: Runtime, shape: MatmulShape, options: MatmulOptions):
   const workgroup = options.workgroup ?? DEFAULT_MATMUL_WORKGROUP[variant];
   const [x, y] = workgroup;
   const max = rt.limits.maxComputeInvocationsPerWorkgroup;
+  const sg = matmulSubgroupSize(rt);
+  if (variant === 'subgroup' && sg !== null && x !== sg) {
+    throw new OptionError(`matmul: the subgroup variant's workgroup must be [${sg}, rows] on this adapter (its subgroup size), got [${x}, ${y}]`);
+  }
   if (variant === 'tiled' && (x !== 16 || y !== 16)) throw new OptionError(`matmul: the tiled variant's workgroup is fixed at [16, 16], got [${x}, ${y}]`);
   if (!Number.isInteger(x) || !Number.isInteger(y) || x < 1 || y < 1 || x * y > max) {
     throw new OptionError(`matmul: workgroup must be two positive integers with a product <= ${max}, got [${x}, ${y}]`);
@@ -142,16 +160,23 @@ export async function prepareMatmul(
   const chosen = resolveChoice(rt, shape, options);
   // vec4 loads need A untransposed and K, N multiples of 4 (and so 16-byte aligned rows); otherwise 'wide'.
   const vec4Fits = !options.transA && K % 4 === 0 && N % 4 === 0;
-  const { variant, workgroup } = chosen.variant === 'vec4' && !vec4Fits ? { ...chosen, variant: 'wide' as const } : chosen;
+  // 'subgroup' needs subgroups of one fixed size; elsewhere the same tile without the sharing, 'block16'.
+  const { variant, workgroup } =
+    chosen.variant === 'vec4' && !vec4Fits
+      ? { ...chosen, variant: 'wide' as const }
+      : chosen.variant === 'subgroup' && matmulSubgroupSize(rt) === null
+        ? { variant: 'block16' as const, workgroup: DEFAULT_MATMUL_WORKGROUP.block16 }
+        : chosen;
   if (t.c.shape.length !== 2 || t.c.shape[0] !== M || t.c.shape[1] !== N) {
     throw new ShapeError(`matmul: C must have shape [${M}, ${N}], got ${dims(t.c)}`);
   }
   if (t.bias && (t.bias.shape.length !== 1 || t.bias.shape[0] !== N)) {
     throw new ShapeError(`matmul: bias must have shape [${N}], got ${dims(t.bias)}`);
   }
-  const wgConstants: Record<string, number | boolean> = variant === 'tiled' ? {} : { WG_X: workgroup[0], WG_Y: workgroup[1] };
+  const wgConstants: Record<string, number | boolean> =
+    variant === 'tiled' ? {} : variant === 'subgroup' ? { SG: workgroup[0], WG_Y: workgroup[1] } : { WG_X: workgroup[0], WG_Y: workgroup[1] };
   if (variant === 'vec4') wgConstants.TRANS_B = !!options.transB;
-  if (variant === 'wide' || variant === 'block8') wgConstants.ROWS = variant === 'wide' ? 4 : 8;
+  if (WIDE_ROWS[variant]) wgConstants.ROWS = WIDE_ROWS[variant];
   const kernel = await rt.kernel(matmulShader(variant), { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
   const cx = workgroup[0] * PER_INVOCATION[variant][0];
   const cy = workgroup[1] * PER_INVOCATION[variant][1];

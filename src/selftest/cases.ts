@@ -4,6 +4,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { ACTIVATIONS, activation, activationGrad, derivativeFromOutput, type Activation } from '../kernels/activation.js';
 import { add, scale } from '../kernels/elementwise.js';
 import { MATMUL_VARIANTS, matmul, type MatmulVariant } from '../kernels/matmul.js';
+import { TUNING_CANDIDATES } from '../kernels/autotune.js';
 import * as ref from '../reference/index.js';
 import { reductionTolerance } from '../util/allclose.js';
 import { Rng } from '../util/rng.js';
@@ -56,6 +57,14 @@ function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number],
 /** Non-square workgroup sizes the autotuner may pick, tried on odd shapes for every variant that takes one. */
 export const MATMUL_TUNING_WORKGROUPS: readonly [number, number][] = [[16, 16], [16, 4], [4, 16], [32, 2]];
 
+/** The workgroups tried for a variant: the shared list and every one the tuner may pick for it. */
+function tuningWorkgroups(variant: MatmulVariant): [number, number][] {
+  // The subgroup variant's workgroup is [subgroup size, rows]: only its own candidates apply.
+  const shared = variant === 'subgroup' ? [] : MATMUL_TUNING_WORKGROUPS;
+  const all = [...shared, ...TUNING_CANDIDATES.filter((c) => c.variant === variant).map((c) => c.workgroup)];
+  return [...new Map(all.map((wg) => [wg.join('x'), wg] as [string, [number, number]])).values()];
+}
+
 /**
  * Every matmul variant x shape x transpose pair, alternating plain and fused bias+activation epilogues, plus
  * the odd shapes with non-square workgroups for the variants whose workgroup can be tuned.
@@ -72,7 +81,7 @@ export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS
       }
     });
     if (variant === 'tiled') continue;
-    for (const wg of MATMUL_TUNING_WORKGROUPS) {
+    for (const wg of tuningWorkgroups(variant)) {
       for (const shape of [[45, 65, 37], [130, 190, 150]] as [number, number, number][]) {
         seed++;
         cases.push(matmulCase(variant, shape, seed % 2 === 0, seed % 3 === 0, seed % 2 ? 'relu' : null, seed, wg));

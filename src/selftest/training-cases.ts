@@ -34,20 +34,29 @@ export function lossCases(): KernelCase[] {
   ce(1, 10, '', 1, plain(1, 10));
   ce(37, 13, '', null, plain(37, 13));
   ce(5, 300, '', 0.5, plain(5, 300));
-  ce(64, 10, ' ties', null, (rng) => {
-    // Integer logits in a narrow range: most rows hold their max more than once; argmax must be the first.
-    const z = Float32Array.from({ length: 640 }, () => rng.int(4));
-    const y = Float32Array.from({ length: 64 }, (_, i) => (i % 2 ? rng.int(10) : z.subarray(i * 10, i * 10 + 10).lastIndexOf(3)));
-    for (let i = 0; i < 64; i++) if (y[i]! < 0) y[i] = 0;
-    return { z, y };
-  });
-  ce(16, 37, ' logits +-1e4', null, (rng) => {
-    // Rows near +1e4 overflow exp without the max shift; rows near -1e4 underflow the sum to 0.
-    const z = new Float32Array(16 * 37);
-    for (let i = 0; i < 16; i++) for (let c = 0; c < 37; c++) z[i * 37 + c] = (i % 2 ? -1e4 : 1e4) + rng.uniform(-5, 5);
-    return { z, y: labels(rng, 16, 37) };
-  });
-  ce(6, 5, ' bad labels', null, (rng) => ({ z: rng.floats(30, -2, 2), y: Float32Array.of(-1, 5, 2.5, NaN, 4, 1e9) }));
+  // Up to 64 classes a row per invocation (B beyond one workgroup of rows here), beyond that a workgroup per row:
+  // the special cases below run on both.
+  ce(130, 10, '', null, plain(130, 10));
+  ce(9, 130, '', null, plain(9, 130));
+  for (const C of [10, 100]) {
+    const B = 64;
+    ce(B, C, ' ties', null, (rng) => {
+      // Integer logits in a narrow range: most rows hold their max more than once; argmax must be the first.
+      const z = Float32Array.from({ length: B * C }, () => rng.int(4));
+      const y = Float32Array.from({ length: B }, (_, i) => (i % 2 ? rng.int(C) : z.subarray(i * C, i * C + C).lastIndexOf(3)));
+      for (let i = 0; i < B; i++) if (y[i]! < 0) y[i] = 0;
+      return { z, y };
+    });
+  }
+  for (const C of [37, 70]) {
+    ce(16, C, ' logits +-1e4', null, (rng) => {
+      // Rows near +1e4 overflow exp without the max shift; rows near -1e4 underflow the sum to 0.
+      const z = new Float32Array(16 * C);
+      for (let i = 0; i < 16; i++) for (let c = 0; c < C; c++) z[i * C + c] = (i % 2 ? -1e4 : 1e4) + rng.uniform(-5, 5);
+      return { z, y: labels(rng, 16, C) };
+    });
+  }
+  for (const C of [5, 80]) ce(6, C, ' bad labels', null, (rng) => ({ z: rng.floats(6 * C, -2, 2), y: Float32Array.of(-1, C, 2.5, NaN, 4, 1e9) }));
   const mseCase = (B: number, D: number, mag: number) =>
     cases.push(kcase('mse', `${B}x${D}${mag > 1 ? ` values +-${mag}` : ''}`, ++seed, async (rt, rng, check) => {
       const p = rng.floats(B * D, -mag, mag);
