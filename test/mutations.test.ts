@@ -47,7 +47,7 @@ const MUTATIONS: Mutation[] = [
   { shader: 'matmul_blocked', what: 'bias added twice', edits: [['v += bias[j];', 'v += 2.0 * bias[j];']], cases: () => matmulCases(['blocked']) },
   { shader: 'activation_grad', what: 'sigmoid derivative sign', edits: [['return s * (1.0 - s);', 'return s * (1.0 + s);']], cases: activationCases },
   { shader: 'activation', what: 'leaky slope ignored', edits: [['select(slope * x, x, x > 0.0)', 'select(0.01 * x, x, x > 0.0)']], cases: activationCases },
-  { shader: 'elementwise', what: 'last element skipped', edits: [['if (i >= params.n) {', 'if (i + 1u >= params.n) {']], cases: elementwiseCases },
+  { shader: 'elementwise', what: 'last element skipped', edits: [['i < min(i0 + 4u, params.n);', 'i + 1u < min(i0 + 4u, params.n);']], cases: elementwiseCases },
   { shader: 'elementwise', what: 'accumulate overwrites', edits: [['out[i] += a[i];', 'out[i] = a[i];']], cases: reduceCases, kernels: ['accumulate'] },
   {
     shader: 'softmax_cross_entropy',

@@ -4,6 +4,7 @@ import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { prepareAdd, prepareScale } from '../kernels/elementwise.js';
+import { gridFor } from '../kernels/grid.js';
 import { ArenaLayout } from '../nn/arena.js';
 import type { OptimizerDef } from '../optim/optimizer.js';
 import { UpdateRunner } from '../optim/runner.js';
@@ -50,6 +51,47 @@ const inPass = (dispatches: readonly Dispatch[]) => (enc: GPUCommandEncoder) => 
   pass.end();
 };
 
+/** A benchmark-only kernel: `reads` arrays of n floats read and `writes` written, a vec4 per invocation. */
+async function prepareStreams(rt: Runtime, n: number, reads: number, writes: number): Promise<{ dispatch: Dispatch; release: () => void }> {
+  const name = `bench_streams_${reads}_${writes}`;
+  const decl = [
+    ...Array.from({ length: reads }, (_, i) => `@group(0) @binding(${i + 1}) var<storage, read> r${i}: array<vec4<f32>>;`),
+    ...Array.from({ length: writes }, (_, i) => `@group(0) @binding(${reads + i + 1}) var<storage, read_write> w${i}: array<vec4<f32>>;`),
+  ];
+  const sum = Array.from({ length: reads }, (_, i) => `r${i}[i]`).join(' + ');
+  const body = Array.from({ length: writes }, (_, i) => `w${i}[i] = ${i === 0 ? 'v' : `v + vec4<f32>(${i}.0)`};`).join('\n  ');
+  rt.registerShader(
+    name,
+    `struct Params { n4: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+${decl.join('\n')}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.y * nwg.x + wid.x) * 256u + lid.x;
+  if (i >= params.n4) {
+    return;
+  }
+  let v = ${sum};
+  ${body}
+}`,
+  );
+  const kernel = await rt.kernel(name);
+  const buffers = Array.from({ length: reads + writes }, (_, i) => rt.buffers.create(4 * n, { label: `stream ${i}` }));
+  const dispatch = rt.prepare(kernel, {
+    buffers: Object.fromEntries(buffers.map((b, i) => [i < reads ? `r${i}` : `w${i - reads}`, b])),
+    uniforms: { params: { n4: Math.ceil(n / 4) } },
+    workgroups: gridFor(Math.ceil(n / 1024)),
+    label: name,
+  });
+  return {
+    dispatch,
+    release: () => {
+      rt.release(dispatch);
+      for (const b of buffers) rt.buffers.free(b);
+    },
+  };
+}
+
 /** Element-wise kernels and every optimizer's update over `parameters` floats, each against a copy of its bytes. */
 export async function benchMemory(
   rt: Runtime,
@@ -87,6 +129,15 @@ export async function benchMemory(
   await record('add (out = a + b)', 12 * n, await timeEncoded(rt, inPass([add])));
   for (const d of [scale, add]) rt.release(d);
   for (const t of [a, b, out]) t.destroy();
+
+  // Ceilings: what any shader reaches on this adapter with the traffic of a copy and of Adam's update (vec4
+  // loads and stores, one vec4 per invocation, no arithmetic): where these sit far below the copy, the
+  // update is limited by the adapter's shader memory access, not by its own arithmetic.
+  for (const [name, reads, writes] of [['shader copy (1 read, 1 write; vec4)', 1, 1], ["shader streams (Adam's 4 reads, 3 writes; no arithmetic)", 4, 3]] as const) {
+    const streams = await prepareStreams(rt, n, reads, writes);
+    await record(name, 4 * n * (reads + writes), await timeEncoded(rt, inPass([streams.dispatch])));
+    streams.release();
+  }
 
   const layout = new ArenaLayout([{ name: 'w', shape: [n], role: 'weight' }]);
   const params = rng.floats(layout.length, -1, 1);

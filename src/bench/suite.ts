@@ -152,8 +152,9 @@ export function formatReport(r: BenchReport): string {
   }
   if (r.memory.length) {
     out.push('', 'memory-bound kernels, GB/s of bytes read + written, against copyBufferToBuffer of the same bytes:');
+    const width = Math.max(...r.memory.map((m) => m.kernel.length));
     for (const m of r.memory) {
-      out.push(`${m.kernel.padEnd(26)} ${(m.bytes / 2 ** 20).toFixed(0).padStart(5)} MiB ${m.timing.median.toFixed(2).padStart(8)} ms ${m.gbps.toFixed(2).padStart(7)} GB/s   copy ${m.copyGbps.toFixed(2).padStart(7)} GB/s   ratio ${m.ratio.toFixed(2)}`);
+      out.push(`${m.kernel.padEnd(width)} ${(m.bytes / 2 ** 20).toFixed(0).padStart(5)} MiB ${m.timing.median.toFixed(2).padStart(8)} ms ${m.gbps.toFixed(2).padStart(7)} GB/s   copy ${m.copyGbps.toFixed(2).padStart(7)} GB/s   ratio ${m.ratio.toFixed(2)}`);
     }
   }
   if (r.training.length) {

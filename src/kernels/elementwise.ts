@@ -23,7 +23,7 @@ export async function prepareAdd(rt: Runtime, t: { a: Tensor; b: Tensor; out: Te
   return rt.prepare(kernel, {
     buffers: { a: t.a.ref, b: t.b.ref, out: t.out.ref },
     uniforms: { params: { n, alpha: 1 } },
-    workgroups: gridFor(ceilDiv(n, WG)),
+    workgroups: gridFor(ceilDiv(n, 4 * WG)),
     needs: { a: n * 4, b: n * 4, out: n * 4 },
     label: 'add',
   });
@@ -37,7 +37,7 @@ export async function prepareScale(rt: Runtime, t: { a: Tensor; out: Tensor }, a
   return rt.prepare(kernel, {
     buffers: { a: t.a.ref, out: t.out.ref },
     uniforms: { params: { n, alpha } },
-    workgroups: gridFor(ceilDiv(n, WG)),
+    workgroups: gridFor(ceilDiv(n, 4 * WG)),
     needs: { a: n * 4, out: n * 4 },
     label: 'scale',
   });
@@ -50,7 +50,7 @@ export async function prepareAccumulate(rt: Runtime, t: { a: Tensor; out: Tensor
   return rt.prepare(kernel, {
     buffers: { a: t.a.ref, out: t.out.ref },
     uniforms: { params: { n, alpha: 1 } },
-    workgroups: gridFor(ceilDiv(n, WG)),
+    workgroups: gridFor(ceilDiv(n, 4 * WG)),
     needs: { a: n * 4, out: n * 4 },
     label: 'accumulate',
   });
