@@ -34,6 +34,12 @@ export function matmulSubgroupSize(rt: Runtime): number | null {
   return size !== undefined && size === info.subgroupMaxSize && [4, 8, 16].includes(size) ? size : null;
 }
 
+/** A variant's default workgroup on this runtime: the subgroup variant's is [subgroup size, 4]. */
+export function defaultWorkgroup(rt: Runtime, variant: MatmulVariant): [number, number] {
+  const sg = variant === 'subgroup' ? matmulSubgroupSize(rt) : null;
+  return sg !== null ? [sg, DEFAULT_MATMUL_WORKGROUP.subgroup[1]] : DEFAULT_MATMUL_WORKGROUP[variant];
+}
+
 /** A kernel choice for a matmul: the variant and its workgroup size. */
 export interface MatmulChoice {
   variant: MatmulVariant;
@@ -65,7 +71,7 @@ export interface MatmulOptions {
   slope?: number;
   /**
    * Which kernel; 'auto' takes the runtime's tuned choice for the product's shape class (see
-   * src/kernels/autotune.ts), or without tuning blocked on CPU adapters and tiled on GPUs.
+   * src/kernels/autotune.ts), or without tuning pickMatmulVariant's default.
    */
   variant?: MatmulVariant | 'auto';
   /** Workgroup size [x, y] for 'naive' and 'blocked' (default theirs; 'tiled' is fixed). */
@@ -108,9 +114,16 @@ export function matmulTuningSlot(M: number, N: number, K: number, transA = false
   return transA === transB ? cls : `${cls} ${transA ? 'A^T' : 'B^T'}`;
 }
 
-/** The variant 'auto' resolves to on this runtime without tuning. */
-export function pickMatmulVariant(rt: Runtime): MatmulVariant {
-  return rt.isSoftware ? 'blocked' : 'tiled';
+/**
+ * The variant 'auto' resolves to on this runtime without tuning (for a product of the given shape class):
+ * on CPU adapters the fastest measured on lavapipe, 'subgroup' where subgroups allow it and 'block16'
+ * otherwise, except 'blocked' for skinny products, whose few columns would leave most of a 16 x 8 tile idle;
+ * 'tiled' on GPUs.
+ */
+export function pickMatmulVariant(rt: Runtime, cls: MatmulShapeClass = 'large'): MatmulVariant {
+  if (!rt.isSoftware) return 'tiled';
+  if (cls === 'skinny') return 'blocked';
+  return matmulSubgroupSize(rt) !== null ? 'subgroup' : 'block16';
 }
 
 /**
@@ -121,8 +134,8 @@ export function autoMatmulChoice(rt: Runtime, M: number, N: number, K: number, t
   const table = rt.tuned.matmul as Partial<Record<string, MatmulChoice>> | undefined;
   const tuned = table?.[matmulTuningSlot(M, N, K, transA, transB)] ?? table?.[matmulShapeClass(M, N, K)];
   if (tuned) return tuned;
-  const variant = pickMatmulVariant(rt);
-  return { variant, workgroup: DEFAULT_MATMUL_WORKGROUP[variant] };
+  const variant = pickMatmulVariant(rt, matmulShapeClass(M, N, K));
+  return { variant, workgroup: defaultWorkgroup(rt, variant) };
 }
 
 function resolveChoice(rt: Runtime, shape: MatmulShape, options: MatmulOptions): MatmulChoice {
@@ -134,10 +147,10 @@ function resolveChoice(rt: Runtime, shape: MatmulShape, options: MatmulOptions):
   if (!MATMUL_VARIANTS.includes(variant)) {
     throw new OptionError(`unknown matmul variant '${variant}'; expected auto or one of: ${MATMUL_VARIANTS.join(', ')}`);
   }
-  const workgroup = options.workgroup ?? DEFAULT_MATMUL_WORKGROUP[variant];
+  const sg = matmulSubgroupSize(rt);
+  const workgroup = options.workgroup ?? defaultWorkgroup(rt, variant);
   const [x, y] = workgroup;
   const max = rt.limits.maxComputeInvocationsPerWorkgroup;
-  const sg = matmulSubgroupSize(rt);
   if (variant === 'subgroup' && sg !== null && x !== sg) {
     throw new OptionError(`matmul: the subgroup variant's workgroup must be [${sg}, rows] on this adapter (its subgroup size), got [${x}, ${y}]`);
   }

@@ -3,7 +3,7 @@
 import { Tensor } from '../gpu/tensor.js';
 import { ACTIVATIONS, activation, activationGrad, derivativeFromOutput, type Activation } from '../kernels/activation.js';
 import { add, scale } from '../kernels/elementwise.js';
-import { MATMUL_VARIANTS, matmul, type MatmulVariant } from '../kernels/matmul.js';
+import { MATMUL_VARIANTS, matmul, matmulSubgroupSize, type MatmulVariant } from '../kernels/matmul.js';
 import { TUNING_CANDIDATES } from '../kernels/autotune.js';
 import * as ref from '../reference/index.js';
 import { reductionTolerance } from '../util/allclose.js';
@@ -31,7 +31,10 @@ export const MATMUL_SHAPES: readonly [number, number, number][] = [
 
 function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number], transA: boolean, transB: boolean,
   act: Activation | null, seed: number, workgroup?: [number, number]): KernelCase {
-  const tags = [`${M}x${N}x${K}`, transA ? 'A^T' : '', transB ? 'B^T' : '', act ? `bias+${act}` : '', workgroup ? `wg ${workgroup.join('x')}` : ''];
+  // The subgroup variant's workgroup is [the adapter's subgroup size, rows]: x is fitted when the case runs.
+  const sgFitted = variant === 'subgroup' && workgroup;
+  const wgTag = workgroup ? `wg ${sgFitted ? `SGx${workgroup[1]}` : workgroup.join('x')}` : '';
+  const tags = [`${M}x${N}x${K}`, transA ? 'A^T' : '', transB ? 'B^T' : '', act ? `bias+${act}` : '', wgTag];
   const shape = tags.filter(Boolean).join(' ');
   return {
     kernel: `matmul_${variant}`,
@@ -47,7 +50,8 @@ function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number],
       const A = Tensor.from(rt, a, transA ? [K, M] : [M, K], 'A');
       const B = Tensor.from(rt, b, transB ? [N, K] : [K, N], 'B');
       const Bias = bias ? Tensor.from(rt, bias, [N], 'bias') : undefined;
-      const opts = { transA, transB, variant, workgroup, activation: act ?? 'identity', slope, bias: Bias } as const;
+      const wg: [number, number] | undefined = sgFitted ? [matmulSubgroupSize(rt) ?? workgroup[0], workgroup[1]] : workgroup;
+      const opts = { transA, transB, variant, workgroup: wg, activation: act ?? 'identity', slope, bias: Bias } as const;
       const inputs = Bias ? [A, B, Bias] : [A, B];
       return compare(`matmul_${variant} ${shape}`, seed, inputs, () => matmul(rt, A, B, opts), want, reductionTolerance(K));
     },

@@ -106,8 +106,8 @@ describe('demo: benchmark page in headless Chromium', () => {
     }
     if (loaded.length) for (const v of await numbers(page, '#training-table td.ratio')) expect(v).toBeGreaterThan(0);
 
-    // Memory-bound: scale, add and the two optimizer updates, each with a copy and a ratio.
-    expect(await page.locator('#memory-table tbody tr').count()).toBe(4);
+    // Memory-bound: scale, add, the two shader ceilings and the two optimizer updates, each with a copy and a ratio.
+    expect(await page.locator('#memory-table tbody tr').count()).toBe(6);
     for (const v of await numbers(page, '#memory-table td.num[data-value]')) expect(v).toBeGreaterThan(0);
     expect(await page.locator('#cold-start').count()).toBe(0);
 
@@ -121,7 +121,7 @@ describe('demo: benchmark page in headless Chromium', () => {
     // Every variant, then 'auto' plain, with A or B transposed, and with the epilogue.
     expect(json.matmul).toBe(SIZES.length * (MATMUL_VARIANTS.length + 4));
     expect(json.training).toBe(2);
-    expect(json.memory).toBe(4);
+    expect(json.memory).toBe(6);
     expect(json.peers.sort()).toEqual([...PEERS].sort());
     expect(json.env).toContain('Chrome');
     expect(await page.locator('#text-report').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
