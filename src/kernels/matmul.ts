@@ -115,15 +115,16 @@ export function matmulTuningSlot(M: number, N: number, K: number, transA = false
 }
 
 /**
- * The variant 'auto' resolves to on this runtime without tuning (for a product of the given shape class):
- * on CPU adapters the fastest measured on lavapipe, 'subgroup' where subgroups allow it and 'block16'
- * otherwise, except 'blocked' for skinny products, whose few columns would leave most of a 16 x 8 tile idle;
- * 'tiled' on GPUs.
+ * The variant 'auto' resolves to on this runtime without tuning (for a product of the given shape class).
+ * CPU adapters: 'subgroup' where subgroups have 8 or more lanes (lavapipe on AVX2: about 1.6x block16 and 2x
+ * block8), else 'blocked' (SwiftShader, whose 4-lane subgroups gain little from sharing: blocked is its fastest
+ * untuned kernel), and 'blocked' for skinny products, whose few columns would leave most of a 16 x 8 tile
+ * idle. GPUs: 'tiled'.
  */
 export function pickMatmulVariant(rt: Runtime, cls: MatmulShapeClass = 'large'): MatmulVariant {
   if (!rt.isSoftware) return 'tiled';
   if (cls === 'skinny') return 'blocked';
-  return matmulSubgroupSize(rt) !== null ? 'subgroup' : 'block16';
+  return (matmulSubgroupSize(rt) ?? 0) >= 8 ? 'subgroup' : 'blocked';
 }
 
 /**
