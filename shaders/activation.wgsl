@@ -1,7 +1,8 @@
 // Element-wise activation forward: y[i] = act(x[i]) for i < n.
 // Bindings: params (uniform: n, slope), x (read), y (read_write).
 // Overrides: ACT (activation code, see include/activations.wgsl), WG (workgroup size, default 256).
-// Dispatch: gridFor(ceil(n / WG)) workgroups (src/kernels/grid.ts).
+// Each invocation handles 4 consecutive elements (a quarter of the per-invocation overhead).
+// Dispatch: gridFor(ceil(n / (4 WG))) workgroups (src/kernels/grid.ts).
 // Reference: activationForward in src/reference/activation.ts.
 //#include activations
 //#include grid
@@ -21,9 +22,8 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_index(wid, nwg, lid, WG);
-  if (i >= params.n) {
-    return;
+  let i0 = 4u * flat_index(wid, nwg, lid, WG);
+  for (var i = i0; i < min(i0 + 4u, params.n); i++) {
+    y[i] = act_forward(ACT, x[i], params.slope);
   }
-  y[i] = act_forward(ACT, x[i], params.slope);
 }

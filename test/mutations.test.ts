@@ -37,6 +37,13 @@ const MUTATIONS: Mutation[] = [
     cases: () => matmulCases(['wide', 'block8', 'block16']),
     kernels: ['matmul_wide', 'matmul_block8', 'matmul_block16'],
   },
+  {
+    shader: 'matmul_blocked',
+    what: "gate's derivative read from the wrong row",
+    edits: [['gate[i * params.N + j], params.slope)', 'gate[j], params.slope)']],
+    cases: () => matmulCases(['blocked']),
+    mustFail: ["130x67x20 gate relu'"],
+  },
   { shader: 'matmul_subgroup', what: 'row value taken from the wrong lane of the subgroup', edits: [['subgroupShuffle(a_mine[r / SG], r % SG)', 'subgroupShuffle(a_mine[r / SG], (r + 1u) % SG)']], cases: () => matmulCases(['subgroup']) },
   { shader: 'matmul_subgroup', what: 'second share of the rows loaded from the first', edits: [['mine[q] = min(i0 + lid.x + q * SG, last_i);', 'mine[q] = min(i0 + lid.x, last_i);']], cases: () => matmulCases(['subgroup']) },
   { shader: 'matmul_vec4', what: 'second k of each quad multiplies the wrong row of B', edits: [['av.y * bq[1]', 'av.y * bq[0]']], cases: () => matmulCases(['vec4']) },

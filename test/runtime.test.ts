@@ -56,6 +56,19 @@ describe('bad input is a typed error before anything reaches the GPU', () => {
     );
   });
 
+  it('a gated matmul names what is missing or inconsistent', async () => {
+    const rt = await gpu();
+    const a = Tensor.zeros(rt, [3, 4], 'A');
+    const b = Tensor.zeros(rt, [4, 2], 'B');
+    const gate = Tensor.zeros(rt, [3, 2], 'gate');
+    await expect(matmul(rt, a, b, { gate })).rejects.toThrow(/needs both the gate tensor and gateActivation, got no gateActivation/);
+    await expect(matmul(rt, a, b, { gateActivation: 'relu' })).rejects.toThrow(/got no gate tensor/);
+    await expect(matmul(rt, a, b, { gate: Tensor.zeros(rt, [2, 3]), gateActivation: 'relu' })).rejects.toThrow(/gate must have C's shape \[3, 2\], got \[2, 3\]/);
+    await expect(matmul(rt, a, b, { gate, gateActivation: 'relu', bias: Tensor.zeros(rt, [2]) })).rejects.toThrow(/cannot be combined with a bias or a forward activation/);
+    await expect(matmul(rt, a, b, { gate, gateActivation: 'relu', activation: 'tanh' })).rejects.toThrow(OptionError);
+    await expect(matmul(rt, a, b, { gate, gateActivation: 'gelu' })).rejects.toThrow(/'gelu' has no derivative as a function of its output/);
+  });
+
   it('a buffer smaller than the dispatch needs', async () => {
     const rt = await gpu();
     const kernel = await rt.kernel('activation');

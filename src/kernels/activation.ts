@@ -68,7 +68,7 @@ export async function prepareActivation(
   return rt.prepare(kernel, {
     buffers: { x: t.x.ref, y: t.y.ref },
     uniforms: { params: { n, slope } },
-    workgroups: gridFor(ceilDiv(n, WG)),
+    workgroups: gridFor(ceilDiv(n, 4 * WG)),
     needs: { x: n * 4, y: n * 4 },
     label: `activation:${options.activation}`,
   });
@@ -93,7 +93,7 @@ export async function prepareActivationGrad(
   return rt.prepare(kernel, {
     buffers: { x: t.x.ref, dy: t.dy.ref, dx: t.dx.ref },
     uniforms: { params: { n, slope } },
-    workgroups: gridFor(ceilDiv(n, WG)),
+    workgroups: gridFor(ceilDiv(n, 4 * WG)),
     needs: { x: n * 4, dy: n * 4, dx: n * 4 },
     label: `activation_grad:${options.activation}`,
   });

@@ -2,7 +2,7 @@ import { OptionError, ShapeError } from '../gpu/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import { activationCode, type Activation } from './activation.js';
+import { activationCode, derivativeFromOutput, type Activation } from './activation.js';
 import { ceilDiv } from './grid.js';
 
 /** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
@@ -76,6 +76,13 @@ export interface MatmulOptions {
   variant?: MatmulVariant | 'auto';
   /** Workgroup size [x, y] for 'naive' and 'blocked' (default theirs; 'tiled' is fixed). */
   workgroup?: [number, number];
+  /**
+   * Backpropagation through an activation, fused into the product: C is multiplied element-wise by the
+   * derivative of `gateActivation`, taken from that activation's output, the `gate` tensor [M, N]. For an
+   * input gradient dX = (dY . W) * act'(...) in one dispatch; needs an activation whose derivative is a
+   * function of its output (not GELU), no bias and no forward activation.
+   */
+  gateActivation?: Activation;
 }
 
 export interface MatmulShape {
@@ -162,18 +169,36 @@ function resolveChoice(rt: Runtime, shape: MatmulShape, options: MatmulOptions):
   return { variant, workgroup };
 }
 
+/** The gate's activation code, or null without a gate; throws on an inconsistent gate. */
+function gateCode(t: { bias?: Tensor; gate?: Tensor }, options: MatmulOptions, actCode: number, M: number, N: number): number | null {
+  if (!t.gate && !options.gateActivation) return null;
+  if (!t.gate || !options.gateActivation) {
+    throw new OptionError(`matmul: a gate needs both the gate tensor and gateActivation, got ${t.gate ? 'no gateActivation' : 'no gate tensor'}`);
+  }
+  if (t.gate.shape.length !== 2 || t.gate.shape[0] !== M || t.gate.shape[1] !== N) {
+    throw new ShapeError(`matmul: gate must have C's shape [${M}, ${N}], got ${dims(t.gate)}`);
+  }
+  if (t.bias || actCode !== activationCode({}).code) throw new OptionError('matmul: a gate cannot be combined with a bias or a forward activation');
+  const { code, slope } = activationCode({ activation: options.gateActivation, slope: options.slope });
+  if (!derivativeFromOutput(options.gateActivation, slope)) {
+    throw new OptionError(`matmul: gateActivation '${options.gateActivation}' has no derivative as a function of its output (slope ${slope})`);
+  }
+  return code;
+}
+
 /** Prepare C = act(op(A) . op(B) + bias) as one dispatch. */
 export async function prepareMatmul(
   rt: Runtime,
-  t: { a: Tensor; b: Tensor; c: Tensor; bias?: Tensor },
+  t: { a: Tensor; b: Tensor; c: Tensor; bias?: Tensor; gate?: Tensor },
   options: MatmulOptions = {},
 ): Promise<Dispatch> {
   const shape = matmulShape(t.a, t.b, options);
   const { M, N, K } = shape;
   const { code, slope } = activationCode(options);
+  const gate = gateCode(t, options, code, M, N);
   const chosen = resolveChoice(rt, shape, options);
   // vec4 loads need A untransposed and K, N multiples of 4 (and so 16-byte aligned rows); otherwise 'wide'.
-  const vec4Fits = !options.transA && K % 4 === 0 && N % 4 === 0;
+  const vec4Fits = !options.transA && K % 4 === 0 && N % 4 === 0 && gate === null;
   // 'subgroup' needs subgroups of one fixed size; elsewhere the same tile without the sharing, 'block16'.
   const { variant, workgroup } =
     chosen.variant === 'vec4' && !vec4Fits
@@ -191,11 +216,14 @@ export async function prepareMatmul(
     variant === 'tiled' ? {} : variant === 'subgroup' ? { SG: workgroup[0], WG_Y: workgroup[1] } : { WG_X: workgroup[0], WG_Y: workgroup[1] };
   if (variant === 'vec4') wgConstants.TRANS_B = !!options.transB;
   if (WIDE_ROWS[variant]) wgConstants.ROWS = WIDE_ROWS[variant];
+  // Every variant but vec4 shares include/matmul_common.wgsl's epilogue, gate included.
+  const gated = variant !== 'vec4';
+  if (gated) Object.assign(wgConstants, { GATE: gate !== null, GATE_ACT: gate ?? 0 });
   const kernel = await rt.kernel(matmulShader(variant), { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
   const cx = workgroup[0] * PER_INVOCATION[variant][0];
   const cy = workgroup[1] * PER_INVOCATION[variant][1];
   return rt.prepare(kernel, {
-    buffers: { a: t.a.ref, b: t.b.ref, c: t.c.ref, bias: t.bias?.ref ?? rt.placeholder },
+    buffers: { a: t.a.ref, b: t.b.ref, c: t.c.ref, bias: t.bias?.ref ?? rt.placeholder, ...(gated ? { gate: t.gate?.ref ?? rt.placeholder } : {}) },
     uniforms: {
       params: {
         M,
@@ -209,7 +237,7 @@ export async function prepareMatmul(
       },
     },
     workgroups: [ceilDiv(N, cx), ceilDiv(M, cy)],
-    needs: { a: M * K * 4, b: K * N * 4, c: M * N * 4, bias: t.bias ? N * 4 : 0 },
+    needs: { a: M * K * 4, b: K * N * 4, c: M * N * 4, bias: t.bias ? N * 4 : 0, ...(gated ? { gate: t.gate ? M * N * 4 : 0 } : {}) },
     label: `matmul_${variant} ${M}x${N}x${K}`,
   });
 }
@@ -219,11 +247,11 @@ export async function matmul(
   rt: Runtime,
   a: Tensor,
   b: Tensor,
-  options: MatmulOptions & { bias?: Tensor; out?: Tensor } = {},
+  options: MatmulOptions & { bias?: Tensor; gate?: Tensor; out?: Tensor } = {},
 ): Promise<Tensor> {
   const { M, N } = matmulShape(a, b, options);
   const c = options.out ?? Tensor.zeros(rt, [M, N], `${a.label}.${b.label}`);
-  const t = options.bias ? { a, b, c, bias: options.bias } : { a, b, c };
+  const t = { a, b, c, ...(options.bias ? { bias: options.bias } : {}), ...(options.gate ? { gate: options.gate } : {}) };
   rt.runOnce(await prepareMatmul(rt, t, options));
   return c;
 }

@@ -7,7 +7,7 @@ import { dims, expectShape, runPrepared } from './common.js';
 import { gridFor } from './grid.js';
 
 /** Invocations per workgroup (a power of two). */
-const WG = 256;
+const WG = 64;
 
 /**
  * Layout of one metrics slot (floats): loss, accuracy, non-finite flag, global gradient norm, then for each

@@ -1,7 +1,7 @@
 // CPU reference for the matmul shaders (matmul_naive / _blocked / _tiled.wgsl): plain triple loop,
 // float64 accumulation, explicit index arithmetic for each transpose.
 import type { Activation } from '../kernels/activation.js';
-import { activate } from './activation.js';
+import { activate, activateDerivativeFromOutput } from './activation.js';
 
 export interface RefMatmulOptions {
   transA?: boolean;
@@ -9,6 +9,9 @@ export interface RefMatmulOptions {
   bias?: Float32Array;
   activation?: Activation;
   slope?: number;
+  /** Multiply C[i][j] by gateActivation's derivative at its output gate[i][j] (M x N) instead of activating. */
+  gate?: Float32Array;
+  gateActivation?: Activation;
 }
 
 /**
@@ -26,7 +29,8 @@ export function matmul(a: Float32Array, b: Float32Array, M: number, N: number, K
         acc += av * bv;
       }
       if (o.bias) acc += o.bias[j]!;
-      c[i * N + j] = o.activation ? activate(o.activation, acc, o.slope) : acc;
+      if (o.gate && o.gateActivation) c[i * N + j] = acc * activateDerivativeFromOutput(o.gateActivation, o.gate[i * N + j]!, o.slope);
+      else c[i * N + j] = o.activation ? activate(o.activation, acc, o.slope) : acc;
     }
   }
   return c;

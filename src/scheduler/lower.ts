@@ -57,6 +57,16 @@ export function fusedActivations(g: Graph): Map<number, number> {
   return fused;
 }
 
+/**
+ * An activation whose backward pass runs in the epilogue of the matmul computing its input gradient: its only
+ * reader is a dense layer and its derivative is a function of its output (which that layer keeps as input).
+ */
+export function gatedActivation(g: Graph, n: GraphNode): boolean {
+  if (n.op.op !== 'activation') return false;
+  const readers = g.consumers(n.id);
+  return readers.length === 1 && g.nodes[readers[0]!]!.op.op === 'dense' && derivativeFromOutput(n.op.activation, n.op.slope);
+}
+
 /** Declare and push the forward ops; returns nothing, the output is act(graph.output.id). */
 export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number, training: boolean): void {
   const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
@@ -208,10 +218,22 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
           const db = pgrad(op.bias);
           p.push({ label: `${n.name}:db`, reads: [dy], writes: [db], make: (t) => prepareSumRows(rt, { x: t(dy), out: t(db) }) });
         }
-        contribute(n, n.inputs[0]!, `${n.name}:dX`, [dy, w], (out) => (t) => prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out) }));
+        const src = g.nodes[n.inputs[0]!]!;
+        if (src.op.op === 'activation' && gatedActivation(g, src)) {
+          // The activation before this layer is backpropagated in this product's epilogue: its input gradient
+          // (dY . W) * act'(its output) in one dispatch, and its own backward step is skipped.
+          const { activation, slope } = src.op;
+          const gate = act(src.id);
+          contribute(n, src.inputs[0]!, `${n.name}:dX*${activation}'`, [dy, w, gate], (out) => (t) =>
+            prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out), gate: t(gate) }, { gateActivation: activation, slope }),
+          );
+        } else {
+          contribute(n, n.inputs[0]!, `${n.name}:dX`, [dy, w], (out) => (t) => prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out) }));
+        }
         break;
       }
       case 'activation': {
+        if (gatedActivation(g, n)) break; // done in the epilogue of the next layer's input-gradient matmul
         // Fused into the dense node before it: the derivative comes from this node's own output.
         const fromOutput = fused.has(n.id);
         const src = fromOutput ? act(n.id) : x;

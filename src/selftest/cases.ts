@@ -29,12 +29,15 @@ export const MATMUL_SHAPES: readonly [number, number, number][] = [
   [129, 196, 148],
 ];
 
+/** Activations whose backward pass can be fused into a matmul (derivative from the output). */
+const GATE_ACTIVATIONS: readonly Activation[] = ['relu', 'leaky_relu', 'sigmoid', 'tanh'];
+
 function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number], transA: boolean, transB: boolean,
-  act: Activation | null, seed: number, workgroup?: [number, number]): KernelCase {
+  act: Activation | null, seed: number, workgroup?: [number, number], gateAct?: Activation): KernelCase {
   // The subgroup variant's workgroup is [the adapter's subgroup size, rows]: x is fitted when the case runs.
   const sgFitted = variant === 'subgroup' && workgroup;
   const wgTag = workgroup ? `wg ${sgFitted ? `SGx${workgroup[1]}` : workgroup.join('x')}` : '';
-  const tags = [`${M}x${N}x${K}`, transA ? 'A^T' : '', transB ? 'B^T' : '', act ? `bias+${act}` : '', wgTag];
+  const tags = [`${M}x${N}x${K}`, transA ? 'A^T' : '', transB ? 'B^T' : '', act ? `bias+${act}` : '', gateAct ? `gate ${gateAct}'` : '', wgTag];
   const shape = tags.filter(Boolean).join(' ');
   return {
     kernel: `matmul_${variant}`,
@@ -46,13 +49,16 @@ function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number],
       const b = rng.floats(K * N);
       const bias = act ? rng.floats(N) : undefined;
       const slope = 0.1;
-      const want = ref.matmul(a, b, M, N, K, { transA, transB, bias, activation: act ?? undefined, slope });
+      // A gate holds an activation's outputs: half of them exactly at the kink (0), where ReLU' is 0.
+      const gate = gateAct ? ref.activationForward(rng.floats(M * N, -3, 3).map((v, i) => (i % 4 === 0 ? 0 : v)), gateAct, slope) : undefined;
+      const want = ref.matmul(a, b, M, N, K, { transA, transB, bias, activation: act ?? undefined, slope, gate, gateActivation: gateAct });
       const A = Tensor.from(rt, a, transA ? [K, M] : [M, K], 'A');
       const B = Tensor.from(rt, b, transB ? [N, K] : [K, N], 'B');
       const Bias = bias ? Tensor.from(rt, bias, [N], 'bias') : undefined;
+      const Gate = gate ? Tensor.from(rt, gate, [M, N], 'gate') : undefined;
       const wg: [number, number] | undefined = sgFitted ? [matmulSubgroupSize(rt) ?? workgroup[0], workgroup[1]] : workgroup;
-      const opts = { transA, transB, variant, workgroup: wg, activation: act ?? 'identity', slope, bias: Bias } as const;
-      const inputs = Bias ? [A, B, Bias] : [A, B];
+      const opts = { transA, transB, variant, workgroup: wg, activation: act ?? 'identity', slope, bias: Bias, gate: Gate, gateActivation: gateAct } as const;
+      const inputs = [A, B, ...(Bias ? [Bias] : []), ...(Gate ? [Gate] : [])];
       return compare(`matmul_${variant} ${shape}`, seed, inputs, () => matmul(rt, A, B, opts), want, reductionTolerance(K));
     },
   };
@@ -83,6 +89,12 @@ export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS
         const act = (seed + s) % 2 === 0 ? ACTIVATIONS[seed % ACTIVATIONS.length]! : null;
         cases.push(matmulCase(variant, shape, transA, transB, act, seed));
       }
+    });
+    // The gated epilogue (an activation's backward pass fused into the product), every gate activation.
+    GATE_ACTIVATIONS.forEach((gateAct, g) => {
+      seed++;
+      const shape: [number, number, number] = g % 2 ? [45, 65, 37] : [130, 67, 20];
+      cases.push(matmulCase(variant, shape, false, g === 1, null, seed, undefined, gateAct));
     });
     if (variant === 'tiled') continue;
     for (const wg of tuningWorkgroups(variant)) {
