@@ -87,12 +87,21 @@ export class Program {
     };
     const dispatches: Dispatch[] = [];
     const byLabel = new Map<string, Dispatch[]>();
-    for (const op of this.ops) {
-      const made = await op.make(get);
+    // Every op is prepared at once, so the driver can compile distinct pipelines concurrently (a cold start
+    // is mostly shader compilation); on a failure whatever was made is released before the error goes on.
+    const settled = await Promise.allSettled(this.ops.map((op) => op.make(get)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      for (const r of settled) if (r.status === 'fulfilled') for (const d of [r.value].flat()) rt.release(d);
+      for (const b of buffers) rt.buffers.free(b);
+      throw failed.reason;
+    }
+    this.ops.forEach((op, i) => {
+      const made = (settled[i] as PromiseFulfilledResult<Dispatch | Dispatch[]>).value;
       const list = Array.isArray(made) ? made : [made];
       byLabel.set(op.label, list);
       dispatches.push(...list);
-    }
+    });
     return {
       dispatches,
       byLabel,
