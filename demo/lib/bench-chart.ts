@@ -12,7 +12,7 @@ const KERNEL_COLORS: Record<string, string> = {
   wide: '#0f8a8a',
   block8: '#2f9e44',
   block16: '#e03131',
-  subgroup: '#f76707',
+  subgroup: '#74b816',
   vec4: '#1971c2',
   tiled: '#d9822b',
   auto: '#1c2430',
