@@ -17,6 +17,7 @@ import {
   type MatmulTuning,
   type TuningStore,
   Rng,
+  shaderSource,
 } from '../src/index.js';
 import { gpu } from './helpers/gpu.js';
 
@@ -84,6 +85,25 @@ describe('matmul autotuning', () => {
       pinMatmul(rt, null);
     }
   });
+
+  it('never installs a candidate whose result differs from the reference', async () => {
+    const rt = await gpu();
+    // A fast but wrong kernel: blocked with its K loop one short.
+    const broken = shaderSource('matmul_blocked').replace('k < params.K;', 'k + 1u < params.K;');
+    expect(broken).not.toBe(shaderSource('matmul_blocked'));
+    rt.registerShader('matmul_blocked', broken);
+    try {
+      const lines: string[] = [];
+      const t = await tuneMatmul(rt, { store: null, force: true, classes: ['small'], log: (l) => lines.push(l) });
+      expect(t.measurements.some((m) => m.choice.variant === 'blocked')).toBe(false);
+      expect(t.measurements.some((m) => m.choice.variant === 'interleaved')).toBe(true);
+      expect(lines.filter((l) => /skipped blocked .* differs from the reference/.test(l)).length).toBe(3 * TUNING_CANDIDATES.filter((c) => c.variant === 'blocked').length);
+      for (const choice of Object.values(t.choices)) expect(choice.variant).not.toBe('blocked');
+    } finally {
+      rt.registerShader('matmul_blocked', shaderSource('matmul_blocked'));
+      pinMatmul(rt, null);
+    }
+  }, 120_000);
 
   it('offers the subgroup variant where subgroups have one fixed size, fitted to it', async () => {
     const rt = await gpu();

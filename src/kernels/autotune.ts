@@ -4,6 +4,8 @@
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { isNode } from '../gpu/device.js';
+import { matmul as referenceMatmul } from '../reference/matmul.js';
+import { allclose, reductionTolerance } from '../util/allclose.js';
 import { Rng } from '../util/rng.js';
 import { MATMUL_VARIANTS, matmulShader, matmulSubgroupSize, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
 import { shaderSource } from './sources.js';
@@ -137,7 +139,35 @@ async function measure(rt: Runtime, choice: MatmulChoice, [M, N, K]: [number, nu
 }
 
 /**
- * Measure every candidate on each shape class, plain and with A or B transposed, and install the fastest as
+ * Whether a candidate computes a small odd-shaped product (ragged tiles, this transposition) like the CPU
+ * reference: a kernel that is wrong on this adapter (say, one that assumes how invocations form subgroups)
+ * is never installed, however fast.
+ */
+async function agreesWithReference(rt: Runtime, choice: MatmulChoice, mode: MatmulMode, rng: Rng): Promise<boolean> {
+  const [M, N, K] = [37, 70, 20];
+  const transA = mode === 'A^T';
+  const transB = mode === 'B^T';
+  const a = rng.floats(M * K);
+  const b = rng.floats(K * N);
+  const t = {
+    a: Tensor.from(rt, a, transA ? [K, M] : [M, K]),
+    b: Tensor.from(rt, b, transB ? [N, K] : [K, N]),
+    c: Tensor.zeros(rt, [M, N]),
+  };
+  try {
+    const d = await prepareMatmul(rt, t, { variant: choice.variant, workgroup: choice.workgroup, transA, transB });
+    rt.run([d]);
+    rt.release(d);
+    const got = await t.c.read();
+    return allclose(got, referenceMatmul(a, b, M, N, K, { transA, transB }), reductionTolerance(K)).ok;
+  } finally {
+    for (const x of Object.values(t)) x.destroy();
+  }
+}
+
+/**
+ * Check every candidate against the reference, measure those that agree on each shape class, plain and with
+ * A or B transposed, and install the fastest as
  * the runtime's 'auto' choice for that slot (`classes` narrows the classes measured).
  * With a store, a cached result for this adapter is used instead of measuring, unless `force`.
  */
@@ -168,13 +198,21 @@ export async function tuneMatmul(
       };
       let best: TuningMeasurement | null = null;
       for (const choice of tuningCandidates(rt)) {
+        if (!(await agreesWithReference(rt, choice, mode, rng))) {
+          options.log?.(`${slot.padEnd(11)} skipped ${choice.variant} ${choice.workgroup.join('x')}: its result differs from the reference on this adapter`);
+          continue;
+        }
         const gflops = await measure(rt, choice, shape, mode, t);
         const m = { slot, choice, gflops };
         measurements.push(m);
         if (!best || gflops > best.gflops) best = m;
       }
-      choices[slot] = best!.choice;
-      options.log?.(`${slot.padEnd(11)} ${M}x${N}x${K}: ${best!.choice.variant} ${best!.choice.workgroup.join('x')} at ${best!.gflops.toFixed(2)} GFLOP/s`);
+      if (best) {
+        choices[slot] = best.choice;
+        options.log?.(`${slot.padEnd(11)} ${M}x${N}x${K}: ${best.choice.variant} ${best.choice.workgroup.join('x')} at ${best.gflops.toFixed(2)} GFLOP/s`);
+      } else {
+        options.log?.(`${slot.padEnd(11)} no candidate agrees with the reference on this adapter: the untuned default stays`);
+      }
       for (const x of Object.values(t)) x.destroy();
     }
   }
