@@ -53,16 +53,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var r = 0u; r < ROWS; r++) {
     let i = i0 + r;
     if (i < params.M) {
-      for (var s = 0u; s < 8u; s++) {
-        let j = j0 + s * SG;
-        if (j < params.N) {
-          if (s < 4u) {
-            store_c(i, j, acc_lo[r][s]);
-          } else {
-            store_c(i, j, acc_hi[r][s - 4u]);
-          }
-        }
-      }
+      store_row8(i, j0, SG, acc_lo[r], acc_hi[r]);
     }
   }
 }

@@ -29,7 +29,7 @@ interface Mutation {
 const MUTATIONS: Mutation[] = [
   { shader: 'matmul_naive', what: 'K loop stops one short', edits: [['k < params.K;', 'k + 1u < params.K;']], cases: () => matmulCases(['naive']) },
   { shader: 'matmul_interleaved', what: 'rows interleaved with the wrong stride', edits: [['rows[t] = min(i0 + t * WG_Y, last_i);', 'rows[t] = min(i0 + t * WG_X, last_i);'], ['let i = i0 + r * WG_Y;', 'let i = i0 + r * WG_X;']], cases: () => matmulCases(['interleaved']) },
-  { shader: 'matmul_wide', what: 'upper half of the columns stored from the lower accumulators', edits: [['store_c(i, j, acc_hi[r][s - 4u]);', 'store_c(i, j, acc_lo[r][s - 4u]);']], cases: () => matmulCases(['wide']) },
+  { shader: 'matmul_wide', what: 'upper half of the columns stored from the lower accumulators', edits: [['store_c(i, j, hi[s - 4u]);', 'store_c(i, j, lo[s - 4u]);']], cases: () => matmulCases(['wide']) },
   {
     shader: 'matmul_wide',
     what: 'last row of the block never accumulated',

@@ -52,3 +52,18 @@ fn store_c(i: u32, j: u32, acc: f32) {
     c[i * params.N + j] = act_forward(ACT, v, params.slope);
   }
 }
+
+// Store one row i of an 8-column block whose columns are j0, j0 + stride, ..., j0 + 7 stride (lo holds the
+// first four values, hi the last four); columns at or past N are skipped. Callers guarantee i < M.
+fn store_row8(i: u32, j0: u32, stride: u32, lo: vec4<f32>, hi: vec4<f32>) {
+  for (var s = 0u; s < 8u; s++) {
+    let j = j0 + s * stride;
+    if (j < params.N) {
+      if (s < 4u) {
+        store_c(i, j, lo[s]);
+      } else {
+        store_c(i, j, hi[s - 4u]);
+      }
+    }
+  }
+}

@@ -7,7 +7,7 @@ import { isNode } from '../gpu/device.js';
 import { matmul as referenceMatmul } from '../reference/matmul.js';
 import { allclose, reductionTolerance } from '../util/allclose.js';
 import { Rng } from '../util/rng.js';
-import { MATMUL_VARIANTS, matmulShader, matmulSubgroupSize, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
+import { MATMUL_VARIANTS, fitWorkgroup, matmulShader, matmulSubgroupSize, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
 import { shaderSource } from './sources.js';
 
 /** The product measured for each class. */
@@ -34,8 +34,8 @@ export const TUNING_CANDIDATES: readonly MatmulChoice[] = [
 
 /** The candidates that run on this runtime, the subgroup variant's workgroup fitted to its subgroup size. */
 export function tuningCandidates(rt: Runtime): MatmulChoice[] {
-  const sg = matmulSubgroupSize(rt);
-  return TUNING_CANDIDATES.flatMap((c) => (c.variant !== 'subgroup' ? [c] : sg === null ? [] : [{ variant: c.variant, workgroup: [sg, c.workgroup[1]] as [number, number] }]));
+  const subgroups = matmulSubgroupSize(rt) !== null;
+  return TUNING_CANDIDATES.filter((c) => c.variant !== 'subgroup' || subgroups).map((c) => ({ variant: c.variant, workgroup: fitWorkgroup(rt, c.variant, c.workgroup) }));
 }
 
 /** Transpositions tuned for each class (both transposed is rare and uses the plain choice). */
@@ -186,6 +186,17 @@ export async function tuneMatmul(
   const measurements: TuningMeasurement[] = [];
   const choices: Record<string, MatmulChoice> = {};
   const classes = options.classes ?? (Object.keys(TUNING_SHAPES) as MatmulShapeClass[]);
+  // Checked once per candidate and transposition, whatever the number of classes.
+  const agreement = new Map<string, boolean>();
+  const agrees = async (choice: MatmulChoice, mode: MatmulMode, slot: string) => {
+    const key = `${choice.variant} ${choice.workgroup.join('x')} ${mode}`;
+    if (!agreement.has(key)) {
+      const ok = await agreesWithReference(rt, choice, mode, rng);
+      agreement.set(key, ok);
+      if (!ok) options.log?.(`${slot.padEnd(11)} skipped ${choice.variant} ${choice.workgroup.join('x')}: its result differs from the reference on this adapter`);
+    }
+    return agreement.get(key)!;
+  };
   for (const cls of classes) {
     const shape = TUNING_SHAPES[cls];
     const [M, N, K] = shape;
@@ -198,10 +209,7 @@ export async function tuneMatmul(
       };
       let best: TuningMeasurement | null = null;
       for (const choice of tuningCandidates(rt)) {
-        if (!(await agreesWithReference(rt, choice, mode, rng))) {
-          options.log?.(`${slot.padEnd(11)} skipped ${choice.variant} ${choice.workgroup.join('x')}: its result differs from the reference on this adapter`);
-          continue;
-        }
+        if (!(await agrees(choice, mode, slot))) continue;
         const gflops = await measure(rt, choice, shape, mode, t);
         const m = { slot, choice, gflops };
         measurements.push(m);

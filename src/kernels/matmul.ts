@@ -34,10 +34,15 @@ export function matmulSubgroupSize(rt: Runtime): number | null {
   return size !== undefined && size === info.subgroupMaxSize && [4, 8, 16].includes(size) ? size : null;
 }
 
+/** A variant's workgroup fitted to this runtime: the subgroup variant's x is the adapter's subgroup size. */
+export function fitWorkgroup(rt: Runtime, variant: MatmulVariant, workgroup: [number, number]): [number, number] {
+  const sg = variant === 'subgroup' ? matmulSubgroupSize(rt) : null;
+  return sg !== null ? [sg, workgroup[1]] : workgroup;
+}
+
 /** A variant's default workgroup on this runtime: the subgroup variant's is [subgroup size, 4]. */
 export function defaultWorkgroup(rt: Runtime, variant: MatmulVariant): [number, number] {
-  const sg = variant === 'subgroup' ? matmulSubgroupSize(rt) : null;
-  return sg !== null ? [sg, DEFAULT_MATMUL_WORKGROUP.subgroup[1]] : DEFAULT_MATMUL_WORKGROUP[variant];
+  return fitWorkgroup(rt, variant, DEFAULT_MATMUL_WORKGROUP[variant]);
 }
 
 /** A kernel choice for a matmul: the variant and its workgroup size. */

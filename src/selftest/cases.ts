@@ -3,7 +3,7 @@
 import { Tensor } from '../gpu/tensor.js';
 import { ACTIVATIONS, activation, activationGrad, derivativeFromOutput, type Activation } from '../kernels/activation.js';
 import { add, scale } from '../kernels/elementwise.js';
-import { MATMUL_VARIANTS, matmul, matmulSubgroupSize, type MatmulVariant } from '../kernels/matmul.js';
+import { MATMUL_VARIANTS, fitWorkgroup, matmul, type MatmulVariant } from '../kernels/matmul.js';
 import { TUNING_CANDIDATES } from '../kernels/autotune.js';
 import * as ref from '../reference/index.js';
 import { reductionTolerance } from '../util/allclose.js';
@@ -56,7 +56,7 @@ function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number],
       const B = Tensor.from(rt, b, transB ? [N, K] : [K, N], 'B');
       const Bias = bias ? Tensor.from(rt, bias, [N], 'bias') : undefined;
       const Gate = gate ? Tensor.from(rt, gate, [M, N], 'gate') : undefined;
-      const wg: [number, number] | undefined = sgFitted ? [matmulSubgroupSize(rt) ?? workgroup[0], workgroup[1]] : workgroup;
+      const wg = workgroup && fitWorkgroup(rt, variant, workgroup);
       const opts = { transA, transB, variant, workgroup: wg, activation: act ?? 'identity', slope, bias: Bias, gate: Gate, gateActivation: gateAct } as const;
       const inputs = [A, B, ...(Bias ? [Bias] : []), ...(Gate ? [Gate] : [])];
       return compare(`matmul_${variant} ${shape}`, seed, inputs, () => matmul(rt, A, B, opts), want, reductionTolerance(K));
