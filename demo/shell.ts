@@ -62,16 +62,22 @@ export function setStatus(status: string): void {
   document.body.dataset.status = status;
 }
 
-/** Show the standard "WebGPU is not available" panel (#no-webgpu, created if the page has none). */
-export function showNoWebGpu(reason: string): void {
-  let panel = document.getElementById('no-webgpu');
+/** The page's panel #id (created at the top of <main> if the page has none), shown, with the given classes. */
+function messagePanel(id: string, className: string): HTMLElement {
+  let panel = document.getElementById(id);
   if (!panel) {
     panel = document.createElement('section');
-    panel.id = 'no-webgpu';
+    panel.id = id;
     document.querySelector('main')?.prepend(panel);
   }
-  panel.className = 'panel panel-warn';
+  panel.className = className;
   panel.hidden = false;
+  return panel;
+}
+
+/** Show the standard "WebGPU is not available" panel (#no-webgpu, created if the page has none). */
+export function showNoWebGpu(reason: string): void {
+  const panel = messagePanel('no-webgpu', 'panel panel-warn');
   const h = document.createElement('h2');
   h.textContent = 'WebGPU is not available';
   const p = document.createElement('p');
@@ -110,14 +116,7 @@ export async function acquireRuntime(): Promise<Runtime | null> {
 /** Show an unexpected error on the page (and the console), and flag it for tests. */
 export function showFatal(e: unknown): void {
   console.error('[descent demo]', e);
-  let panel = document.getElementById('fatal');
-  if (!panel) {
-    panel = document.createElement('section');
-    panel.id = 'fatal';
-    document.querySelector('main')?.prepend(panel);
-  }
-  panel.className = 'panel panel-error';
-  panel.hidden = false;
+  const panel = messagePanel('fatal', 'panel panel-error');
   const pre = document.createElement('pre');
   pre.textContent = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
   const h = document.createElement('h2');
