@@ -5,7 +5,7 @@ export { Tensor, numel } from './gpu/tensor.js';
 export { Dispatch, Kernel, type DispatchSpec, type Overrides } from './gpu/kernel.js';
 export { ShaderInfo, type BindingInfo, type UniformLayout } from './gpu/shader.js';
 export type { BufferRef, TypedData } from './gpu/buffers.js';
-export * from './gpu/errors.js';
+export * from './core/errors.js';
 export { shaderNames, shaderSource } from './kernels/sources.js';
 export {
   ACTIVATIONS,
@@ -54,7 +54,7 @@ export { optimizeOnSurface, optimizeOnSurfaceReference, finalDistance, SURFACE_N
 export { surfaceValue, surfaceGradient } from './reference/surface.js';
 export { ReferenceNetwork } from './train/reference-trainer.js';
 export { StepPlan } from './scheduler/plan.js';
-export type { LossKind } from './scheduler/lower.js';
+export { LOSSES, type LossKind } from './core/losses.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { checkDataset, splitDataset, subset, standardize, type Dataset } from './data/dataset.js';
 export { spiral, moons, circles, xor } from './data/synthetic.js';

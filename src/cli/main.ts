@@ -1,5 +1,5 @@
 // `descent`: the command line. `descent train --help` lists the training options.
-import { DescentError } from '../gpu/errors.js';
+import { DescentError } from '../core/errors.js';
 import { UsageError } from './args.js';
 import { train, TRAIN_HELP } from './train.js';
 

@@ -1,4 +1,4 @@
-import { DataError } from '../gpu/errors.js';
+import { DataError } from '../core/errors.js';
 import { Rng } from '../util/rng.js';
 
 /** A table of examples in flat float32 arrays, ready to be written to GPU buffers batch by batch. */

@@ -13,7 +13,7 @@
 // type 21 MB of number literals: typechecking went from 2 s to 19 s and 2.4 GB. With `?raw` tsc cannot
 // resolve the file and uses vite/client's `*?raw` declaration (a string) instead. This ties the module
 // to Vite (as import.meta.glob in src/kernels/sources.ts already does): plain Node cannot import it.
-import { DataError } from '../gpu/errors.js';
+import { DataError } from '../core/errors.js';
 import type { Dataset } from './dataset.js';
 
 /** Options for `loadMnist`: how many digits of the fixed train and test splits to take (a prefix of each). */

@@ -1,6 +1,6 @@
 // Seeded 2-D classification sets for the labs and the tests: small enough to train in seconds, hard
 // enough (non-linear boundaries) that a model without a hidden layer visibly fails on them.
-import { DataError } from '../gpu/errors.js';
+import { DataError } from '../core/errors.js';
 import { Rng } from '../util/rng.js';
 import type { Dataset } from './dataset.js';
 

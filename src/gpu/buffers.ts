@@ -1,4 +1,4 @@
-import { BufferSizeError, DeviceError } from './errors.js';
+import { BufferSizeError, DeviceError } from '../core/errors.js';
 
 export type TypedData = Float32Array | Uint32Array | Int32Array;
 

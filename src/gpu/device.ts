@@ -1,4 +1,4 @@
-import { NoAdapterError } from './errors.js';
+import { NoAdapterError } from '../core/errors.js';
 
 /** Options for acquiring the GPU device. */
 export interface DeviceOptions {

@@ -1,4 +1,4 @@
-import { BindingError, BufferSizeError, OverrideError, ShaderCompileError, ShapeError } from './errors.js';
+import { BindingError, BufferSizeError, OverrideError, ShaderCompileError, ShapeError } from '../core/errors.js';
 import { resolveRef, type BufferRef } from './buffers.js';
 import { numberLines, packUniforms, type EntryInfo, type ShaderInfo, type UniformValues } from './shader.js';
 

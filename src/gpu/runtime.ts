@@ -1,6 +1,6 @@
 import { BufferPool, type TypedData } from './buffers.js';
 import { acquireDevice, type DeviceOptions, type OptionalFeature } from './device.js';
-import { DeviceError, ShaderCompileError } from './errors.js';
+import { DeviceError, ShaderCompileError } from '../core/errors.js';
 import {
   Dispatch,
   Kernel,

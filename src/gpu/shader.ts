@@ -1,5 +1,5 @@
 import { WgslReflect, ResourceType, type VariableInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
-import { ShaderCompileError, UniformError } from './errors.js';
+import { ShaderCompileError, UniformError } from '../core/errors.js';
 
 export type BindingKind = 'uniform' | 'storage' | 'read-only-storage';
 export type OverrideType = 'bool' | 'u32' | 'i32' | 'f32' | 'f16';

@@ -1,5 +1,5 @@
 import type { Runtime } from './runtime.js';
-import { ShapeError } from './errors.js';
+import { ShapeError } from '../core/errors.js';
 
 /** Number of elements of a shape; throws on a dimension that is not a non-negative integer. */
 export function numel(shape: readonly number[], what = 'tensor'): number {

@@ -6,7 +6,7 @@
 //
 // Tensor bytes are copied as bytes, never through JS numbers, because a float32 -> float64 -> float32 trip
 // may quieten NaN payloads; this is what makes the round trip bit-exact.
-import { CheckpointError } from '../gpu/errors.js';
+import { CheckpointError } from '../core/errors.js';
 
 /** A named tensor as stored in a checkpoint: a shape and its row-major float32 values. */
 export interface NamedTensor {

@@ -1,34 +1,16 @@
-import { OptionError, ShapeError } from '../gpu/errors.js';
+import { OptionError, ShapeError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { ceilDiv, gridFor } from './grid.js';
+import { ACTIVATION_CODES, ACTIVATIONS, DEFAULT_LEAKY_SLOPE, derivativeFromOutput, type Activation } from '../core/activations.js';
 
-/** Codes of shaders/include/activations.wgsl. */
-export const ACTIVATION_CODES = {
-  identity: 0,
-  relu: 1,
-  leaky_relu: 2,
-  sigmoid: 3,
-  tanh: 4,
-  gelu: 5,
-} as const;
-
-export type Activation = keyof typeof ACTIVATION_CODES;
-export const ACTIVATIONS = Object.keys(ACTIVATION_CODES) as Activation[];
-
-/** Leaky ReLU's default negative slope (PyTorch's). */
-export const DEFAULT_LEAKY_SLOPE = 0.01;
+export { ACTIVATION_CODES, ACTIVATIONS, DEFAULT_LEAKY_SLOPE, derivativeFromOutput, type Activation } from '../core/activations.js';
 
 export interface ActivationOptions {
   activation: Activation;
   /** Leaky ReLU's negative slope; ignored by the others. Default 0.01. */
   slope?: number;
-}
-
-/** Whether act'(x) can be recovered from y = act(x): not for GELU, nor Leaky ReLU with a slope <= 0. */
-export function derivativeFromOutput(activation: Activation, slope = DEFAULT_LEAKY_SLOPE): boolean {
-  return ['identity', 'relu', 'sigmoid', 'tanh'].includes(activation) || (activation === 'leaky_relu' && slope > 0);
 }
 
 /** The activation's override code and checked slope; throws on an unknown name or a non-finite slope. */

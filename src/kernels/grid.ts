@@ -1,4 +1,4 @@
-import { ShapeError } from '../gpu/errors.js';
+import { ShapeError } from '../core/errors.js';
 
 /**
  * Workgroup counts covering `groups` workgroups of a 1-D problem on a 2-D grid, so more than

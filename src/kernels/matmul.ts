@@ -1,4 +1,4 @@
-import { OptionError, ShapeError } from '../gpu/errors.js';
+import { OptionError, ShapeError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';

@@ -1,4 +1,4 @@
-import { ShaderCompileError } from '../gpu/errors.js';
+import { ShaderCompileError } from '../core/errors.js';
 
 // Every .wgsl under shaders/, as text, keyed by path relative to shaders/ without the extension.
 const files = import.meta.glob('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<

@@ -1,4 +1,4 @@
-import { OptionError, ShapeError } from '../gpu/errors.js';
+import { OptionError, ShapeError } from '../core/errors.js';
 import type { BufferRef } from '../gpu/buffers.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';

@@ -1,6 +1,6 @@
 // The parameter arena: every trainable tensor in one flat f32 buffer, each segment starting on a
 // 256-byte boundary so it can be bound on its own. Gradients and optimizer state use the same layout.
-import { GraphError } from '../gpu/errors.js';
+import { GraphError } from '../core/errors.js';
 import { Rng } from '../util/rng.js';
 import type { ParamSpec, StatSpec } from './graph.js';
 

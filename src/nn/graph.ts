@@ -1,6 +1,6 @@
 // A model as a graph of nodes with known widths: what the planner compiles and the reference trainer runs.
-import type { Activation } from '../kernels/activation.js';
-import { GraphError } from '../gpu/errors.js';
+import type { Activation } from '../core/activations.js';
+import { GraphError } from '../core/errors.js';
 import type { Init, Layer } from './layers.js';
 
 /** A trainable tensor. Names follow PyTorch's (`0.weight`, `0.bias`, `3.block.0.weight`, ...). */

@@ -1,6 +1,6 @@
 // The user's vocabulary for models: layer descriptors (plain data) and the `sequential` builder.
-import { ACTIVATIONS, DEFAULT_LEAKY_SLOPE, type Activation } from '../kernels/activation.js';
-import { GraphError } from '../gpu/errors.js';
+import { ACTIVATIONS, DEFAULT_LEAKY_SLOPE, type Activation } from '../core/activations.js';
+import { GraphError } from '../core/errors.js';
 
 /** Weight initialisation: He (normal, std sqrt(2 / fanIn)), Xavier (uniform, ±sqrt(6 / (fanIn + fanOut))), or a normal of the given std. */
 export type Init = 'he' | 'xavier' | { normal: number };

@@ -1,7 +1,7 @@
 // What an optimizer is to the planner: a shader that updates the whole parameter arena in one dispatch,
 // the state arenas it keeps (same layout as the parameters), its hyper-parameters as uniform values, and
 // its CPU reference. Also the checks every optimizer's options go through, and per-tensor options.
-import { OptionError } from '../gpu/errors.js';
+import { OptionError } from '../core/errors.js';
 import type { Overrides } from '../gpu/kernel.js';
 import type { ArenaLayout, Segment } from '../nn/arena.js';
 import { SEGMENT_ALIGN } from '../nn/arena.js';

@@ -1,6 +1,6 @@
 // Learning-rate schedules: functions of the 1-based step. The rate is a uniform of the update, so changing
 // it every step costs a uniform write, never a recompilation.
-import { OptionError } from '../gpu/errors.js';
+import { OptionError } from '../core/errors.js';
 
 /** A learning rate for each step (1-based). */
 export type Schedule = (step: number) => number;

@@ -1,6 +1,6 @@
 // Gradient descent, momentum and Nesterov momentum.
 import * as ref from '../reference/optim.js';
-import { OptionError } from '../gpu/errors.js';
+import { OptionError } from '../core/errors.js';
 import { commonFields, resolveOptions, spec, type CommonOptions, type OptimizerDef } from './optimizer.js';
 
 /** Plain gradient descent: theta <- theta - lr g. PyTorch's default lr 1e-3. */

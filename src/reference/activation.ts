@@ -1,7 +1,7 @@
 // CPU reference for shaders/activation.wgsl, shaders/activation_grad.wgsl and the matmul epilogue.
 // Written from the definitions, in float64: sigmoid(x) = 1 / (1 + e^-x), tanh, ReLU max(0, x),
 // Leaky ReLU (x > 0 ? x : slope * x), GELU's tanh approximation 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).
-import type { Activation } from '../kernels/activation.js';
+import type { Activation } from '../core/activations.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 

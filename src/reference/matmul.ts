@@ -1,6 +1,6 @@
 // CPU reference for the matmul shaders (matmul_naive / _blocked / _tiled.wgsl): plain triple loop,
 // float64 accumulation, explicit index arithmetic for each transpose.
-import type { Activation } from '../kernels/activation.js';
+import type { Activation } from '../core/activations.js';
 import { activate, activateDerivativeFromOutput } from './activation.js';
 
 export interface RefMatmulOptions {

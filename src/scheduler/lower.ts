@@ -20,8 +20,10 @@ import {
 } from '../kernels/batchnorm.js';
 import { prepareMse, prepareSoftmaxCrossEntropy } from '../kernels/loss.js';
 import type { Program } from './program.js';
+import type { LossKind } from '../core/losses.js';
 
-export type LossKind = 'cross_entropy' | 'mse';
+export type { LossKind } from '../core/losses.js';
+
 
 /** The persistent buffers a step reads and writes: arenas and their layouts. */
 export interface ModelBuffers {

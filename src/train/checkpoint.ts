@@ -1,7 +1,7 @@
 // Checkpoints as .safetensors: parameters and BatchNorm state under the model's layer names (PyTorch's
 // naming, so the file loads into an equivalent torch.nn.Sequential), plus optimizer state, if any, under
 // 'optimizer.<slot>.<name>'.
-import { CheckpointError } from '../gpu/errors.js';
+import { CheckpointError } from '../core/errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import type { Network, TensorRecord } from './network.js';
 

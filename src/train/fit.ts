@@ -1,6 +1,6 @@
 // The training loops: full-batch gradient descent, SGD (batch size 1) and mini-batch are one loop with
 // different batch sizes; the last partial batch runs on a plan compiled for its own size.
-import { DataError } from '../gpu/errors.js';
+import { DataError } from '../core/errors.js';
 import { checkDataset, type Dataset } from '../data/dataset.js';
 import { Rng } from '../util/rng.js';
 import type { Network, StepMetrics } from './network.js';

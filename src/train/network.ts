@@ -1,6 +1,6 @@
 // A model compiled onto a runtime: its parameter, gradient and state arenas on the GPU, the step plans for
 // each batch size it has met, and the metrics ring. Training loops live in fit.ts.
-import { CheckpointError, OptionError, TrainingError } from '../gpu/errors.js';
+import { CheckpointError, OptionError, TrainingError } from '../core/errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { decodeMetrics, metricsStride } from '../kernels/telemetry.js';
 import type { Model } from '../nn/model.js';
@@ -10,7 +10,7 @@ import { createState } from '../optim/update.js';
 import { sgd } from '../optim/sgd.js';
 import { MetricsRing } from '../scheduler/metrics.js';
 import { StepPlan, type PlanContext } from '../scheduler/plan.js';
-import type { LossKind } from '../scheduler/lower.js';
+import type { LossKind } from '../core/losses.js';
 import type { Dataset } from '../data/dataset.js';
 import { evaluate, fit, predict, type FitOptions, type FitResult } from './fit.js';
 

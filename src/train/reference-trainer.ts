@@ -4,7 +4,7 @@
 import * as ref from '../reference/index.js';
 import type { Model } from '../nn/model.js';
 import { elementOptions, referenceState, referenceUpdate, type OptimizerDef } from '../optim/optimizer.js';
-import type { LossKind } from '../scheduler/lower.js';
+import type { LossKind } from '../core/losses.js';
 
 export interface ReferenceStep {
   loss: number;
