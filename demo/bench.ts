@@ -4,6 +4,7 @@
 // 'running', then 'done' (or 'error', 'no-webgpu'); the end-to-end test waits for it.
 import type { Runtime } from '../src/gpu/runtime.js';
 import { formatReport, type BenchReport, type Suite } from '../src/bench/suite.js';
+import { TIMING_METHODS } from '../src/bench/timing.js';
 import { acquireRuntime, renderNav, setStatus, showFatal, el, make } from './shell.js';
 import { DEFAULTS, QUICK, parseParameters, parseSizes, settingsFromUrl, type BenchSettings } from './lib/bench-form.js';
 import { runSuites } from './lib/bench-run.js';
@@ -104,7 +105,7 @@ function logLine(text: string, kind: 'info' | 'head' | 'warn' = 'info'): void {
   if (f) {
     failures.set(f[0], f[1]);
     li.className = 'log-warn';
-  }
+  } else if (text.startsWith('warning:')) li.className = 'log-warn';
 }
 
 // ---- results ----------------------------------------------------------------------------------------------
@@ -143,7 +144,10 @@ function renderSummary(r: BenchReport, seconds: number): void {
   }
   dlItem(dl, 'Peers', peers);
   const method = r.matmul[0]?.timing.method ?? r.memory[0]?.timing.method ?? r.training[0]?.timing.method;
-  if (method) dlItem(dl, 'Timing', method === 'gpu-timestamps' ? 'median of 5 after a warm-up; GPU timestamps for matmul' : 'median of 5 after a warm-up; wall clock');
+  if (method) {
+    const matmul = r.matmul.length ? `; matmul kernels: ${TIMING_METHODS[r.matmul[0]!.timing.method]}; “auto (wall clock)” and the peers: ${TIMING_METHODS['wall-clock-submits']}` : '';
+    dlItem(dl, 'Timing', `median of 5 after a warm-up${matmul}`);
+  }
   if (r.matmul.length) dlItem(dl, 'Matmul “auto”', tuningText(r.tuning));
   if (r.coldStart) {
     const v = make('span', undefined);

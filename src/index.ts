@@ -1,5 +1,6 @@
 // Descent's public API.
-export { createRuntime, Runtime, type RuntimeOptions, type ShaderSource } from './gpu/runtime.js';
+export { Runtime, type ShaderSource } from './gpu/runtime.js';
+export { createRuntime, type RuntimeOptions } from './runtime.js';
 export { describeAdapter, type DeviceOptions, type OptionalFeature } from './gpu/device.js';
 export { Tensor, numel } from './gpu/tensor.js';
 export { Dispatch, Kernel, type DispatchSpec, type Overrides } from './gpu/kernel.js';
@@ -24,6 +25,7 @@ export {
   pickMatmulVariant,
   prepareMatmul,
   autoMatmulChoice,
+  defaultMatmulChoice,
   matmulShapeClass,
   matmulTuningSlot,
   matmulSubgroupSize,
@@ -33,7 +35,9 @@ export {
   type MatmulShapeClass,
   type MatmulVariant,
 } from './kernels/matmul.js';
-export { tuneMatmul, pinMatmul, defaultTuningStore, tuningKey, tuningCandidates, TUNING_CANDIDATES, TUNING_MODES, TUNING_SHAPES, type MatmulTuning, type TuningStore } from './kernels/autotune.js';
+export { tuneMatmul, pinMatmul, defaultTuningStore, tuningKey, tuningCandidates, TUNING_CANDIDATES, TUNING_MODES, TUNING_SHAPES, type MatmulTuning, type TuningMeasurement, type TuningStore, type TuningTimes } from './kernels/autotune.js';
+export { decideTuning, TUNING_MARGIN, type TuningDecision } from './kernels/autotune-rule.js';
+export { tunedMatmulChoices, type MatmulChoices } from './kernels/tuning.js';
 export * as reference from './reference/index.js';
 export { Rng } from './util/rng.js';
 export { allclose, reductionTolerance, type Tolerance } from './util/allclose.js';

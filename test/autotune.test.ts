@@ -1,8 +1,14 @@
-// Per-adapter matmul tuning: a choice per shape class, cached and reused, pinnable, and every candidate it
-// may pick computes the same products as the reference.
+// Per-adapter matmul tuning: a choice per shape class from interleaved repeated timings, the default kept unless
+// beaten by more than the noise, cached and reused, pinnable, held by the tuner (not the Runtime), and every
+// candidate it may pick computes the same products as the reference.
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   TUNING_CANDIDATES,
+  TUNING_MARGIN,
+  decideTuning,
+  defaultMatmulChoice,
+  tunedMatmulChoices,
   tuningCandidates,
   Tensor,
   autoMatmulChoice,
@@ -18,6 +24,7 @@ import {
   type TuningStore,
   Rng,
   shaderSource,
+  createRuntime,
 } from '../src/index.js';
 import { gpu } from './helpers/gpu.js';
 
@@ -38,21 +45,31 @@ describe('matmul autotuning', () => {
     expect(matmulShapeClass(512, 512, 512)).toBe('large');
   });
 
-  it('measures every candidate per slot, installs the fastest, caches it and reuses the cache', async () => {
+  it('times every candidate per slot in rounds, installs what the decision rule picks, caches it and reuses the cache', async () => {
     const rt = await gpu();
     const store = memoryStore();
     const lines: string[] = [];
-    // Two classes keep the test short; npm run bench tunes all four.
-    const t = await tuneMatmul(rt, { store, force: true, classes: ['small', 'medium'], log: (l) => lines.push(l) });
+    const rounds = 3;
+    // Two classes and short samples keep the test short; npm run bench tunes all four with 7 rounds.
+    const t = await tuneMatmul(rt, { store, force: true, classes: ['small', 'medium'], rounds, sampleMs: 4, log: (l) => lines.push(l) });
     console.log(lines.join('\n'));
+    expect(t.key).toMatch(/ \| tuner \d+$/);
     expect(Object.keys(t.choices).sort()).toEqual(['medium', 'medium A^T', 'medium B^T', 'small', 'small A^T', 'small B^T']);
     expect(t.measurements.length).toBe(6 * tuningCandidates(rt).length);
     for (const [slot, choice] of Object.entries(t.choices)) {
       const mine = t.measurements.filter((m) => m.slot === slot);
-      const best = mine.reduce((a, b) => (b.gflops > a.gflops ? b : a));
-      expect(choice).toEqual(best.choice);
-      expect(best.gflops).toBeGreaterThan(0);
+      const fallback = defaultMatmulChoice(rt, slot.split(' ')[0] as 'small' | 'medium');
+      const at = mine.findIndex((m) => m.choice.variant === fallback.variant && m.choice.workgroup.join() === fallback.workgroup.join());
+      // The default races every round; the others at least the first, all of them if they kept up.
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(mine[at]!.samples.length).toBe(rounds);
+      for (const m of mine) {
+        expect(m.samples.length === 1 || m.samples.length === rounds, `${m.choice.variant}: ${m.samples.length} samples`).toBe(true);
+        expect(m.gflops).toBeGreaterThan(0);
+      }
+      expect(choice).toEqual(mine[decideTuning(mine.map((m) => m.samples), at).index]!.choice);
     }
+    expect(tunedMatmulChoices(rt)).toEqual(t.choices);
     expect(autoMatmulChoice(rt, 64, 256, 100)).toEqual(t.choices.medium);
     expect(autoMatmulChoice(rt, 64, 256, 100, false, true)).toEqual(t.choices['medium B^T']);
     expect(autoMatmulChoice(rt, 64, 256, 100, true, true)).toEqual(t.choices.medium);
@@ -94,7 +111,7 @@ describe('matmul autotuning', () => {
     rt.registerShader('matmul_blocked', broken);
     try {
       const lines: string[] = [];
-      const t = await tuneMatmul(rt, { store: null, force: true, classes: ['small'], log: (l) => lines.push(l) });
+      const t = await tuneMatmul(rt, { store: null, force: true, classes: ['small'], rounds: 2, sampleMs: 3, log: (l) => lines.push(l) });
       expect(t.measurements.some((m) => m.choice.variant === 'blocked')).toBe(false);
       expect(t.measurements.some((m) => m.choice.variant === 'interleaved')).toBe(true);
       expect(lines.filter((l) => /skipped blocked .* differs from the reference/.test(l)).length).toBe(3 * TUNING_CANDIDATES.filter((c) => c.variant === 'blocked').length);
@@ -124,9 +141,78 @@ describe('matmul autotuning', () => {
     pinMatmul(rt, { medium: { variant: 'naive', workgroup: [8, 8] } });
     expect(autoMatmulChoice(rt, 64, 256, 100)).toEqual({ variant: 'naive', workgroup: [8, 8] });
     pinMatmul(rt, null);
+    expect(tunedMatmulChoices(rt)).toBeNull();
     const untuned = rt.isSoftware ? ((matmulSubgroupSize(rt) ?? 0) >= 8 ? 'subgroup' : 'blocked') : 'tiled';
     expect(autoMatmulChoice(rt, 64, 256, 100).variant).toBe(untuned);
     // A skinny product (a classifier layer) keeps the small-tile kernel on CPU adapters.
     expect(autoMatmulChoice(rt, 512, 10, 256).variant).toBe(rt.isSoftware ? 'blocked' : 'tiled');
+  });
+});
+
+// Samples are milliseconds per run: lower is faster.
+const quiet = (ms: number) => [0.99, 1.01, 1, 0.995, 1.005, 1, 1.002].map((f) => f * ms);
+
+describe('tuning decision rule', () => {
+  it('takes a clear winner over the default', () => {
+    const d = decideTuning([quiet(10), quiet(5)], 0);
+    expect(d.index).toBe(1);
+    expect(d.speedup).toBeCloseTo(2, 2);
+  });
+
+  it('keeps the default on a tie or a gain below the margin', () => {
+    expect(decideTuning([quiet(10), quiet(10)], 0).index).toBe(0);
+    expect(decideTuning([quiet(10), quiet(10 / (1 + TUNING_MARGIN * 0.6))], 0).index).toBe(0);
+    // The default need not come first.
+    expect(decideTuning([quiet(9.9), quiet(9.95), quiet(10)], 2).index).toBe(2);
+  });
+
+  it('keeps the default when the gain is within the noise, takes the same gain when it is not', () => {
+    const noisy = [7, 10.5, 8, 12, 8.8, 11, 9].map((x) => x * (10 / 8.8) / 1.15);
+    const d = decideTuning([quiet(10), noisy], 0);
+    expect(d.speedup).toBeGreaterThan(1.1);
+    expect(d.index).toBe(0);
+    expect(d.needed).toBeGreaterThan(d.speedup);
+    expect(decideTuning([quiet(10), quiet(10 / 1.15)], 0).index).toBe(1);
+  });
+
+  it('is not fooled by one lucky sample (a best-of rule would be)', () => {
+    const lucky = [3, 12, 11.5, 12.2, 11.8, 12, 11.9];
+    expect(Math.min(...lucky)).toBeLessThan(Math.min(...quiet(10)));
+    expect(decideTuning([quiet(10), lucky], 0).index).toBe(0);
+  });
+
+  it('of several candidates that beat the default, takes the fastest median', () => {
+    expect(decideTuning([quiet(10), quiet(6), quiet(4), quiet(9.99)], 0).index).toBe(2);
+  });
+
+  it('without a measured default, takes the fastest median', () => {
+    expect(decideTuning([quiet(10), quiet(9.9)], -1).index).toBe(1);
+    expect(decideTuning([quiet(10), []], 1).index).toBe(0);
+    expect(() => decideTuning([[], []], 0)).toThrow(RangeError);
+  });
+});
+
+describe('tuning state and layering', () => {
+  it('gpu/ imports nothing from kernels/, and the Runtime carries no tuning table', () => {
+    const dir = new URL('../src/gpu/', import.meta.url);
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts'))) {
+      const text = readFileSync(new URL(f, dir), 'utf8');
+      expect(text, `src/gpu/${f}`).not.toMatch(/from '\.\.\/kernels\//);
+      expect(text, `src/gpu/${f}`).not.toMatch(/\btuned\b/);
+    }
+  });
+
+  it('choices installed on one runtime are not seen by another', async () => {
+    const rt = await gpu();
+    const other = await createRuntime({ tuning: 'off' });
+    try {
+      pinMatmul(rt, { large: { variant: 'naive', workgroup: [8, 8] } });
+      expect(tunedMatmulChoices(rt)?.large).toEqual({ variant: 'naive', workgroup: [8, 8] });
+      expect(tunedMatmulChoices(other)).toBeNull();
+      expect(autoMatmulChoice(other, 512, 512, 512)).toEqual(defaultMatmulChoice(other, 'large'));
+    } finally {
+      pinMatmul(rt, null);
+      other.destroy();
+    }
   });
 });

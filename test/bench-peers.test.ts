@@ -1,10 +1,12 @@
 // The peer libraries (TF.js, jax-js) load on the same Dawn adapter as Descent, time a matmul and train an MLP.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../src/gpu/runtime.js';
+import type { Runtime } from '../src/gpu/runtime.js';
+import { createRuntime } from '../src/runtime.js';
 import { dawnInstance } from '../src/gpu/device.js';
 import { loadJax, loadTfjs, isPeer, sharedGpu, type Peer, type PeerLoadFailure } from '../src/bench/peers/index.js';
 import { JAX_VERSION } from '../src/bench/peers/jax.js';
+import { runBenchmarks, type PeerRunner } from '../src/bench/suite.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -82,3 +84,27 @@ it("jax-js's reported version is the installed one", () => {
   const pkg = JSON.parse(readFileSync('node_modules/@jax-js/jax/package.json', 'utf8')) as { version: string };
   expect(JAX_VERSION).toBe(pkg.version);
 });
+
+it("Descent's tuned matmul is also timed by the peers' protocol, and the ratio to the peers comes from that figure", async () => {
+  // A stand-in peer with a known figure: what is checked is which of Descent's figures the ratio uses.
+  const stub: PeerRunner = {
+    name: 'stub',
+    version: '0',
+    matmul: async () => ({ gflops: 0.5, msMedian: 1, msMin: 1, msMax: 1 }),
+    mlpTrainStep: async () => {
+      throw new Error('not used');
+    },
+  };
+  const r = await runBenchmarks(rt, { suites: ['matmul'], sizes: [32], peers: [stub], wallClock: { minMs: 20, reps: 3 } });
+  const auto = r.matmul.filter((m) => m.kernel.startsWith('auto') && !m.transA && !m.transB && !m.epilogue);
+  expect(auto).toHaveLength(1);
+  const w = auto[0]!.wallClock!;
+  expect(w.timing.method).toBe('wall-clock-submits');
+  expect(w.timing.repetitions).toBe(3);
+  expect(w.perBatch).toBeGreaterThanOrEqual(1);
+  expect(w.gflops).toBeCloseTo((2 * 32 ** 3) / (w.timing.median * 1e6), 9);
+  expect(auto[0]!.timing.method).not.toBe('wall-clock-submits');
+  expect(auto[0]!.vsBestPeer).toEqual({ ratio: w.gflops / 0.5, peer: 'stub', descent: w.gflops, best: 0.5 });
+  // Only the plain tuned product is timed twice.
+  expect(r.matmul.filter((m) => m.wallClock)).toHaveLength(1);
+}, 120_000);

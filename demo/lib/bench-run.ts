@@ -3,6 +3,7 @@
 // and the per-suite reports merged into one BenchReport, the same shape `npm run bench` writes.
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { tuneMatmul } from '../../src/kernels/autotune.js';
+import { tunedMatmulChoices } from '../../src/kernels/tuning.js';
 import { runBenchmarks, type BenchReport, type PeerRunner, type Suite } from '../../src/bench/suite.js';
 
 export interface PeerSet {
@@ -80,6 +81,6 @@ export async function runSuites(rt: Runtime, o: BenchRunOptions): Promise<BenchR
     }
   }
   if (!merged) throw new Error('no suite chosen');
-  merged.tuning = rt.tuned.matmul ?? null;
+  merged.tuning = tunedMatmulChoices(rt);
   return merged;
 }

@@ -2,6 +2,8 @@
 // best-peer ratio, memory-bound GB/s against a copy of the same bytes, training throughput beside the peers,
 // and the cold start. Cells carry data-* values (numbers as measured) for tests and for copying.
 import type { BenchReport } from '../../src/bench/suite.js';
+import { autoShortfalls, shortfallWarning, wallClockVsPeers } from '../../src/bench/compare.js';
+import { TIMING_METHODS } from '../../src/bench/timing.js';
 import { MATMUL_VARIANTS } from '../../src/kernels/matmul.js';
 import { make } from '../shell.js';
 
@@ -102,24 +104,32 @@ const EXTRA: { key: string; label: string; title: string }[] = [
   { key: 'auto +bias+relu', label: 'auto +bias+ReLU', title: 'The tuned choice with the bias add and ReLU fused into it' },
 ];
 
-/** Matmul GFLOP/s: a row per size, a column per kernel, the auto variants, each peer, and auto / best peer. */
+/** The clock behind Descent's kernel columns (GPU timestamps where the adapter has them). */
+const kernelClock = (r: BenchReport): string => TIMING_METHODS[r.matmul[0]?.timing.method ?? 'gpu-timestamps'];
+const PEER_CLOCK = TIMING_METHODS['wall-clock-submits'];
+
+/**
+ * Matmul GFLOP/s: a row per size, a column per kernel, the auto variants, auto timed as the peers are, each
+ * peer, and auto / best peer on that one clock; a note says which clock each column uses, and warns where auto
+ * trails the fastest variant.
+ */
 export function matmulTable(r: BenchReport, failures: Map<string, string>): HTMLElement {
   const kernels = matmulKernels(r);
   const extra = EXTRA.filter((e) => r.matmul.some((m) => matmulColumn(m) === e.key));
+  const wall = r.matmul.some((m) => m.wallClock);
   const peers = loadedPeers(r);
   const t0 = r.matmul[0]?.timing;
-  const { box, thead, tbody } = table(
-    `Matmul, n × n f32, GFLOP/s (2n³ / median time${t0 ? ` of ${t0.repetitions}, ${t0.method}` : ''}); higher is better`,
-    'matmul-table',
-  );
+  const { box, thead, tbody } = table(`Matmul, n × n f32, GFLOP/s (2n³ / median time${t0 ? ` of ${t0.repetitions}` : ''}); higher is better`, 'matmul-table');
   const top = make('tr');
-  top.append(th('n', 'col-size', 'Square size: A, B and C are n × n', { row: 2 }), th('Descent', 'group', undefined, { col: kernels.length + extra.length }));
+  top.append(th('n', 'col-size', 'Square size: A, B and C are n × n', { row: 2 }), th('Descent', 'group', undefined, { col: kernels.length + extra.length + (wall ? 1 : 0) }));
   if (peers.length) top.append(th('Peers', 'group group-peer', undefined, { col: peers.length }));
-  if (peers.length) top.append(th('auto / best peer', 'col-ratio', 'Descent’s tuned choice over the fastest peer at this size: above 1, Descent is faster', { row: 2 }));
+  if (peers.length) top.append(th('auto / best peer (wall clock)', 'col-ratio', `Descent’s tuned choice over the fastest peer at this size, both timed by the ${PEER_CLOCK}: above 1, Descent is faster`, { row: 2 }));
   const sub = make('tr');
-  for (const k of kernels) sub.append(th(k, 'num', k === 'auto' ? 'The choice the autotuner made for this shape class' : `The ${k} kernel`));
-  for (const e of extra) sub.append(th(e.label, 'num', e.title));
-  for (const p of peers) sub.append(th(peerLabel(p), 'num peer', `${peerLabel(p)} ${r.peers.find((x) => x.name === p)?.version ?? ''} on the same adapter`));
+  const clock = kernelClock(r);
+  for (const k of kernels) sub.append(th(k, 'num', `${k === 'auto' ? 'The choice the autotuner made for this shape class' : `The ${k} kernel`}; ${clock}`));
+  for (const e of extra) sub.append(th(e.label, 'num', `${e.title}; ${clock}`));
+  if (wall) sub.append(th('auto (wall clock)', 'num', `The tuned choice timed as the peers are: ${PEER_CLOCK}`));
+  for (const p of peers) sub.append(th(peerLabel(p), 'num peer', `${peerLabel(p)} ${r.peers.find((x) => x.name === p)?.version ?? ''} on the same adapter; ${PEER_CLOCK}`));
   thead.append(top, sub);
   for (const n of [...new Set(r.matmul.map((m) => m.size))]) {
     const rows = r.matmul.filter((m) => m.size === n);
@@ -135,6 +145,11 @@ export function matmulTable(r: BenchReport, failures: Map<string, string>): HTML
       if (m && m.gflops === descentBest && !k.startsWith('auto ')) td.classList.add('best');
       tr.append(td);
     }
+    const auto = rows.find(plainAuto);
+    if (wall) {
+      const w = auto?.wallClock;
+      tr.append(numCell(w?.gflops, { kernel: 'auto wall-clock' }, w ? `median ${w.timing.median.toFixed(3)} ms (${w.timing.min.toFixed(3)}–${w.timing.max.toFixed(3)}), ${w.perBatch} per batch; ${PEER_CLOCK}` : undefined));
+    }
     const peerValues = peers.map((p) => rows[0]?.peers[p]);
     peers.forEach((p, i) => {
       const why = failures.get(`matmul ${n} ${p}`);
@@ -142,12 +157,17 @@ export function matmulTable(r: BenchReport, failures: Map<string, string>): HTML
       td.classList.add('peer');
       tr.append(td);
     });
-    const auto = rows.find(plainAuto)?.gflops;
-    const known = peerValues.filter((x): x is number => x !== undefined);
-    const best = known.length ? Math.max(...known) : undefined;
-    const bestName = best === undefined ? '' : peerLabel(peers[peerValues.indexOf(best)]!);
-    if (peers.length) tr.append(ratioCell(auto !== undefined && best !== undefined ? auto / best : undefined, `auto ${fmt(auto)} / ${bestName} ${fmt(best)} GFLOP/s`));
+    const vs = wallClockVsPeers(auto, rows[0]?.peers ?? {});
+    if (peers.length) tr.append(ratioCell(vs?.ratio, vs ? `auto ${fmt(vs.descent)} / ${peerLabel(vs.peer)} ${fmt(vs.best)} GFLOP/s, both by the ${PEER_CLOCK}` : ''));
     tbody.append(tr);
+  }
+  const note = make('p', 'table-note', `Kernel and auto columns: ${clock}. “auto (wall clock)” and the peers: ${PEER_CLOCK}; the ratio compares these two alone.`);
+  box.append(note);
+  for (const w of autoShortfalls(r.matmul)) {
+    const p = make('p', 'table-note table-warning', shortfallWarning(w));
+    p.dataset.size = String(w.size);
+    p.setAttribute('role', 'note');
+    box.append(p);
   }
   return box;
 }

@@ -1,7 +1,7 @@
 // `npm run bench`: every suite on this machine's WebGPU adapter (Dawn in Node), with the peer libraries
 // side by side when they load; prints tables and writes a JSON file of every figure.
 import { writeFile } from 'node:fs/promises';
-import { createRuntime } from '../gpu/runtime.js';
+import { createRuntime } from '../runtime.js';
 import { tuneMatmul } from '../kernels/autotune.js';
 import { SUITES, formatReport, runBenchmarks, type PeerRunner, type Suite } from './suite.js';
 

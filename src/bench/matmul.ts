@@ -1,9 +1,10 @@
-// Matmul throughput: every variant over sizes, and the tuned choice with transposes and the fused epilogue.
+// Matmul throughput: every variant over sizes, and the tuned choice with transposes and the fused epilogue; the
+// plain tuned choice is also timed by the peers' protocol, so that it can be compared with them on one clock.
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { MATMUL_VARIANTS, autoMatmulChoice, prepareMatmul, type MatmulOptions } from '../kernels/matmul.js';
 import { Rng } from '../util/rng.js';
-import { timeDispatches, type Timing } from './timing.js';
+import { timeBackToBack, timeDispatches, type Timing } from './timing.js';
 
 export interface MatmulBenchRow {
   size: number;
@@ -13,11 +14,25 @@ export interface MatmulBenchRow {
   transB: boolean;
   /** Fused bias + ReLU. */
   epilogue: boolean;
+  /** From `timing`: GPU timestamps (or the wall clock) around one pass of many dispatches. */
   gflops: number;
   timing: Timing;
+  /**
+   * The plain 'auto' row only: the same product timed as the peers are, by the wall clock around back-to-back
+   * submits (one matmul each) and one wait at the end; the figure to compare with theirs.
+   */
+  wallClock?: { gflops: number; timing: Timing; perBatch: number };
 }
 
-async function timeOne(rt: Runtime, n: number, options: MatmulOptions, epilogue: boolean): Promise<Timing> {
+/** How long the peers' protocol runs (timing.ts's timeBackToBack; the defaults are the peers'). */
+export interface WallClockOptions {
+  minMs?: number;
+  reps?: number;
+}
+
+const flops = (n: number, ms: number) => (2 * n ** 3) / (ms * 1e6);
+
+async function timeOne(rt: Runtime, n: number, options: MatmulOptions, epilogue: boolean, wallClock: WallClockOptions | null): Promise<Pick<MatmulBenchRow, 'gflops' | 'timing' | 'wallClock'>> {
   const rng = new Rng(n);
   const a = Tensor.from(rt, rng.floats(n * n), [n, n], 'A');
   const b = Tensor.from(rt, rng.floats(n * n), [n, n], 'B');
@@ -25,7 +40,16 @@ async function timeOne(rt: Runtime, n: number, options: MatmulOptions, epilogue:
   const bias = epilogue ? Tensor.from(rt, rng.floats(n), [n], 'bias') : undefined;
   const d = await prepareMatmul(rt, bias ? { a, b, c, bias } : { a, b, c }, { ...options, activation: epilogue ? 'relu' : 'identity' });
   try {
-    return await timeDispatches(rt, [d]);
+    const timing = await timeDispatches(rt, [d]);
+    const row: Pick<MatmulBenchRow, 'gflops' | 'timing' | 'wallClock'> = { gflops: flops(n, timing.median), timing };
+    if (wallClock) {
+      const w = await timeBackToBack(async (k) => {
+        for (let i = 0; i < k; i++) rt.run([d]);
+        await rt.sync();
+      }, wallClock);
+      row.wallClock = { gflops: flops(n, w.timing.median), ...w };
+    }
+    return row;
   } finally {
     rt.release(d);
     for (const t of [a, b, c, bias]) t?.destroy();
@@ -35,7 +59,7 @@ async function timeOne(rt: Runtime, n: number, options: MatmulOptions, epilogue:
 /** Square matmuls: each variant at each size, then the 'auto' choice with transposes and the epilogue. */
 export async function benchMatmul(
   rt: Runtime,
-  options: { sizes?: number[]; variantsUpTo?: number; log?: (row: MatmulBenchRow) => void } = {},
+  options: { sizes?: number[]; variantsUpTo?: number; wallClock?: WallClockOptions; log?: (row: MatmulBenchRow) => void } = {},
 ): Promise<MatmulBenchRow[]> {
   const sizes = options.sizes ?? [64, 128, 256, 512, 1024];
   // The naive kernel at 1024 takes seconds per run on a CPU adapter: every variant up to this size only.
@@ -45,17 +69,15 @@ export async function benchMatmul(
     rows.push(row);
     options.log?.(row);
   };
-  const flops = (n: number, t: Timing) => (2 * n ** 3) / (t.median * 1e6);
   for (const n of sizes) {
     for (const variant of n <= variantsUpTo ? MATMUL_VARIANTS : []) {
-      const t = await timeOne(rt, n, { variant }, false);
-      push({ size: n, kernel: variant, transA: false, transB: false, epilogue: false, gflops: flops(n, t), timing: t });
+      push({ size: n, kernel: variant, transA: false, transB: false, epilogue: false, ...(await timeOne(rt, n, { variant }, false, null)) });
     }
     for (const [transA, transB, epilogue] of [[false, false, false], [true, false, false], [false, true, false], [false, false, true]] as const) {
       const auto = autoMatmulChoice(rt, n, n, n, transA, transB);
-      const label = `auto (${auto.variant} ${auto.workgroup.join('x')})`;
-      const t = await timeOne(rt, n, { transA, transB }, epilogue);
-      push({ size: n, kernel: label, transA, transB, epilogue, gflops: flops(n, t), timing: t });
+      const plain = !transA && !transB && !epilogue;
+      const t = await timeOne(rt, n, { transA, transB }, epilogue, plain ? (options.wallClock ?? {}) : null);
+      push({ size: n, kernel: `auto (${auto.variant} ${auto.workgroup.join('x')})`, transA, transB, epilogue, ...t });
     }
   }
   return rows;

@@ -2,13 +2,16 @@
 // benchmark page): matmul, memory-bound kernels against a copy, training throughput, cold start, and the
 // same matmul sizes and training steps on peer libraries, in the same process and on the same adapter.
 import type { Runtime } from '../gpu/runtime.js';
+import { tunedMatmulChoices } from '../kernels/tuning.js';
 import { OPTIMIZERS } from '../optim/index.js';
 import { VERSION } from '../version.js';
-import { benchMatmul, type MatmulBenchRow } from './matmul.js';
+import { autoShortfalls, isPlainAuto, shortfallWarning, wallClockVsPeers, type PeerComparison } from './compare.js';
+import { benchMatmul, type MatmulBenchRow, type WallClockOptions } from './matmul.js';
+import { TIMING_METHODS } from './timing.js';
 import { benchMemory, type MemoryBenchRow } from './memory.js';
 import { WORKLOADS, benchColdStart, benchTraining, type TrainBenchResult } from './train.js';
 
-/** A peer library's side of the benchmark (TensorFlow.js, jax-js): the same work, timed its own fair way. */
+/** A peer library's side of the benchmark (TensorFlow.js, jax-js): the same work; matmuls timed by timeBackToBack. */
 export interface PeerRunner {
   name: string;
   version: string;
@@ -24,7 +27,11 @@ export interface BenchReport {
   date: string;
   tuning: unknown;
   peers: { name: string; version: string; error?: string }[];
-  matmul: (MatmulBenchRow & { peers: Record<string, number> })[];
+  /**
+   * Each row's GFLOP/s by kernel, and on every row of a size the peers' GFLOP/s at that size (wall clock around
+   * back-to-back submits); the plain 'auto' row also carries its own figure on that clock and the ratio to the best peer.
+   */
+  matmul: (MatmulBenchRow & { peers: Record<string, number>; vsBestPeer?: PeerComparison })[];
   memory: MemoryBenchRow[];
   training: (TrainBenchResult & { peers: Record<string, { samplesPerSecond: number; msPerStep: number; lossFirst: number; lossLast: number }> })[];
   coldStart: { workload: string; ms: number } | null;
@@ -36,6 +43,8 @@ export const SUITES: readonly Suite[] = ['matmul', 'memory', 'train', 'cold'];
 export interface SuiteOptions {
   suites?: readonly Suite[];
   sizes?: number[];
+  /** How long Descent's matmul is timed by the peers' protocol (default as long as the peers are). */
+  wallClock?: WallClockOptions;
   parameters?: number;
   optimizers?: string[];
   peers?: PeerRunner[];
@@ -56,7 +65,7 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
     features: [...rt.features],
     environment: o.environment ?? '',
     date: new Date().toISOString(),
-    tuning: rt.tuned.matmul ?? null,
+    tuning: tunedMatmulChoices(rt),
     peers: [...peers.map((p) => ({ name: p.name, version: p.version })), ...(o.peerErrors ?? [])],
     matmul: [],
     memory: [],
@@ -67,9 +76,12 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
     const sizes = o.sizes ?? [64, 128, 256, 512, 1024];
     const rows = await benchMatmul(rt, {
       sizes,
+      wallClock: o.wallClock,
       log: (r) => log(`matmul ${r.size} ${r.kernel}${r.transA ? ' A^T' : ''}${r.transB ? ' B^T' : ''}${r.epilogue ? ' +bias+relu' : ''}: ${r.gflops.toFixed(2)} GFLOP/s`),
     });
     report.matmul = rows.map((r) => ({ ...r, peers: {} }));
+    for (const r of report.matmul) if (r.wallClock) log(`matmul ${r.size} ${r.kernel}, wall clock like the peers: ${r.wallClock.gflops.toFixed(2)} GFLOP/s`);
+    for (const w of autoShortfalls(report.matmul)) log(shortfallWarning(w));
     for (const p of peers) {
       for (const n of sizes) {
         try {
@@ -80,6 +92,10 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
           log(`matmul ${n} ${p.name}: failed (${(e as Error).message})`);
         }
       }
+    }
+    for (const r of report.matmul.filter(isPlainAuto)) {
+      const vs = wallClockVsPeers(r, r.peers);
+      if (vs) r.vsBestPeer = vs;
     }
   }
   if (suites.includes('memory')) {
@@ -125,30 +141,31 @@ export function formatReport(r: BenchReport): string {
   const peerNames = r.peers.filter((p) => !p.error).map((p) => p.name);
   if (r.matmul.length) {
     const method = r.matmul[0]!.timing.method;
-    out.push('', `matmul GFLOP/s, f32, square (median of ${r.matmul[0]!.timing.repetitions}, ${method}):`);
+    out.push('', `matmul GFLOP/s, f32, square (median of ${r.matmul[0]!.timing.repetitions}):`);
+    out.push(`  kernel and auto columns: ${TIMING_METHODS[method]}`);
+    out.push(`  'auto, wall' and the peers: ${TIMING_METHODS['wall-clock-submits']}; 'wall / best peer' compares these alone`);
     const kernels = [...new Set(r.matmul.map((m) => m.kernel.startsWith('auto') ? 'auto' : m.kernel))];
-    const extra = ['auto A^T', 'auto B^T', 'auto +bias+relu'];
-    out.push([pad('size', 5), ...kernels.map((k) => pad(k, 12)), ...extra.map((k) => pad(k, 16)), ...peerNames.map((p) => pad(p, 8)), pad('auto / best peer', 17)].join(''));
+    const extra = ['auto A^T', 'auto B^T', 'auto +bias+relu', 'auto, wall'];
+    out.push([pad('size', 5), ...kernels.map((k) => pad(k, 12)), ...extra.map((k) => pad(k, 16)), ...peerNames.map((p) => pad(p, 8)), pad('wall / best peer', 17)].join(''));
     for (const n of [...new Set(r.matmul.map((m) => m.size))]) {
       const rows = r.matmul.filter((m) => m.size === n);
       const cell = (f: (m: MatmulBenchRow) => boolean) => rows.find(f)?.gflops;
-      const auto = cell((m) => m.kernel.startsWith('auto') && !m.transA && !m.transB && !m.epilogue);
-      const peers = peerNames.map((p) => rows[0]?.peers[p]);
-      const best = Math.max(...peers.filter((x): x is number => x !== undefined));
+      const auto = rows.find(isPlainAuto);
       out.push(
         [
           pad(String(n), 5),
-          ...kernels.map((k) => pad(cell((m) => (k === 'auto' ? m.kernel.startsWith('auto') && !m.transA && !m.transB && !m.epilogue : m.kernel === k))?.toFixed(2) ?? '-', 12)),
+          ...kernels.map((k) => pad(cell((m) => (k === 'auto' ? isPlainAuto(m) : m.kernel === k))?.toFixed(2) ?? '-', 12)),
           pad(cell((m) => m.kernel.startsWith('auto') && m.transA)?.toFixed(2) ?? '-', 16),
           pad(cell((m) => m.kernel.startsWith('auto') && m.transB)?.toFixed(2) ?? '-', 16),
           pad(cell((m) => m.kernel.startsWith('auto') && m.epilogue)?.toFixed(2) ?? '-', 16),
-          ...peers.map((x) => pad(x?.toFixed(2) ?? '-', 8)),
-          pad(auto && Number.isFinite(best) ? `${(auto / best).toFixed(2)}x` : '-', 17),
+          pad(auto?.wallClock?.gflops.toFixed(2) ?? '-', 16),
+          ...peerNames.map((p) => pad(rows[0]?.peers[p]?.toFixed(2) ?? '-', 8)),
+          pad(auto?.vsBestPeer ? `${auto.vsBestPeer.ratio.toFixed(2)}x` : '-', 17),
         ].join(''),
       );
     }
-    const autoRow = r.matmul.find((m) => m.kernel.startsWith('auto'));
-    if (autoRow) out.push(`auto = the tuned choice per shape class (${JSON.stringify(r.tuning ?? 'untuned defaults')})`);
+    if (r.matmul.some((m) => m.kernel.startsWith('auto'))) out.push(`auto = the tuned choice per shape class (${JSON.stringify(r.tuning ?? 'untuned defaults')})`);
+    for (const w of autoShortfalls(r.matmul)) out.push(shortfallWarning(w));
   }
   if (r.memory.length) {
     out.push('', 'memory-bound kernels, GB/s of bytes read + written, against copyBufferToBuffer of the same bytes:');

@@ -1,8 +1,16 @@
-// Timing for benchmarks: GPU timestamps around a compute pass where the adapter offers them, otherwise the
-// wall clock around back-to-back submits and one onSubmittedWorkDone; always after a warm-up, as the median
-// and spread of several repetitions.
+// Timing for benchmarks, always after a warm-up, as the median and spread of several repetitions. Kernels:
+// GPU timestamps around one compute pass of many dispatches where the adapter offers them, otherwise the wall
+// clock around that pass and one onSubmittedWorkDone. Against the peer libraries: the wall clock around
+// back-to-back calls, each its own submit, and one wait at the end (timeBackToBack), the same for every library.
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
+import { median } from '../util/stats.js';
+
+/**
+ * How a figure was timed: 'gpu-timestamps' or 'wall-clock' around one pass of many dispatches, or
+ * 'wall-clock-submits' around back-to-back submits with one wait at the end (the peers' protocol).
+ */
+export type TimingMethod = 'gpu-timestamps' | 'wall-clock' | 'wall-clock-submits';
 
 export interface Timing {
   /** Milliseconds per run. */
@@ -10,18 +18,18 @@ export interface Timing {
   min: number;
   max: number;
   repetitions: number;
-  /** 'gpu-timestamps' or 'wall-clock'. */
-  method: 'gpu-timestamps' | 'wall-clock';
+  method: TimingMethod;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+/** What each timing method means, for tables and the benchmark page. */
+export const TIMING_METHODS: Record<TimingMethod, string> = {
+  'gpu-timestamps': 'GPU timestamps around one pass of many dispatches',
+  'wall-clock': 'wall clock around one pass of many dispatches',
+  'wall-clock-submits': 'wall clock around back-to-back submits, one wait at the end',
 };
 
 /** Median, range and count of per-run times in milliseconds. */
-export function summarise(samples: number[], method: Timing['method']): Timing {
+export function summarise(samples: number[], method: TimingMethod): Timing {
   return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), repetitions: samples.length, method };
 }
 
@@ -108,4 +116,31 @@ export async function timeWork(
     samples.push((performance.now() - s) / calls);
   }
   return summarise(samples, 'wall-clock');
+}
+
+const MAX_BATCH = 10_000;
+
+/**
+ * The peers' protocol, for any library: time `runBatch(k)`, which must issue k calls back to back (each its
+ * own submit) and resolve once the GPU has finished them. One untimed call (compilation, uploads), calls that
+ * grow k until a batch lasts about `minMs` (default 200), then `reps` (default 5) timed batches; per-call
+ * milliseconds are the batch time over k, so no side pays a readback per call.
+ */
+export async function timeBackToBack(runBatch: (k: number) => Promise<void>, options: { minMs?: number; reps?: number } = {}): Promise<{ timing: Timing; perBatch: number }> {
+  const minMs = options.minMs ?? 200;
+  const reps = Math.max(1, options.reps ?? 5);
+  const time = async (k: number) => {
+    const t0 = performance.now();
+    await runBatch(k);
+    return performance.now() - t0;
+  };
+  await time(1);
+  // Grow k until a batch lasts at least half of minMs (a single wait costs far more than a small call).
+  let k = 1;
+  for (let t = await time(1); t < minMs / 2 && k < MAX_BATCH; t = await time(k)) {
+    k = Math.min(MAX_BATCH, Math.ceil(k * Math.min(16, minMs / Math.max(t, 1e-3))));
+  }
+  const ms: number[] = [];
+  for (let r = 0; r < reps; r++) ms.push((await time(k)) / k);
+  return { timing: summarise(ms, 'wall-clock-submits'), perBatch: k };
 }

@@ -1,6 +1,7 @@
 // Training throughput in steady state (after warm-up): ms per step and samples/s of whole training steps
 // (batch upload, forward, loss, backward, telemetry, update), and the cold start of a fresh runtime.
-import { createRuntime, type Runtime, type RuntimeOptions } from '../gpu/runtime.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { createRuntime, type RuntimeOptions } from '../runtime.js';
 import { dense } from '../nn/layers.js';
 import { sequential } from '../nn/model.js';
 import { adam } from '../optim/adam.js';

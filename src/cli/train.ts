@@ -1,6 +1,6 @@
 // `descent train`: build an MLP for a dataset, train it on the GPU with a progress bar, report test accuracy.
 import { writeFile } from 'node:fs/promises';
-import { createRuntime } from '../gpu/runtime.js';
+import { createRuntime } from '../runtime.js';
 import { ACTIVATIONS, type Activation } from '../core/activations.js';
 import { splitDataset, type Dataset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';

@@ -1,5 +1,5 @@
 import { BufferPool, type TypedData } from './buffers.js';
-import { acquireDevice, type DeviceOptions, type OptionalFeature } from './device.js';
+import type { OptionalFeature } from './device.js';
 import { DeviceError, ShaderCompileError } from '../core/errors.js';
 import {
   Dispatch,
@@ -12,27 +12,13 @@ import {
   type Overrides,
 } from './kernel.js';
 import { ShaderInfo, packUniforms } from './shader.js';
-import { shaderSource } from '../kernels/sources.js';
-import { defaultTuningStore, tuneMatmul, tuningKey } from '../kernels/autotune.js';
 
 /** Where shader sources come from: a name ('matmul', 'optim/sgd') to WGSL text. */
 export type ShaderSource = (name: string) => string;
 
-export interface RuntimeOptions extends DeviceOptions {
-  /** Shader lookup; defaults to the WGSL files shipped in shaders/. */
-  shaders?: ShaderSource;
-  /**
-   * Matmul kernel tuning for this adapter: 'cached' (default) uses a stored tuning if there is one,
-   * 'measure' tunes now unless one is stored (a few seconds, once per adapter), 'off' uses the untuned defaults.
-   */
-  tuning?: 'cached' | 'measure' | 'off';
-}
-
-/** A WebGPU device with Descent's buffers, reflected shaders and pipeline cache. */
+/** A WebGPU device with Descent's buffers, reflected shaders and pipeline cache (made by createRuntime, src/runtime.ts). */
 export class Runtime {
   readonly buffers: BufferPool;
-  /** Tuned kernel choices by kernel family (e.g. `matmul`), set by the autotuner or a pinned choice. */
-  readonly tuned: Record<string, unknown> = {};
   private readonly shaderInfos = new Map<string, ShaderInfo>();
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly kernels = new Map<string, Promise<Kernel>>();
@@ -51,6 +37,7 @@ export class Runtime {
     readonly features: ReadonlySet<OptionalFeature>,
     /** The adapter is a CPU implementation (lavapipe, SwiftShader): kernel variant choice differs there. */
     readonly isSoftware: boolean,
+    /** Shader text by name: gpu/ knows no kernel, so the caller (createRuntime) supplies the shipped WGSL. */
     private readonly shaderSource: ShaderSource,
   ) {
     this.buffers = new BufferPool(device, device.limits.maxBufferSize);
@@ -244,17 +231,4 @@ export class Runtime {
     this.kernels.clear();
     this.device.destroy();
   }
-}
-
-/** Acquire a GPU device (browser or Dawn in Node) and wrap it in a Runtime. */
-export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const { device, adapter, features, description, isFallback } = await acquireDevice(options);
-  const rt = new Runtime(device, adapter.info, description, features, isFallback, options.shaders ?? shaderSource);
-  const tuning = options.tuning ?? 'cached';
-  if (tuning === 'measure') await tuneMatmul(rt);
-  else if (tuning === 'cached') {
-    const stored = await defaultTuningStore().load(tuningKey(rt));
-    if (stored) rt.tuned.matmul = stored.choices;
-  }
-  return rt;
 }

@@ -1,14 +1,29 @@
-// Per-adapter matmul tuning: measure every variant and a few workgroup sizes once on a representative
-// product of each shape class, keep the fastest, and cache the choice (a file in Node, localStorage in a
-// browser) under a key of the adapter and the matmul shaders' text, so a driver or kernel change re-tunes.
+// Per-adapter matmul tuning: check every variant and a few workgroup sizes against the reference, time those
+// that agree on a representative product of each shape class in interleaved rounds (A B C A B C ...), keep
+// the untuned default unless a candidate's median clearly beats it (autotune-rule.ts), and cache the choice
+// (a file in Node, localStorage in a browser) under a key of the adapter, the matmul shaders' text and the
+// tuner's version, so a driver, kernel or tuner change re-tunes.
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import { isNode } from '../gpu/device.js';
 import { matmul as referenceMatmul } from '../reference/matmul.js';
 import { allclose, reductionTolerance } from '../util/allclose.js';
 import { Rng } from '../util/rng.js';
-import { MATMUL_VARIANTS, fitWorkgroup, matmulShader, matmulSubgroupSize, prepareMatmul, type MatmulChoice, type MatmulMode, type MatmulShapeClass } from './matmul.js';
+import { median } from '../util/stats.js';
+import { decideTuning } from './autotune-rule.js';
+import { defaultTuningStore, type MatmulTuning, type TuningMeasurement, type TuningStore } from './autotune-store.js';
+import {
+  MATMUL_VARIANTS,
+  defaultMatmulChoice,
+  fitWorkgroup,
+  matmulShader,
+  matmulSubgroupSize,
+  prepareMatmul,
+  type MatmulChoice,
+  type MatmulMode,
+  type MatmulShapeClass,
+} from './matmul.js';
 import { shaderSource } from './sources.js';
+import { installMatmulChoices, tunedMatmulChoices } from './tuning.js';
 
 /** The product measured for each class. */
 export const TUNING_SHAPES: Readonly<Record<MatmulShapeClass, [number, number, number]>> = {
@@ -41,27 +56,7 @@ export function tuningCandidates(rt: Runtime): MatmulChoice[] {
 /** Transpositions tuned for each class (both transposed is rare and uses the plain choice). */
 export const TUNING_MODES: readonly MatmulMode[] = ['', 'A^T', 'B^T'];
 
-export interface TuningMeasurement {
-  /** The slot: shape class, then ' A^T' or ' B^T' for a transposed operand. */
-  slot: string;
-  choice: MatmulChoice;
-  gflops: number;
-}
-
-export interface MatmulTuning {
-  /** Adapter description and shader digest the choices were measured for. */
-  key: string;
-  /** Choice per slot: 'large', 'large B^T', 'skinny A^T', ... */
-  choices: Record<string, MatmulChoice>;
-  measurements: TuningMeasurement[];
-  measuredAt: string;
-}
-
-/** Where tuning results are kept between runs. */
-export interface TuningStore {
-  load(key: string): Promise<MatmulTuning | null>;
-  save(tuning: MatmulTuning): Promise<void>;
-}
+export { defaultTuningStore, type MatmulTuning, type TuningMeasurement, type TuningStore };
 
 function digest(text: string): string {
   let h = 0x811c9dc5;
@@ -69,72 +64,66 @@ function digest(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The cache key for this runtime: adapter and the matmul shaders' text. */
+/** Bumped when the way the tuner decides changes, so tunings made the old way are measured again. */
+const TUNER_VERSION = 2;
+
+/** The cache key for this runtime: adapter, the matmul shaders' text and the tuner's version. */
 export function tuningKey(rt: Runtime): string {
   const shaders = [...new Set(MATMUL_VARIANTS.map(matmulShader))].map((name) => shaderSource(name)).join('\n');
-  return `${rt.description} | matmul ${digest(shaders)}`;
+  return `${rt.description} | matmul ${digest(shaders)} | tuner ${TUNER_VERSION}`;
 }
 
-/** A JSON file of tunings by key ($XDG_CACHE_HOME or ~/.cache)/descent/tuning.json in Node; localStorage in a browser. */
-export function defaultTuningStore(): TuningStore {
-  if (!isNode()) {
-    const item = 'descent.tuning';
-    const all = (): Record<string, MatmulTuning> => {
-      try {
-        return JSON.parse(globalThis.localStorage?.getItem(item) ?? '{}') as Record<string, MatmulTuning>;
-      } catch {
-        return {};
-      }
-    };
-    return {
-      load: async (key) => all()[key] ?? null,
-      save: async (t) => globalThis.localStorage?.setItem(item, JSON.stringify({ ...all(), [t.key]: t })),
-    };
-  }
-  const file = async () => {
-    const [os, path] = await Promise.all([import(/* @vite-ignore */ 'node:os' as string), import(/* @vite-ignore */ 'node:path' as string)]);
-    const dir = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-    return path.join(dir, 'descent', 'tuning.json') as string;
-  };
-  const fsp = () => import(/* @vite-ignore */ 'node:fs/promises' as string) as Promise<typeof import('node:fs/promises')>;
-  const readAll = async (): Promise<Record<string, MatmulTuning>> => {
-    try {
-      return JSON.parse(await (await fsp()).readFile(await file(), 'utf8')) as Record<string, MatmulTuning>;
-    } catch {
-      return {};
-    }
-  };
-  return {
-    load: async (key) => (await readAll())[key] ?? null,
-    save: async (t) => {
-      const f = await file();
-      const fs = await fsp();
-      await fs.mkdir(f.slice(0, f.lastIndexOf('/')), { recursive: true });
-      await fs.writeFile(f, JSON.stringify({ ...(await readAll()), [t.key]: t }, null, 1));
-    },
-  };
+export interface TuningTimes {
+  /** Rounds in which every candidate still in the running is timed once, in turn. Default 7. */
+  rounds?: number;
+  /** Milliseconds one timed sample lasts (that many back-to-back runs in one pass). Default 10. */
+  sampleMs?: number;
 }
 
-async function measure(rt: Runtime, choice: MatmulChoice, [M, N, K]: [number, number, number], mode: MatmulMode, t: { a: Tensor; b: Tensor; c: Tensor }): Promise<number> {
-  const d = await prepareMatmul(rt, t, { variant: choice.variant, workgroup: choice.workgroup, transA: mode === 'A^T', transB: mode === 'B^T' });
+/** After the first round, candidates this many times slower than the fastest sit out the rest (the default never does). */
+const DROP_FACTOR = 2;
+
+/**
+ * Time the candidates on one product in interleaved rounds, the order rotated each round so that no candidate
+ * always follows the same one: milliseconds per run, one list per candidate.
+ */
+async function timeInterleaved(rt: Runtime, choices: MatmulChoice[], defaultIndex: number, mode: MatmulMode, t: { a: Tensor; b: Tensor; c: Tensor }, o: TuningTimes): Promise<number[][]> {
+  const ds = await Promise.all(choices.map((c) => prepareMatmul(rt, t, { variant: c.variant, workgroup: c.workgroup, transA: mode === 'A^T', transB: mode === 'B^T' })));
   try {
-    rt.run([d]);
-    await rt.sync();
-    // Best of a few short rounds: the least disturbed by whatever else the machine is doing.
-    let best = Infinity;
-    for (let round = 0; round < 3; round++) {
-      let reps = 0;
+    const time = async (i: number, runs: number) => {
       const t0 = performance.now();
-      while (performance.now() - t0 < 25 || reps < 2) {
-        rt.run([d]);
-        await rt.sync();
-        reps++;
+      rt.run(new Array<typeof ds[number]>(runs).fill(ds[i]!));
+      await rt.sync();
+      return (performance.now() - t0) / runs;
+    };
+    // A warm-up run each, then batches that grow until one lasts about a sample: a batch of one small product
+    // would time the submit and the wait, not the kernel.
+    const sampleMs = o.sampleMs ?? 10;
+    const runs: number[] = [];
+    for (let i = 0; i < ds.length; i++) {
+      await time(i, 1);
+      let k = 1;
+      for (let total = await time(i, 1); total < sampleMs / 2 && k < 1000; total = (await time(i, k)) * k) {
+        k = Math.min(1000, Math.ceil(k * Math.min(8, sampleMs / Math.max(total, 1e-3))));
       }
-      best = Math.min(best, (performance.now() - t0) / reps);
+      runs.push(k);
     }
-    return (2 * M * N * K) / (best * 1e6);
+    const samples: number[][] = ds.map(() => []);
+    let racing = ds.map((_, i) => i);
+    const rounds = Math.max(1, o.rounds ?? 7);
+    for (let r = 0; r < rounds; r++) {
+      for (let j = 0; j < racing.length; j++) {
+        const i = racing[(j + r) % racing.length]!;
+        samples[i]!.push(await time(i, runs[i]!));
+      }
+      if (r === 0) {
+        const best = Math.min(...racing.map((i) => samples[i]![0]!));
+        racing = racing.filter((i) => i === defaultIndex || samples[i]![0]! <= DROP_FACTOR * best);
+      }
+    }
+    return samples;
   } finally {
-    rt.release(d);
+    for (const d of ds) rt.release(d);
   }
 }
 
@@ -166,66 +155,76 @@ async function agreesWithReference(rt: Runtime, choice: MatmulChoice, mode: Matm
 }
 
 /**
- * Check every candidate against the reference, measure those that agree on each shape class, plain and with
- * A or B transposed, and install the fastest as
- * the runtime's 'auto' choice for that slot (`classes` narrows the classes measured).
+ * Check every candidate against the reference; on each shape class, plain and with A or B transposed, time
+ * those that agree in interleaved rounds and install, as the runtime's 'auto' choice for that slot, the
+ * untuned default unless a candidate beats its median by more than the noise (`classes` narrows the classes).
  * With a store, a cached result for this adapter is used instead of measuring, unless `force`.
  */
 export async function tuneMatmul(
   rt: Runtime,
-  options: { store?: TuningStore | null; force?: boolean; log?: (line: string) => void; classes?: MatmulShapeClass[] } = {},
+  options: TuningTimes & { store?: TuningStore | null; force?: boolean; log?: (line: string) => void; classes?: MatmulShapeClass[] } = {},
 ): Promise<MatmulTuning> {
   const key = tuningKey(rt);
   const store = options.store === undefined ? defaultTuningStore() : options.store;
   const cached = !options.force && store ? await store.load(key) : null;
   if (cached) {
-    rt.tuned.matmul = cached.choices;
+    installMatmulChoices(rt, cached.choices);
     return cached;
   }
   const rng = new Rng(7);
   const measurements: TuningMeasurement[] = [];
   const choices: Record<string, MatmulChoice> = {};
   const classes = options.classes ?? (Object.keys(TUNING_SHAPES) as MatmulShapeClass[]);
+  const name = (c: MatmulChoice) => `${c.variant} ${c.workgroup.join('x')}`;
   // Checked once per candidate and transposition, whatever the number of classes.
   const agreement = new Map<string, boolean>();
   const agrees = async (choice: MatmulChoice, mode: MatmulMode, slot: string) => {
-    const key = `${choice.variant} ${choice.workgroup.join('x')} ${mode}`;
+    const key = `${name(choice)} ${mode}`;
     if (!agreement.has(key)) {
       const ok = await agreesWithReference(rt, choice, mode, rng);
       agreement.set(key, ok);
-      if (!ok) options.log?.(`${slot.padEnd(11)} skipped ${choice.variant} ${choice.workgroup.join('x')}: its result differs from the reference on this adapter`);
+      if (!ok) options.log?.(`${slot.padEnd(11)} skipped ${name(choice)}: its result differs from the reference on this adapter`);
     }
     return agreement.get(key)!;
   };
   for (const cls of classes) {
-    const shape = TUNING_SHAPES[cls];
-    const [M, N, K] = shape;
+    const [M, N, K] = TUNING_SHAPES[cls];
+    const flops = 2 * M * N * K;
+    const fallback = defaultMatmulChoice(rt, cls);
     for (const mode of TUNING_MODES) {
       const slot = mode ? `${cls} ${mode}` : cls;
+      const line = (text: string) => options.log?.(`${slot.padEnd(11)} ${M}x${N}x${K}: ${text}`);
+      const agreeing: MatmulChoice[] = [];
+      for (const choice of tuningCandidates(rt)) if (await agrees(choice, mode, slot)) agreeing.push(choice);
+      if (agreeing.length === 0) {
+        line('no candidate agrees with the reference on this adapter: the untuned default stays');
+        continue;
+      }
       const t = {
         a: Tensor.from(rt, rng.floats(M * K), mode === 'A^T' ? [K, M] : [M, K]),
         b: Tensor.from(rt, rng.floats(K * N), mode === 'B^T' ? [N, K] : [K, N]),
         c: Tensor.zeros(rt, [M, N]),
       };
-      let best: TuningMeasurement | null = null;
-      for (const choice of tuningCandidates(rt)) {
-        if (!(await agrees(choice, mode, slot))) continue;
-        const gflops = await measure(rt, choice, shape, mode, t);
-        const m = { slot, choice, gflops };
-        measurements.push(m);
-        if (!best || gflops > best.gflops) best = m;
+      try {
+        const at = agreeing.findIndex((c) => name(c) === name(fallback));
+        const samples = await timeInterleaved(rt, agreeing, at, mode, t, options);
+        const mine = agreeing.map((choice, i) => ({ slot, choice, gflops: flops / (median(samples[i]!) * 1e6), samples: samples[i]! }));
+        measurements.push(...mine);
+        const d = decideTuning(samples, at);
+        const chosen = mine[d.index]!;
+        choices[slot] = chosen.choice;
+        const gf = (m: TuningMeasurement) => `${m.gflops.toFixed(2)} GFLOP/s`;
+        if (at < 0) line(`${name(chosen.choice)} at ${gf(chosen)} (the default ${name(fallback)} disagrees with the reference)`);
+        else if (d.index !== at) line(`${name(chosen.choice)} at ${gf(chosen)}, ${(chosen.gflops / mine[at]!.gflops).toFixed(2)}x the default ${name(fallback)}`);
+        else if (d.fastest === at) line(`the default ${name(fallback)} at ${gf(chosen)} is the fastest`);
+        else line(`the default ${name(fallback)} at ${gf(chosen)} stays: ${name(mine[d.fastest]!.choice)} is ${d.speedup.toFixed(2)}x, within the noise (${d.needed.toFixed(2)}x needed)`);
+      } finally {
+        for (const x of Object.values(t)) x.destroy();
       }
-      if (best) {
-        choices[slot] = best.choice;
-        options.log?.(`${slot.padEnd(11)} ${M}x${N}x${K}: ${best.choice.variant} ${best.choice.workgroup.join('x')} at ${best.gflops.toFixed(2)} GFLOP/s`);
-      } else {
-        options.log?.(`${slot.padEnd(11)} no candidate agrees with the reference on this adapter: the untuned default stays`);
-      }
-      for (const x of Object.values(t)) x.destroy();
     }
   }
   const tuning: MatmulTuning = { key, choices, measurements, measuredAt: new Date().toISOString() };
-  rt.tuned.matmul = choices;
+  installMatmulChoices(rt, choices);
   await store?.save(tuning);
   return tuning;
 }
@@ -235,6 +234,5 @@ export async function tuneMatmul(
  * 'large B^T' / 'large A^T' is given too), or clear tuning with null: the untuned defaults come back.
  */
 export function pinMatmul(rt: Runtime, choices: Record<string, MatmulChoice> | null): void {
-  if (choices) rt.tuned.matmul = { ...(rt.tuned.matmul as object | undefined), ...choices };
-  else delete rt.tuned.matmul;
+  installMatmulChoices(rt, choices ? { ...tunedMatmulChoices(rt), ...choices } : null);
 }

@@ -4,6 +4,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { activationCode, derivativeFromOutput, type Activation } from './activation.js';
 import { ceilDiv } from './grid.js';
+import { tunedMatmulChoices } from './tuning.js';
 
 /** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
 export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'block8', 'block16', 'subgroup', 'vec4', 'tiled'] as const;
@@ -144,10 +145,14 @@ export function pickMatmulVariant(rt: Runtime, cls: MatmulShapeClass = 'large'):
  * for its shape class, else the untuned default.
  */
 export function autoMatmulChoice(rt: Runtime, M: number, N: number, K: number, transA = false, transB = false): MatmulChoice {
-  const table = rt.tuned.matmul as Partial<Record<string, MatmulChoice>> | undefined;
+  const table = tunedMatmulChoices(rt);
   const tuned = table?.[matmulTuningSlot(M, N, K, transA, transB)] ?? table?.[matmulShapeClass(M, N, K)];
-  if (tuned) return tuned;
-  const variant = pickMatmulVariant(rt, matmulShapeClass(M, N, K));
+  return tuned ?? defaultMatmulChoice(rt, matmulShapeClass(M, N, K));
+}
+
+/** The untuned choice for a shape class: pickMatmulVariant's variant with its default workgroup. */
+export function defaultMatmulChoice(rt: Runtime, cls: MatmulShapeClass): MatmulChoice {
+  const variant = pickMatmulVariant(rt, cls);
   return { variant, workgroup: defaultWorkgroup(rt, variant) };
 }
 

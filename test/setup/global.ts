@@ -1,5 +1,5 @@
 // Runs once before the suites: names the adapter the GPU tests use, or says how to get one.
-import { createRuntime } from '../../src/gpu/runtime.js';
+import { createRuntime } from '../../src/runtime.js';
 
 export default async function setup(): Promise<void> {
   try {

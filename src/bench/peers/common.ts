@@ -1,43 +1,15 @@
 // What both peers share: the timing protocol and the seeded training problem, so they differ only in the library.
 import { Rng } from '../../util/rng.js';
+import { timeBackToBack } from '../timing.js';
 import type { PeerMatmulOptions, PeerMatmulResult, PeerMlpOptions, PeerMlpResult } from './types.js';
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-const MAX_BATCH = 10_000;
-
 /**
- * Time `runBatch(k)`, which must issue k matmuls back to back and resolve once the GPU has finished them: one
- * untimed call (compilation, uploads), calls that grow k until a batch lasts about `minMs`, then `reps` timed
- * batches. Per-matmul milliseconds are the batch time over k: the same protocol as Descent's own matmul benchmark
- * (back-to-back submits, one wait at the end), so neither side pays a readback per matmul.
+ * Time n x n matmuls by the peers' protocol (timing.ts's timeBackToBack): `runBatch(k)` issues k matmuls back
+ * to back and resolves once the GPU has finished them. Descent's own figure under this protocol is timed the same way.
  */
-export async function timeMatmul(
-  n: number,
-  runBatch: (k: number) => Promise<void>,
-  options: PeerMatmulOptions = {},
-): Promise<PeerMatmulResult> {
-  const minMs = options.minMs ?? 200;
-  const reps = Math.max(1, options.reps ?? 5);
-  const time = async (k: number) => {
-    const t0 = performance.now();
-    await runBatch(k);
-    return performance.now() - t0;
-  };
-  await time(1);
-  // Grow k until a batch lasts at least half of minMs (a single wait costs far more than a small matmul).
-  let k = 1;
-  for (let t = await time(1); t < minMs / 2 && k < MAX_BATCH; t = await time(k)) {
-    k = Math.min(MAX_BATCH, Math.ceil(k * Math.min(16, minMs / Math.max(t, 1e-3))));
-  }
-  const ms: number[] = [];
-  for (let r = 0; r < reps; r++) ms.push((await time(k)) / k);
-  const msMedian = median(ms);
-  return { msMedian, msMin: Math.min(...ms), msMax: Math.max(...ms), gflops: (2 * n ** 3) / (msMedian * 1e6), perBatch: k };
+export async function timeMatmul(n: number, runBatch: (k: number) => Promise<void>, options: PeerMatmulOptions = {}): Promise<PeerMatmulResult> {
+  const { timing, perBatch } = await timeBackToBack(runBatch, options);
+  return { msMedian: timing.median, msMin: timing.min, msMax: timing.max, gflops: (2 * n ** 3) / (timing.median * 1e6), perBatch };
 }
 
 /** Seeded random f32 n x n matrix in [-1, 1) (Descent's benchmark uses the same generator). */

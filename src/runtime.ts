@@ -1,0 +1,30 @@
+// createRuntime: a device from gpu/, the shaders shipped in shaders/, and the matmul tuning for the adapter.
+// It sits above gpu/ and kernels/ so that gpu/ knows no kernel.
+import { acquireDevice, type DeviceOptions } from './gpu/device.js';
+import { Runtime, type ShaderSource } from './gpu/runtime.js';
+import { defaultTuningStore, tuneMatmul, tuningKey } from './kernels/autotune.js';
+import { shaderSource } from './kernels/sources.js';
+import { installMatmulChoices } from './kernels/tuning.js';
+
+export interface RuntimeOptions extends DeviceOptions {
+  /** Shader lookup; defaults to the WGSL files shipped in shaders/. */
+  shaders?: ShaderSource;
+  /**
+   * Matmul kernel tuning for this adapter: 'cached' (default) uses a stored tuning if there is one,
+   * 'measure' tunes now unless one is stored (a few seconds, once per adapter), 'off' uses the untuned defaults.
+   */
+  tuning?: 'cached' | 'measure' | 'off';
+}
+
+/** Acquire a GPU device (browser or Dawn in Node) and wrap it in a Runtime. */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const { device, adapter, features, description, isFallback } = await acquireDevice(options);
+  const rt = new Runtime(device, adapter.info, description, features, isFallback, options.shaders ?? shaderSource);
+  const tuning = options.tuning ?? 'cached';
+  if (tuning === 'measure') await tuneMatmul(rt);
+  else if (tuning === 'cached') {
+    const stored = await defaultTuningStore().load(tuningKey(rt));
+    if (stored) installMatmulChoices(rt, stored.choices);
+  }
+  return rt;
+}
