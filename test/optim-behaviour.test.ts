@@ -1,7 +1,7 @@
 // Optimizers doing their job: the Rosenbrock valley on the GPU, Nesterov's two forms, one update dispatch
 // per step, typed errors for bad hyper-parameters, schedules, per-tensor options, state across checkpoints.
 import { describe, expect, it } from 'vitest';
-import { OptionError } from '../src/gpu/errors.js';
+import { OptionError } from '../src/core/errors.js';
 import { dense, layerNorm } from '../src/nn/layers.js';
 import { sequential } from '../src/nn/model.js';
 import {
@@ -17,13 +17,18 @@ import {
   lion,
   momentum,
   nesterov,
+  OPTIMIZERS,
   rmsprop,
   sgd,
   stepDecay,
   tensorOptions,
   type OptimizerDef,
 } from '../src/optim/index.js';
+import { ArenaLayout } from '../src/nn/arena.js';
+import { checkLearningRate, checkOptimizer } from '../src/optim/optimizer.js';
+import { UpdateRunner } from '../src/optim/runner.js';
 import { finalDistance, optimizeOnSurface, optimizeOnSurfaceReference } from '../src/optim/surface.js';
+import { stepUniforms } from '../src/optim/update.js';
 import { nesterovClassical } from '../src/reference/optim.js';
 import { surfaceGradient } from '../src/reference/surface.js';
 import { spiral } from '../src/data/synthetic.js';
@@ -64,6 +69,30 @@ describe('each optimizer minimises the Rosenbrock function from (-1.5, 2) on the
     }, 60_000);
   }
   it('table', () => console.log(['| optimizer | options | steps | distance to (1, 1) |', '|---|---|---|---|', ...rows].join('\n')));
+});
+
+describe("TensorFlow.js's adadelta", () => {
+  it('moves exactly as SGD with its learning rate', async () => {
+    // It divides by the root of the squared-gradient average from before this step's gradient; both averages
+    // start at 0 and then take identical updates, so the ratio of the roots is exactly 1 at every step.
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const lr = 0.1;
+    // The gradient of theta1^2 + 3 theta2^2, given to both.
+    const x = tf.variable(tf.tensor1d([1, -2]));
+    const opt = tf.train.adadelta(lr, 0.95, 1e-6);
+    const theta = Float32Array.of(1, -2);
+    for (let k = 1; k <= 5; k++) {
+      const g = [2 * theta[0]!, 6 * theta[1]!].map(Math.fround);
+      const grad = tf.tensor1d(g);
+      opt.applyGradients([{ name: x.name, tensor: grad }]);
+      grad.dispose();
+      for (let i = 0; i < 2; i++) theta[i] = theta[i]! + Math.fround(g[i]! * Math.fround(-lr));
+      expect(Array.from(x.dataSync()), `step ${k}`).toEqual(Array.from(theta));
+    }
+    opt.dispose();
+    x.dispose();
+  });
 });
 
 describe("Nesterov's two forms", () => {
@@ -107,10 +136,19 @@ describe('one optimizer dispatch per training step', () => {
 
 describe('bad hyper-parameters are typed errors naming the option and its range', () => {
   const cases: [() => unknown, RegExp][] = [
-    [() => sgd({ lr: -1 }), /sgd: learning rate \(lr\) must be a finite number >= 0, got -1/],
-    [() => adam({ lr: NaN }), /adam: learning rate \(lr\) must be a finite number >= 0, got null/],
+    [() => sgd({ lr: -1 }), /sgd: learning rate \(lr\) must be a finite number >= 0 and <= 3.4e38 \(f32\), got -1/],
+    [() => adam({ lr: NaN }), /adam: learning rate \(lr\) must be a finite number >= 0 and <= 3.4e38 \(f32\), got null/],
+    [() => sgd({ lr: 1e39 }), /sgd: learning rate \(lr\) must be .* <= 3.4e38 \(f32\), got 1e\+39/],
+    [() => sgd({ lr: '0.1' } as never), /sgd: learning rate \(lr\) must be a finite number .*, got "0.1"/],
+    [() => adam({ eps: null } as never), /adam: 'eps' must be a finite number >= 1.2e-38 and <= 3.4e38 \(f32\), got null/],
+    [() => adam({ eps: 1e-50 }), /adam: 'eps' must be a finite number >= 1.2e-38/],
+    [() => adagrad({ lrDecay: 'fast' } as never), /adagrad: 'lrDecay' must be a finite number >= 0/],
+    [() => rmsprop({ centered: 1 } as never), /rmsprop: 'centered' must be true or false, got 1/],
+    [() => sgd({ clipNorm: 1e40 }), /sgd: 'clipNorm' must be a finite number >= 0 and <= 3.4e38/],
+    [() => adagrad({ epsilon: 'under' } as never), /adagrad: 'epsilon' must be one of 'outside', 'inside'/],
+    [() => adamax({ epsilon: 'keras' } as never), /adamax: 'epsilon' must be one of 'pytorch', 'tensorflow'/],
     [() => adam({ betas: [0.9, 1] }), /adam: 'betas' must be two numbers, each in \[0, 1\), got \[0.9,1\]/],
-    [() => adamw({ eps: 0 }), /adamw: 'eps' must be a finite number > 0, got 0/],
+    [() => adamw({ eps: 0 }), /adamw: 'eps' must be a finite number >= 1.2e-38 and <= 3.4e38 \(f32\), got 0/],
     [() => adadelta({ rho: 1.5 }), /adadelta: 'rho' must be in \[0, 1\), got 1.5/],
     [() => rmsprop({ alpha: -0.1 }), /rmsprop: 'alpha' must be in \[0, 1\)/],
     [() => momentum({ momentum: 1 }), /momentum: 'momentum' must be in \[0, 1\)/],
@@ -127,6 +165,65 @@ describe('bad hyper-parameters are typed errors naming the option and its range'
       expect(make).toThrow(message);
     }),
   );
+});
+
+describe('what is not an optimizer, its options or a rate is an OptionError', () => {
+  it('every factory given null, a number, an array or a string instead of its options', () => {
+    for (const [name, make] of Object.entries(OPTIMIZERS)) {
+      for (const bad of [null, 0.01, [0.01], 'fast']) {
+        const call = () => make(bad as never);
+        expect(call, `${name}(${JSON.stringify(bad)})`).toThrow(OptionError);
+        expect(call, `${name}(${JSON.stringify(bad)})`).toThrow(new RegExp(`${name}: options must be an object such as \\{ lr: 0.01 \\}, got`));
+      }
+    }
+  });
+
+  it('an object given as an optimizer must be one a factory made', () => {
+    const cases: [unknown, RegExp][] = [
+      [{}, /compile: optimizer: not an optimizer: 'name' should be a string; make one with a factory such as sgd/],
+      [adam, /compile: optimizer: got the function adam, not an optimizer; call it: adam\(\)/],
+      [null, /compile: optimizer: optimizer must be an object/],
+      [{ ...sgd(), shader: 3 }, /'shader' should be a string/],
+      [{ ...sgd(), state: 'velocity' }, /'state' and 'groups' should be arrays/],
+      [{ ...sgd(), lr: 1e39 }, /compile: optimizer \(sgd\): learning rate must be a finite number >= 0 and <= 3.4e38 \(f32\), got 1e\+39/],
+      [{ ...adam(), weightDecay: -1 }, /'weightDecay' must be a finite number >= 0/],
+    ];
+    for (const [def, message] of cases) {
+      expect(() => checkOptimizer(def, 'compile: optimizer')).toThrow(OptionError);
+      expect(() => checkOptimizer(def, 'compile: optimizer')).toThrow(message);
+    }
+    for (const make of Object.values(OPTIMIZERS)) {
+      const def = make();
+      expect(checkOptimizer(def, 'compile: optimizer')).toBe(def);
+    }
+  });
+
+  it("a step's learning rate (a schedule's value) must be a finite f32 >= 0", () => {
+    expect(checkLearningRate(0.1, 'fit: learningRate at step 3')).toBe(0.1);
+    expect(checkLearningRate(3.4e38, 'fit: learningRate at step 3')).toBe(3.4e38);
+    for (const bad of [1e39, Infinity, NaN, -1e-3, '0.1', undefined]) {
+      expect(() => checkLearningRate(bad, 'fit: learningRate at step 3'), String(bad)).toThrow(/fit: learningRate at step 3: learning rate must be a finite number >= 0 and <= 3.4e38 \(f32\)/);
+    }
+  });
+
+  it('a per-step value that would not be a finite f32 is an OptionError before the step is counted or submitted', async () => {
+    // Adam's first step divides lr by 1 - beta1 = 0.1: a rate of 1e38 would reach the GPU as Inf.
+    expect(() => stepUniforms(adam(), { step: 1, lr: 1e38 })).toThrow(/adam: step_lr at step 1 must be a finite number >= 0 and <= 3.4e38 \(f32\), got 1\.0+\d*e\+39/);
+    expect(stepUniforms(adam(), { step: 1, lr: 1e36 }).step_lr).toBeCloseTo(1e37, -30);
+    const rt = await gpu();
+    const runner = await UpdateRunner.create(rt, new ArenaLayout([{ name: 'x', shape: [4] }]), sgd({ lr: 0.1 }), new Float32Array(64));
+    try {
+      expect(() => runner.step(1e39)).toThrow(OptionError);
+      expect(() => runner.step(-1)).toThrow(/sgd: learning rate at step 1 must be a finite number >= 0/);
+      expect(runner.steps).toBe(0);
+      runner.setGradient(new Float32Array(64).fill(1));
+      runner.step(0.5);
+      expect(runner.steps).toBe(1);
+      expect((await runner.read()).params.subarray(0, 4)).toEqual(Float32Array.of(-0.5, -0.5, -0.5, -0.5));
+    } finally {
+      runner.destroy();
+    }
+  });
 });
 
 describe('learning-rate schedules', () => {

@@ -22,12 +22,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
-  let lr = lr_of(i);
-  let g = prepared_grad(i, lr);
-  let rho = hp.rho;
-  let sq = rho * square_avg[i] + (1.0 - rho) * g * g;
+  let g = prepared_grad(i);
+  let sq = hp.rho * square_avg[i] + hp.one_minus_rho * g * g;
   square_avg[i] = sq;
   let delta = sqrt(acc_delta[i] + hp.eps) / sqrt(sq + hp.eps) * g;
-  acc_delta[i] = rho * acc_delta[i] + (1.0 - rho) * delta * delta;
-  theta[i] = theta[i] - lr * delta;
+  acc_delta[i] = hp.rho * acc_delta[i] + hp.one_minus_rho * delta * delta;
+  theta[i] = stepped(i, step_lr_of(i) * delta);
 }

@@ -18,9 +18,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
-  let lr = lr_of(i);
-  let g = prepared_grad(i, lr);
-  let c = hp.beta1 * exp_avg[i] + (1.0 - hp.beta1) * g;
-  theta[i] = theta[i] - lr * sign(c);
-  exp_avg[i] = hp.beta2 * exp_avg[i] + (1.0 - hp.beta2) * g;
+  let g = prepared_grad(i);
+  let c = hp.beta1 * exp_avg[i] + hp.one_minus_beta1 * g;
+  theta[i] = stepped(i, step_lr_of(i) * sign(c));
+  exp_avg[i] = hp.beta2 * exp_avg[i] + hp.one_minus_beta2 * g;
 }

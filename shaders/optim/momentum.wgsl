@@ -22,8 +22,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
-  let lr = lr_of(i);
-  let g = prepared_grad(i, lr);
+  let g = prepared_grad(i);
   var buf = g;
   if (hp.step > 1u) {
     buf = hp.momentum * velocity[i] + (1.0 - hp.dampening) * g;
@@ -33,5 +32,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (NESTEROV) {
     d = g + hp.momentum * buf;
   }
-  theta[i] = theta[i] - lr * d;
+  theta[i] = stepped(i, step_lr_of(i) * d);
 }

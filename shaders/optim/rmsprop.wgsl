@@ -26,14 +26,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
-  let lr = lr_of(i);
-  let g = prepared_grad(i, lr);
-  let a = hp.rho;
-  let sq = a * square_avg[i] + (1.0 - a) * g * g;
+  let lr = step_lr_of(i);
+  let g = prepared_grad(i);
+  let sq = hp.rho * square_avg[i] + hp.one_minus_rho * g * g;
   square_avg[i] = sq;
   var v = sq;
   if (CENTERED) {
-    let ga = a * grad_avg[i] + (1.0 - a) * g;
+    let ga = hp.rho * grad_avg[i] + hp.one_minus_rho * g;
     grad_avg[i] = ga;
     v = sq - ga * ga;
   }
@@ -44,8 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (hp.momentum > 0.0) {
     let buf = hp.momentum * momentum_buffer[i] + g / avg;
     momentum_buffer[i] = buf;
-    theta[i] = theta[i] - lr * buf;
+    theta[i] = stepped(i, lr * buf);
   } else {
-    theta[i] = theta[i] - lr * g / avg;
+    theta[i] = stepped(i, lr * g / avg);
   }
 }

@@ -16,7 +16,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= hp.n / 4u || update_halted(i)) {
     return;
   }
-  let lr = lr_of(i);
-  let g = prepared_grad(i, lr);
-  theta[i] = theta[i] - lr * g;
+  let g = prepared_grad(i);
+  theta[i] = stepped(i, step_lr_of(i) * g);
 }

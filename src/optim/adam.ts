@@ -1,6 +1,6 @@
 // Adam and its family: Adam, AdamW, AMSGrad (an Adam option), Adamax, Lion.
 import * as ref from '../reference/optim.js';
-import { commonFields, resolveOptions, spec, type CommonOptions, type OptimizerDef } from './optimizer.js';
+import { betaHyper, commonFields, plainScalars, resolveOptions, spec, type CommonOptions, type OptimizerDef } from './optimizer.js';
 
 export interface AdamOptions extends CommonOptions {
   /** Default [0.9, 0.999]. */
@@ -31,16 +31,21 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions, decoupled: boo
   return {
     name: opts.amsgrad ? `${name} (amsgrad)` : name,
     shader: 'optim/adam',
-    constants: { DECOUPLED: decoupled, AMSGRAD: opts.amsgrad, EPS_HAT: opts.epsHat },
+    constants: { DECOUPLED: decoupled, AMSGRAD: opts.amsgrad },
     state: ['exp_avg', 'exp_avg_sq', ...(opts.amsgrad ? ['max_exp_avg_sq'] : [])],
     stateInit: {},
     ...fields,
     decoupled,
-    hyper: { beta1, beta2, eps: opts.eps },
+    hyper: { ...betaHyper(beta1, beta2), eps: opts.eps },
+    // Both forms are theta - step_lr m / (sqrt(v) root_scale + eps), with the corrections in float64.
+    scalars: (step, lr) => {
+      const [bc1, bc2] = [1 - beta1 ** step, 1 - beta2 ** step];
+      return opts.epsHat ? { step_lr: (lr * Math.sqrt(bc2)) / bc1, root_scale: 1 } : { step_lr: lr / bc1, root_scale: 1 / Math.sqrt(bc2) };
+    },
     options: { lr: fields.lr, weightDecay: fields.weightDecay, ...opts, epsilon: o.epsilon as string },
     rule:
-      `${decoupled ? 'theta <- theta (1 - lr wd); ' : ''}m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; ` +
-      `${opts.amsgrad ? 'v <- max(vmax, v); ' : ''}theta <- theta - lr / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps)`,
+      `${decoupled ? 'theta <- theta (1 - lr wd); ' : ''}m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; ${opts.amsgrad ? 'v <- max(vmax, v); ' : ''}` +
+      (opts.epsHat ? 'theta <- theta - lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)' : 'theta <- theta - lr / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps)'),
     reference: (theta, grad, state, c) => ref.adamStep(theta, grad, state, c, opts),
   };
 }
@@ -57,25 +62,39 @@ export function adamw(options: AdamOptions = {}): OptimizerDef {
 
 export interface AdamaxOptions extends CommonOptions {
   betas?: [number, number];
+  /** Default 1e-8 (Keras and TensorFlow.js use 1e-7). */
   eps?: number;
+  /**
+   * Where eps enters: 'pytorch' inside the maximum, u <- max(b2 u, |g| + eps), m / u; 'tensorflow' (Keras,
+   * TensorFlow.js) added to u in the denominator, u <- max(b2 u, |g|), m / (u + eps).
+   */
+  epsilon?: 'pytorch' | 'tensorflow';
 }
 
 /** Adamax: u <- max(beta2 u, |g| + eps); theta <- theta - lr / (1 - beta1^t) m / u. PyTorch's defaults (lr 2e-3). */
 export function adamax(options: AdamaxOptions = {}): OptimizerDef {
-  const o = resolveOptions('adamax', options, { lr: spec.rate(2e-3), betas: spec.betas([0.9, 0.999]), eps: spec.positive(1e-8) });
+  const o = resolveOptions('adamax', options, {
+    lr: spec.rate(2e-3),
+    betas: spec.betas([0.9, 0.999]),
+    eps: spec.positive(1e-8),
+    epsilon: spec.choice('pytorch', ['pytorch', 'tensorflow']),
+  });
   const [beta1, beta2] = o.betas as [number, number];
-  const opts = { beta1, beta2, eps: o.eps as number };
+  const opts = { beta1, beta2, eps: o.eps as number, epsAfterMax: o.epsilon === 'tensorflow' };
   return {
     name: 'adamax',
     shader: 'optim/adamax',
-    constants: {},
+    constants: { EPS_AFTER_MAX: opts.epsAfterMax },
     state: ['exp_avg', 'exp_inf'],
     stateInit: {},
     ...commonFields(o),
     decoupled: false,
-    hyper: { beta1, beta2, eps: opts.eps },
-    options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts },
-    rule: 'm <- b1 m + (1 - b1) g; u <- max(b2 u, |g| + eps); theta <- theta - lr / (1 - b1^t) m / u',
+    hyper: { ...betaHyper(beta1, beta2), eps: opts.eps },
+    scalars: (step, lr) => ({ step_lr: lr / (1 - beta1 ** step), root_scale: 1 }),
+    options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts, epsilon: o.epsilon as string },
+    rule: opts.epsAfterMax
+      ? 'm <- b1 m + (1 - b1) g; u <- max(b2 u, |g|); theta <- theta - lr / (1 - b1^t) m / (u + eps)'
+      : 'm <- b1 m + (1 - b1) g; u <- max(b2 u, |g| + eps); theta <- theta - lr / (1 - b1^t) m / u',
     reference: (theta, grad, state, c) => ref.adamaxStep(theta, grad, state, c, opts),
   };
 }
@@ -98,7 +117,8 @@ export function lion(options: LionOptions = {}): OptimizerDef {
     stateInit: {},
     ...commonFields(o),
     decoupled: true,
-    hyper: { beta1, beta2 },
+    hyper: betaHyper(beta1, beta2),
+    scalars: plainScalars,
     options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts },
     rule: 'theta <- theta (1 - lr wd) - lr sign(b1 m + (1 - b1) g); m <- b2 m + (1 - b2) g',
     reference: (theta, grad, state, c) => ref.lionStep(theta, grad, state, c, opts),

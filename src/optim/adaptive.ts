@@ -1,6 +1,6 @@
 // Per-coordinate adaptive rates: Adagrad, AdaDelta, RMSProp.
 import * as ref from '../reference/optim.js';
-import { commonFields, resolveOptions, spec, type CommonOptions, type OptimizerDef } from './optimizer.js';
+import { commonFields, plainScalars, resolveOptions, spec, type CommonOptions, type OptimizerDef } from './optimizer.js';
 
 export interface AdagradOptions extends CommonOptions {
   /** Default 1e-10 (PyTorch's; Keras uses 1e-7). */
@@ -9,6 +9,8 @@ export interface AdagradOptions extends CommonOptions {
   lrDecay?: number;
   /** Starting value of the squared-gradient sum: PyTorch 0, TensorFlow 0.1. Default 0. */
   initialAccumulator?: number;
+  /** Where eps goes: 'outside' the root (PyTorch), or 'inside' it (TensorFlow, Keras): g / sqrt(sum + eps). */
+  epsilon?: 'outside' | 'inside';
 }
 
 /** Adagrad: sum <- sum + g^2; theta <- theta - lr g / (sqrt(sum) + eps). PyTorch's defaults (lr 0.01). */
@@ -18,19 +20,21 @@ export function adagrad(options: AdagradOptions = {}): OptimizerDef {
     eps: spec.positive(1e-10),
     lrDecay: spec.nonNegative(0),
     initialAccumulator: spec.nonNegative(0),
+    epsilon: spec.choice('outside', ['outside', 'inside']),
   });
-  const opts = { eps: o.eps as number, lrDecay: o.lrDecay as number };
+  const opts = { eps: o.eps as number, lrDecay: o.lrDecay as number, epsInside: o.epsilon === 'inside' };
   return {
     name: 'adagrad',
     shader: 'optim/adagrad',
-    constants: {},
+    constants: { EPS_INSIDE: opts.epsInside },
     state: ['sum'],
     stateInit: { sum: o.initialAccumulator as number },
     ...commonFields(o),
     decoupled: false,
-    hyper: { eps: opts.eps, lr_decay: opts.lrDecay },
-    options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts, initialAccumulator: o.initialAccumulator as number },
-    rule: 'sum <- sum + g^2; theta <- theta - lr / (1 + (t - 1) lrDecay) g / (sqrt(sum) + eps)',
+    hyper: { eps: opts.eps },
+    scalars: (step, lr) => ({ step_lr: lr / (1 + (step - 1) * opts.lrDecay), root_scale: 1 }),
+    options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts, initialAccumulator: o.initialAccumulator as number, epsilon: o.epsilon as string },
+    rule: `sum <- sum + g^2; theta <- theta - lr / (1 + (t - 1) lrDecay) g / ${opts.epsInside ? 'sqrt(sum + eps)' : '(sqrt(sum) + eps)'}`,
     reference: (theta, grad, state, c) => ref.adagradStep(theta, grad, state, c, opts),
   };
 }
@@ -57,7 +61,8 @@ export function adadelta(options: AdadeltaOptions = {}): OptimizerDef {
     stateInit: {},
     ...commonFields(o),
     decoupled: false,
-    hyper: { rho: opts.rho, eps: opts.eps },
+    hyper: { rho: opts.rho, one_minus_rho: 1 - opts.rho, eps: opts.eps },
+    scalars: plainScalars,
     options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts },
     rule: 'E[g^2] <- rho E[g^2] + (1 - rho) g^2; d = sqrt(E[d^2] + eps) / sqrt(E[g^2] + eps) g; E[d^2] <- rho E[d^2] + (1 - rho) d^2; theta <- theta - lr d',
     reference: (theta, grad, state, c) => ref.adadeltaStep(theta, grad, state, c, opts),
@@ -103,7 +108,8 @@ export function rmsprop(options: RmspropOptions = {}): OptimizerDef {
     stateInit: {},
     ...commonFields(o),
     decoupled: false,
-    hyper: { rho: opts.alpha, eps: opts.eps, momentum: opts.momentum },
+    hyper: { rho: opts.alpha, one_minus_rho: 1 - opts.alpha, eps: opts.eps, momentum: opts.momentum },
+    scalars: plainScalars,
     options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts, epsilon: o.epsilon as string },
     rule: `E[g^2] <- alpha E[g^2] + (1 - alpha) g^2; ${opts.centered ? 'E[g] <- alpha E[g] + (1 - alpha) g; ' : ''}theta <- theta - lr g / (sqrt(E[g^2]${opts.centered ? ' - E[g]^2' : ''}) + eps)`,
     reference: (theta, grad, state2, c) => ref.rmspropStep(theta, grad, state2, c, opts),

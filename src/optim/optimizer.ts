@@ -1,11 +1,12 @@
 // What an optimizer is to the planner: a shader that updates the whole parameter arena in one dispatch,
 // the state arenas it keeps (same layout as the parameters), its hyper-parameters as uniform values, and
-// its CPU reference. Also the checks every optimizer's options go through, and per-tensor options.
-import { OptionError } from '../core/errors.js';
+// its CPU reference; per-tensor options. The checks of options live in options.ts, re-exported here.
 import type { Overrides } from '../gpu/kernel.js';
 import type { ArenaLayout, Segment } from '../nn/arena.js';
 import { SEGMENT_ALIGN } from '../nn/arena.js';
-import { clipScale, type UpdateContext } from '../reference/optim.js';
+import { clipScale, type UpdateContext, type Values } from '../reference/optim.js';
+
+export { checkLearningRate, checkOptimizer, checkOptionsObject, commonFields, F32_MAX, resolveOptions, spec } from './options.js';
 
 /** Per-step values every update sees: the learning rate for this step and the optimizer's step (1-based). */
 export interface StepInfo {
@@ -13,16 +14,30 @@ export interface StepInfo {
   lr: number;
 }
 
-/** Uniform fields of include/optim_common.wgsl's Hyper block that an optimizer sets (the rest are 0). */
+/** Uniform fields of include/optim_common.wgsl's Hyper block that an optimizer sets once (the rest are 0). */
 export interface HyperValues {
   beta1?: number;
   beta2?: number;
+  /** Complements are rounded once from float64: 1 - f32(0.999) is 1.3e-5 away from 0.001. */
+  one_minus_beta1?: number;
+  one_minus_beta2?: number;
   eps?: number;
   momentum?: number;
   dampening?: number;
   rho?: number;
-  lr_decay?: number;
+  one_minus_rho?: number;
 }
+
+/**
+ * Hyper fields that change every step, computed on the CPU in float64 (f32 `pow` on a GPU may be a few ulp
+ * off, which moves 1 - beta2^t by 1e-4): the rate the update applies, with this step's corrections folded in,
+ * and the factor on the root in Adam's denominator.
+ */
+export interface StepScalars {
+  step_lr: number;
+  root_scale: number;
+}
+
 
 /** Options for a subset of the parameter tensors. */
 export interface ParamGroup {
@@ -65,126 +80,16 @@ export interface OptimizerDef {
   groups: readonly ParamGroup[];
   decoupled: boolean;
   hyper: HyperValues;
+  /** This step's per-step uniform values, in float64, for the 1-based step and its base rate. */
+  scalars(step: number, lr: number): StepScalars;
   /** Every option as resolved (defaults filled in), for display and checkpoints. */
   options: Readonly<Record<string, number | boolean | string>>;
   /** The update rule as implemented, one line. */
   rule: string;
   /** The same update on the CPU, in place. */
-  reference(theta: Float32Array, grad: ArrayLike<number>, state: Record<string, Float32Array>, c: UpdateContext): void;
+  reference(theta: Values, grad: ArrayLike<number>, state: Record<string, Values>, c: UpdateContext): void;
 }
 
-type Check = 'rate' | 'unit' | 'closedUnit' | 'positive' | 'nonNegative' | 'bool' | 'betas' | 'choice';
-interface Spec {
-  check: Check;
-  default: unknown;
-  choices?: readonly string[];
-}
-
-const RANGE: Record<Check, string> = {
-  rate: 'a finite number >= 0',
-  unit: 'in [0, 1)',
-  closedUnit: 'in [0, 1]',
-  positive: 'a finite number > 0',
-  nonNegative: 'a finite number >= 0',
-  bool: 'true or false',
-  betas: 'two numbers, each in [0, 1)',
-  choice: '',
-};
-
-function valid(check: Check, v: unknown, choices?: readonly string[]): boolean {
-  const num = typeof v === 'number' && Number.isFinite(v);
-  switch (check) {
-    case 'rate':
-    case 'nonNegative':
-      return num && (v as number) >= 0;
-    case 'unit':
-      return num && (v as number) >= 0 && (v as number) < 1;
-    case 'closedUnit':
-      return num && (v as number) >= 0 && (v as number) <= 1;
-    case 'positive':
-      return num && (v as number) > 0;
-    case 'bool':
-      return typeof v === 'boolean';
-    case 'betas':
-      return Array.isArray(v) && v.length === 2 && v.every((b) => valid('unit', b));
-    case 'choice':
-      return typeof v === 'string' && !!choices?.includes(v);
-  }
-}
-
-const COMMON: Record<string, Spec> = {
-  weightDecay: { check: 'nonNegative', default: 0 },
-  decayAll: { check: 'bool', default: false },
-  clipNorm: { check: 'nonNegative', default: 0 },
-  groups: { check: 'bool', default: [] }, // checked separately
-};
-
-/**
- * Fill in defaults and check every option: an unknown name or a value out of range is an OptionError naming
- * the optimizer, the option and its valid range.
- */
-export function resolveOptions<T extends object>(optimizer: string, given: T, specs: Record<string, Spec>): Record<string, unknown> {
-  const all = { ...COMMON, ...specs };
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(given)) {
-    if (!(key in all)) {
-      throw new OptionError(`${optimizer}: unknown option '${key}'; valid options: ${Object.keys(all).join(', ')}`);
-    }
-  }
-  for (const [key, spec] of Object.entries(all)) {
-    const v = (given as Record<string, unknown>)[key] ?? spec.default;
-    if (key === 'groups') {
-      out[key] = checkGroups(optimizer, v);
-      continue;
-    }
-    if (!valid(spec.check, v, spec.choices)) {
-      const range = spec.check === 'choice' ? `one of ${spec.choices!.map((c) => `'${c}'`).join(', ')}` : RANGE[spec.check];
-      const what = key === 'lr' ? 'learning rate (lr)' : `'${key}'`;
-      throw new OptionError(`${optimizer}: ${what} must be ${range}, got ${JSON.stringify(v) ?? String(v)}`);
-    }
-    out[key] = v;
-  }
-  return out;
-}
-
-function checkGroups(optimizer: string, v: unknown): ParamGroup[] {
-  if (!Array.isArray(v)) throw new OptionError(`${optimizer}: 'groups' must be an array of { match, lrScale?, weightDecay? }`);
-  return v.map((g: ParamGroup, i) => {
-    const ok = typeof g === 'object' && g !== null && (typeof g.match === 'string' || g.match instanceof RegExp || typeof g.match === 'function');
-    if (!ok) throw new OptionError(`${optimizer}: groups[${i}].match must be a name, a RegExp or a function`);
-    for (const k of Object.keys(g)) {
-      if (!['match', 'lrScale', 'weightDecay'].includes(k)) throw new OptionError(`${optimizer}: groups[${i}] has unknown option '${k}'; valid: match, lrScale, weightDecay`);
-    }
-    if (g.lrScale !== undefined && !valid('rate', g.lrScale)) throw new OptionError(`${optimizer}: groups[${i}].lrScale must be ${RANGE.rate}, got ${g.lrScale}`);
-    if (g.weightDecay !== undefined && !valid('nonNegative', g.weightDecay)) {
-      throw new OptionError(`${optimizer}: groups[${i}].weightDecay must be ${RANGE.nonNegative}, got ${g.weightDecay}`);
-    }
-    return g;
-  });
-}
-
-/** Spec helpers for optimizer definitions. */
-export const spec = {
-  rate: (d: number): Spec => ({ check: 'rate', default: d }),
-  unit: (d: number): Spec => ({ check: 'unit', default: d }),
-  closedUnit: (d: number): Spec => ({ check: 'closedUnit', default: d }),
-  positive: (d: number): Spec => ({ check: 'positive', default: d }),
-  nonNegative: (d: number): Spec => ({ check: 'nonNegative', default: d }),
-  bool: (d: boolean): Spec => ({ check: 'bool', default: d }),
-  betas: (d: [number, number]): Spec => ({ check: 'betas', default: d }),
-  choice: (d: string, choices: readonly string[]): Spec => ({ check: 'choice', default: d, choices }),
-};
-
-/** The fields of an OptimizerDef every optimizer fills the same way from resolved options. */
-export function commonFields(o: Record<string, unknown>) {
-  return {
-    lr: o.lr as number,
-    weightDecay: o.weightDecay as number,
-    decayAll: o.decayAll as boolean,
-    clipNorm: o.clipNorm as number,
-    groups: o.groups as ParamGroup[],
-  };
-}
 
 function matches(g: ParamGroup, s: Segment): boolean {
   if (typeof g.match === 'string') return g.match === s.name;
@@ -228,10 +133,14 @@ export function elementOptions(layout: ArenaLayout, def: OptimizerDef): { lrScal
   return { lrScale, weightDecay };
 }
 
-/** Check a learning rate: finite and non-negative. */
-export function checkLearningRate(lr: number, optimizer: string): number {
-  if (!valid('rate', lr)) throw new OptionError(`${optimizer}: learning rate must be ${RANGE.rate}, got ${lr}`);
-  return lr;
+/** Hyper values of a pair of betas; the complements are rounded once from float64. */
+export function betaHyper(beta1: number, beta2: number): HyperValues {
+  return { beta1, beta2, one_minus_beta1: 1 - beta1, one_minus_beta2: 1 - beta2 };
+}
+
+/** The per-step scalars of an update that applies the step's rate as it is. */
+export function plainScalars(_step: number, lr: number): StepScalars {
+  return { step_lr: lr, root_scale: 1 };
 }
 
 /** The optimizer's state for the CPU reference: each slot `length` floats at its initial value. */
@@ -245,9 +154,9 @@ export function referenceState(def: OptimizerDef, length: number): Record<string
  */
 export function referenceUpdate(
   def: OptimizerDef,
-  theta: Float32Array,
+  theta: Values,
   grad: ArrayLike<number>,
-  state: Record<string, Float32Array>,
+  state: Record<string, Values>,
   perElement: { lrScale: ArrayLike<number>; weightDecay: ArrayLike<number> },
   step: number,
   lr: number,

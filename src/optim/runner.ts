@@ -52,8 +52,9 @@ export class UpdateRunner {
 
   /** Encode one step's update after `before` (e.g. a dispatch that computes the gradient), and submit. */
   step(lr = this.optimizer.lr, before: readonly Dispatch[] = [], after: readonly Dispatch[] = []): void {
+    // A rate that is no f32 throws here, before the step is counted or anything is submitted.
+    setUpdateStep(this.update, { step: this.steps + 1, lr }, FLAG, NORM);
     this.steps++;
-    setUpdateStep(this.update, { step: this.steps, lr }, FLAG, NORM);
     this.rt.run([...before, this.update, ...after], `update ${this.steps}`);
   }
 

@@ -1,7 +1,7 @@
 // Gradient descent, momentum and Nesterov momentum.
 import * as ref from '../reference/optim.js';
 import { OptionError } from '../core/errors.js';
-import { commonFields, resolveOptions, spec, type CommonOptions, type OptimizerDef } from './optimizer.js';
+import { checkOptionsObject, commonFields, plainScalars, resolveOptions, spec, type CommonOptions, type OptimizerDef } from './optimizer.js';
 
 /** Plain gradient descent: theta <- theta - lr g. PyTorch's default lr 1e-3. */
 export function sgd(options: CommonOptions = {}): OptimizerDef {
@@ -15,6 +15,7 @@ export function sgd(options: CommonOptions = {}): OptimizerDef {
     ...commonFields(o),
     decoupled: false,
     hyper: {},
+    scalars: plainScalars,
     options: { lr: o.lr as number, weightDecay: o.weightDecay as number },
     rule: 'theta <- theta - lr g',
     reference: (theta, grad, state, c) => ref.sgdStep(theta, grad, state, c),
@@ -35,6 +36,7 @@ export interface MomentumOptions extends CommonOptions {
  * v <- gamma v + lr g; theta <- theta - v.
  */
 export function momentum(options: MomentumOptions = {}): OptimizerDef {
+  checkOptionsObject('momentum', options);
   const name = options.nesterov ? 'nesterov' : 'momentum';
   const o = resolveOptions(name, options, {
     lr: spec.rate(1e-3),
@@ -55,6 +57,7 @@ export function momentum(options: MomentumOptions = {}): OptimizerDef {
     ...commonFields(o),
     decoupled: false,
     hyper: { momentum: opts.momentum, dampening: opts.dampening },
+    scalars: plainScalars,
     options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts },
     rule: opts.nesterov
       ? 'buf <- momentum buf + g; theta <- theta - lr (g + momentum buf)'
@@ -69,5 +72,6 @@ export function momentum(options: MomentumOptions = {}): OptimizerDef {
  * buf <- momentum buf + g; theta <- theta - lr (g + momentum buf).
  */
 export function nesterov(options: Omit<MomentumOptions, 'nesterov' | 'dampening'> = {}): OptimizerDef {
+  checkOptionsObject('nesterov', options);
   return momentum({ ...options, nesterov: true });
 }

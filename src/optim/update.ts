@@ -2,7 +2,8 @@
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { ceilDiv, gridFor } from '../kernels/grid.js';
-import type { OptimizerDef, StepInfo } from './optimizer.js';
+import { OptionError } from '../core/errors.js';
+import { F32_MAX, type OptimizerDef, type StepInfo, type StepScalars } from './optimizer.js';
 
 /** What an update binds besides its uniforms. `length` is the arena's length in floats (a multiple of 64). */
 export interface UpdateBuffers {
@@ -20,6 +21,24 @@ export interface UpdateBuffers {
 
 const FIXED = new Set(['hp', 'grad', 'theta', 'metrics', 'control', 'chunk_opts']);
 
+/** The optimizer each prepared update was made for: its per-step scalars are computed from it. */
+const OPTIMIZER_OF = new WeakMap<Dispatch, OptimizerDef>();
+
+/**
+ * The uniform values of one step: its count and rate, and the optimizer's per-step scalars computed in
+ * float64. A value that would not be a finite f32 (a rate above 3.4e38, or one a correction pushes there)
+ * is an OptionError naming the optimizer and the step.
+ */
+export function stepUniforms(optimizer: OptimizerDef, info: StepInfo): { step: number; lr: number } & StepScalars {
+  const scalars = optimizer.scalars(info.step, info.lr);
+  for (const [name, v] of [['learning rate', info.lr], ['step_lr', scalars.step_lr], ['root_scale', scalars.root_scale]] as const) {
+    if (!(Number.isFinite(v) && v >= 0 && v <= F32_MAX)) {
+      throw new OptionError(`${optimizer.name}: ${name} at step ${info.step} must be a finite number >= 0 and <= 3.4e38 (f32), got ${v} (learning rate ${info.lr})`);
+    }
+  }
+  return { step: info.step, lr: info.lr, ...scalars };
+}
+
 /** The optimizer's update as one dispatch; state bindings this configuration does not use get a placeholder. */
 export async function prepareUpdate(rt: Runtime, optimizer: OptimizerDef, b: UpdateBuffers): Promise<Dispatch> {
   const n = b.length;
@@ -34,18 +53,26 @@ export async function prepareUpdate(rt: Runtime, optimizer: OptimizerDef, b: Upd
     if (buf) needs[binding.name] = n * 4;
   }
   const zeros = Object.fromEntries(kernel.shader.uniformLayout('hp').fields.map((f) => [f.name, 0]));
-  return rt.prepare(kernel, {
+  const first = stepUniforms(optimizer, { step: 1, lr: optimizer.lr });
+  const update = await rt.prepare(kernel, {
     buffers: { grad: b.grads, theta: b.params, metrics: b.metrics, control: b.control, chunk_opts: b.chunkOpts, ...state },
-    uniforms: { hp: { ...zeros, ...optimizer.hyper, n, step: 1, lr: optimizer.lr, max_norm: optimizer.clipNorm } },
+    uniforms: { hp: { ...zeros, ...optimizer.hyper, n, ...first, max_norm: optimizer.clipNorm } },
     workgroups: gridFor(ceilDiv(n / 4, 256)),
     needs,
     label: `update:${optimizer.name}`,
   });
+  OPTIMIZER_OF.set(update, optimizer);
+  return update;
 }
 
-/** Point a prepared update at this step: its count and rate, and where its flag and gradient norm are. */
+/**
+ * Point a prepared update at this step: its count, its rate and the per-step scalars (stepUniforms), and
+ * where its flag and gradient norm are.
+ */
 export function setUpdateStep(update: Dispatch, info: StepInfo, flagIndex: number, normIndex: number): void {
-  update.setUniforms('hp', { flag_index: flagIndex, norm_index: normIndex, step: info.step, lr: info.lr });
+  const optimizer = OPTIMIZER_OF.get(update);
+  if (!optimizer) throw new OptionError(`setUpdateStep: '${update.label}' was not made by prepareUpdate`);
+  update.setUniforms('hp', { flag_index: flagIndex, norm_index: normIndex, ...stepUniforms(optimizer, info) });
 }
 
 /** The optimizer's state arenas for `n` floats, each filled with its initial value. */

@@ -1,5 +1,7 @@
 // CPU reference for the optimizer updates in shaders/optim/, written from the published update rules
-// (PyTorch's documented algorithms; Lion from Chen et al. 2023), in float64 per element, stored as f32.
+// (PyTorch's documented algorithms, TensorFlow's where an option asks for its form; Lion from Chen et al.
+// 2023), in float64 per element, stored as the arrays given hold it: f32 as on the GPU, or float64 when
+// the reference serves as the rule evaluated exactly.
 
 /** What every update sees besides its own state: the step, the rate, per-element options, clipping. */
 export interface UpdateContext {
@@ -16,10 +18,13 @@ export interface UpdateContext {
   decoupled: boolean;
 }
 
-type State = Record<string, Float32Array>;
+/** Parameters and state: f32 as stored, or float64 when the reference serves as the rule evaluated exactly. */
+export type Values = Float32Array | Float64Array;
+
+type State = Record<string, Values>;
 
 /** The gradient element i sees after clipping and weight decay, and its learning rate; decays theta if decoupled. */
-function prepare(theta: Float32Array, grad: ArrayLike<number>, i: number, c: UpdateContext, lrFactor = 1): { g: number; lr: number } {
+function prepare(theta: Values, grad: ArrayLike<number>, i: number, c: UpdateContext, lrFactor = 1): { g: number; lr: number } {
   const lr = c.lr * c.lrScale[i]! * lrFactor;
   const wd = c.weightDecay[i]!;
   let g = grad[i]! * c.clipScale;
@@ -34,7 +39,7 @@ export function clipScale(norm: number, maxNorm: number): number {
 }
 
 /** theta <- theta - lr g. */
-export function sgdStep(theta: Float32Array, grad: ArrayLike<number>, _s: State, c: UpdateContext): void {
+export function sgdStep(theta: Values, grad: ArrayLike<number>, _s: State, c: UpdateContext): void {
   for (let i = 0; i < theta.length; i++) {
     const { g, lr } = prepare(theta, grad, i, c);
     theta[i] = theta[i]! - lr * g;
@@ -43,7 +48,7 @@ export function sgdStep(theta: Float32Array, grad: ArrayLike<number>, _s: State,
 
 /** Momentum / Nesterov as PyTorch's SGD: the buffer starts as the first gradient. */
 export function momentumStep(
-  theta: Float32Array,
+  theta: Values,
   grad: ArrayLike<number>,
   s: State,
   c: UpdateContext,
@@ -58,18 +63,25 @@ export function momentumStep(
   }
 }
 
-/** Adagrad: sum += g^2; theta -= lr / (1 + (t - 1) lrDecay) g / (sqrt(sum) + eps). */
-export function adagradStep(theta: Float32Array, grad: ArrayLike<number>, s: State, c: UpdateContext, o: { eps: number; lrDecay: number }): void {
+/** Adagrad: sum += g^2; theta -= lr / (1 + (t - 1) lrDecay) g / (sqrt(sum) + eps), or / sqrt(sum + eps) (TensorFlow). */
+export function adagradStep(
+  theta: Values,
+  grad: ArrayLike<number>,
+  s: State,
+  c: UpdateContext,
+  o: { eps: number; lrDecay: number; epsInside: boolean },
+): void {
   const sum = s.sum!;
   for (let i = 0; i < theta.length; i++) {
     const { g, lr } = prepare(theta, grad, i, c, 1 / (1 + (c.step - 1) * o.lrDecay));
     sum[i] = sum[i]! + g * g;
-    theta[i] = theta[i]! - (lr * g) / (Math.sqrt(sum[i]!) + o.eps);
+    const denom = o.epsInside ? Math.sqrt(sum[i]! + o.eps) : Math.sqrt(sum[i]!) + o.eps;
+    theta[i] = theta[i]! - (lr * g) / denom;
   }
 }
 
 /** AdaDelta (Zeiler 2012) with PyTorch's learning rate on the step. */
-export function adadeltaStep(theta: Float32Array, grad: ArrayLike<number>, s: State, c: UpdateContext, o: { rho: number; eps: number }): void {
+export function adadeltaStep(theta: Values, grad: ArrayLike<number>, s: State, c: UpdateContext, o: { rho: number; eps: number }): void {
   const [sq, acc] = [s.square_avg!, s.acc_delta!];
   for (let i = 0; i < theta.length; i++) {
     const { g, lr } = prepare(theta, grad, i, c);
@@ -82,7 +94,7 @@ export function adadeltaStep(theta: Float32Array, grad: ArrayLike<number>, s: St
 
 /** RMSProp, plain or centred, optional momentum; eps outside the root (PyTorch) or inside (TensorFlow). */
 export function rmspropStep(
-  theta: Float32Array,
+  theta: Values,
   grad: ArrayLike<number>,
   s: State,
   c: UpdateContext,
@@ -108,7 +120,7 @@ export function rmspropStep(
 
 /** Adam / AdamW / AMSGrad with bias correction; epsilon as PyTorch (on the corrected root) or TensorFlow (epsilon hat). */
 export function adamStep(
-  theta: Float32Array,
+  theta: Values,
   grad: ArrayLike<number>,
   s: State,
   c: UpdateContext,
@@ -132,19 +144,30 @@ export function adamStep(
   }
 }
 
-/** Adamax: the infinity-norm variant of Adam. */
-export function adamaxStep(theta: Float32Array, grad: ArrayLike<number>, s: State, c: UpdateContext, o: { beta1: number; beta2: number; eps: number }): void {
+/** Adamax, the infinity-norm variant of Adam: eps inside the maximum (PyTorch) or added to u (TensorFlow, Keras). */
+export function adamaxStep(
+  theta: Values,
+  grad: ArrayLike<number>,
+  s: State,
+  c: UpdateContext,
+  o: { beta1: number; beta2: number; eps: number; epsAfterMax: boolean },
+): void {
   const bc1 = 1 - o.beta1 ** c.step;
   for (let i = 0; i < theta.length; i++) {
     const { g, lr } = prepare(theta, grad, i, c);
     s.exp_avg![i] = o.beta1 * s.exp_avg![i]! + (1 - o.beta1) * g;
-    s.exp_inf![i] = Math.max(o.beta2 * s.exp_inf![i]!, Math.abs(g) + o.eps);
-    theta[i] = theta[i]! - (lr / bc1) * (s.exp_avg![i]! / s.exp_inf![i]!);
+    if (o.epsAfterMax) {
+      s.exp_inf![i] = Math.max(o.beta2 * s.exp_inf![i]!, Math.abs(g));
+      theta[i] = theta[i]! - (lr / bc1) * (s.exp_avg![i]! / (s.exp_inf![i]! + o.eps));
+    } else {
+      s.exp_inf![i] = Math.max(o.beta2 * s.exp_inf![i]!, Math.abs(g) + o.eps);
+      theta[i] = theta[i]! - (lr / bc1) * (s.exp_avg![i]! / s.exp_inf![i]!);
+    }
   }
 }
 
 /** Lion: the sign of an interpolated momentum, decoupled weight decay. */
-export function lionStep(theta: Float32Array, grad: ArrayLike<number>, s: State, c: UpdateContext, o: { beta1: number; beta2: number }): void {
+export function lionStep(theta: Values, grad: ArrayLike<number>, s: State, c: UpdateContext, o: { beta1: number; beta2: number }): void {
   for (let i = 0; i < theta.length; i++) {
     const { g, lr } = prepare(theta, grad, i, c);
     const u = o.beta1 * s.exp_avg![i]! + (1 - o.beta1) * g;
