@@ -138,7 +138,8 @@ const MUTATIONS: Mutation[] = [
     mustFail: ['S=4 NaN and Inf gradients', 'S=2 NaN loss, no accuracy'],
   },
   { shader: 'telemetry', what: 'segment loop skips its last element', edits: [['k < len;', 'k + 1u < len;']], cases: telemetryCases },
-  { shader: 'optim/adam', what: 'bias correction one step ahead', edits: [['pow(hp.beta1, t)', 'pow(hp.beta1, t + 1.0)']], cases: optimizerCases },
+  { shader: 'optim/adam', what: 'second-moment correction divides the root', edits: [['sqrt(v) * hp.root_scale', 'sqrt(v) / hp.root_scale']], cases: optimizerCases, mustFail: ['adam, 10 steps'] },
+  { shader: 'optim/adam', what: "first moment mixed with beta2's complement", edits: [['hp.one_minus_beta1 * g', 'hp.one_minus_beta2 * g']], cases: optimizerCases, mustFail: ['adam, TensorFlow epsilon, 10 steps'] },
   {
     shader: 'optim/momentum',
     what: 'first step dampened like the others',
@@ -147,10 +148,11 @@ const MUTATIONS: Mutation[] = [
     mustFail: ['momentum with dampening, 10 steps'],
   },
   { shader: 'optim/rmsprop', what: 'centred variance adds the mean square', edits: [['v = sq - ga * ga;', 'v = sq + ga * ga;']], cases: optimizerCases, mustFail: ['rmsprop centred with momentum, 10 steps'] },
-  { shader: 'optim/adagrad', what: 'learning-rate decay ignored', edits: [['f32(hp.step - 1u) * hp.lr_decay', '0.0 * hp.lr_decay']], cases: optimizerCases, mustFail: ['adagrad, TensorFlow accumulator, lr decay, 10 steps'] },
+  { shader: 'optim/adagrad', what: 'eps outside the root when asked inside', edits: [['denom = sqrt(s + hp.eps);', 'denom = sqrt(s) + hp.eps;']], cases: optimizerCases, mustFail: ['adagrad, eps inside the root, 10 steps'] },
+  { shader: 'optim/adamax', what: 'eps inside the maximum when asked after it', edits: [['max(hp.beta2 * exp_inf[i], abs(g));', 'max(hp.beta2 * exp_inf[i], abs(g) + hp.eps);']], cases: optimizerCases, mustFail: ['adamax, TensorFlow epsilon, 10 steps'] },
   { shader: 'optim/sgd', what: 'clipping ignored', edits: [['return min(1.0, hp.max_norm / (metrics[hp.norm_index] + 1e-6));', 'return 1.0;']], cases: optimizerCases, mustFail: ['sgd, L2 decay, clipping, 10 steps'] },
-  { shader: 'optim/adam', what: 'decoupled decay without the learning rate', edits: [['theta[i] = theta[i] * (1.0 - lr * wd);', 'theta[i] = theta[i] * (1.0 - wd);']], cases: optimizerCases, mustFail: ['adamw, 10 steps'] },
-  { shader: 'optim/lion', what: 'sign of the gradient instead of the interpolation', edits: [['lr * sign(c)', 'lr * sign(g)']], cases: optimizerCases },
+  { shader: 'optim/adam', what: 'decoupled decay without the learning rate', edits: [['lr_of(i) * chunk_opts[(4u * i) / CHUNK].y * t', 'chunk_opts[(4u * i) / CHUNK].y * t']], cases: optimizerCases, mustFail: ['adamw, 10 steps'] },
+  { shader: 'optim/lion', what: 'sign of the gradient instead of the interpolation', edits: [['step_lr_of(i) * sign(c)', 'step_lr_of(i) * sign(g)']], cases: optimizerCases },
 ];
 
 const runtimes: Runtime[] = [];
