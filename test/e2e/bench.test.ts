@@ -1,6 +1,7 @@
 // End-to-end: the benchmark page in headless Chromium (SwiftShader WebGPU), started by its URL in quick mode with
 // the peers: bench.html?run=1&quick=1 (matmul at n = 64 and 128, the memory-bound kernels over 1,000,000
 // parameters, both training workloads; no cold start). Checks that every table is filled with positive figures,
+// the tuned matmul also timed on the peers' clock with the ratio taken from that figure alone,
 // TF.js and jax-js either measured or shown as unavailable with a reason, the chart drawn, the JSON download
 // and the plain-text report there, the controls labelled and reachable by keyboard, the layout at phone width,
 // and no console error. UPDATE_SCREENSHOTS=1 also writes docs/screenshots/bench.png.
@@ -80,8 +81,18 @@ describe('demo: benchmark page in headless Chromium', () => {
         const [v] = await numbers(page, `${row} td[data-peer="${p}"]`);
         expect(v, `${p} GFLOP/s at n = ${n}`).toBeGreaterThan(0);
       }
-      if (loaded.length) expect((await numbers(page, `${row} td.ratio`))[0]).toBeGreaterThan(0);
+      // The tuned choice timed as the peers are, and the ratio taken on that clock alone.
+      const [wall] = await numbers(page, `${row} td[data-kernel="auto wall-clock"]`);
+      expect(wall, `auto (wall clock) at n = ${n}`).toBeGreaterThan(0);
+      if (loaded.length) {
+        const peerFigures = (await Promise.all(loaded.map((p) => numbers(page, `${row} td[data-peer="${p}"]`)))).flat().filter((v) => v > 0);
+        const [ratio] = await numbers(page, `${row} td.ratio`);
+        expect(ratio).toBeGreaterThan(0);
+        expect(ratio).toBeCloseTo(wall! / Math.max(...peerFigures), 6);
+      }
     }
+    expect(await page.locator('#matmul-table thead').innerText()).toContain('auto (wall clock)');
+    expect(await page.locator('#matmul-box .table-note').first().innerText()).toContain('wall clock around back-to-back submits');
 
     // The chart: one series per Descent kernel and per peer, a point per size each.
     const chart = await page.locator('#chart').evaluate((c) => {
@@ -114,12 +125,21 @@ describe('demo: benchmark page in headless Chromium', () => {
     // The JSON download is the BenchReport; the plain-text report is in a closed <details>.
     const json = await page.evaluate(async () => {
       const a = document.getElementById('download') as HTMLAnchorElement;
-      const r = (await (await fetch(a.href)).json()) as { matmul: unknown[]; training: unknown[]; memory: unknown[]; peers: { name: string }[]; environment: string };
-      return { download: a.download, matmul: r.matmul.length, training: r.training.length, memory: r.memory.length, peers: r.peers.map((p) => p.name), env: r.environment };
+      const r = (await (await fetch(a.href)).json()) as {
+        matmul: { wallClock?: { timing: { method: string } } }[];
+        training: unknown[];
+        memory: unknown[];
+        peers: { name: string }[];
+        environment: string;
+      };
+      const clocks = r.matmul.flatMap((m) => (m.wallClock ? [m.wallClock.timing.method] : []));
+      return { download: a.download, matmul: r.matmul.length, clocks, training: r.training.length, memory: r.memory.length, peers: r.peers.map((p) => p.name), env: r.environment };
     });
     expect(json.download).toMatch(/^descent-bench-.*\.json$/);
     // Every variant, then 'auto' plain, with A or B transposed, and with the epilogue.
     expect(json.matmul).toBe(SIZES.length * (MATMUL_VARIANTS.length + 4));
+    // One figure per size on the peers' clock: the plain tuned product's.
+    expect(json.clocks).toEqual(SIZES.map(() => 'wall-clock-submits'));
     expect(json.training).toBe(2);
     expect(json.memory).toBe(6);
     expect(json.peers.sort()).toEqual([...PEERS].sort());
