@@ -6,6 +6,7 @@ import type { OptimizerDef, ParamGroup } from './optimizer.js';
 
 /** The largest finite f32: a uniform above it would be Inf on the GPU. */
 export const F32_MAX = 3.4028234663852886e38;
+
 type Check = 'rate' | 'unit' | 'closedUnit' | 'positive' | 'nonNegative' | 'bool' | 'betas' | 'choice';
 interface Spec {
   check: Check;
