@@ -1,7 +1,8 @@
 import { OptionError, ShapeError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { Tensor } from '../gpu/tensor.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { runOneShot } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 import { ACTIVATION_CODES, ACTIVATIONS, DEFAULT_LEAKY_SLOPE, derivativeFromOutput, type Activation } from '../core/activations.js';
 
@@ -26,8 +27,8 @@ export function activationCode(options: { activation?: string; slope?: number })
 
 const WG = 256;
 
-function sameSize(what: string, tensors: Record<string, Tensor>): number {
-  const entries = Object.entries(tensors);
+function sameSize(what: string, tensors: Record<string, Tensor | undefined>): number {
+  const entries = Object.entries(tensors).filter((e): e is [string, Tensor] => e[1] !== undefined);
   const n = entries[0]![1].size;
   for (const [name, t] of entries) {
     if (t.size !== n) {
@@ -38,14 +39,32 @@ function sameSize(what: string, tensors: Record<string, Tensor>): number {
   return n;
 }
 
+/** The override code, slope and element count of y = act(x), or a typed error; `y` is checked when given. */
+function checkActivation(t: { x: Tensor; y?: Tensor }, options: ActivationOptions): { code: number; slope: number; n: number } {
+  const { code, slope } = activationCode(options);
+  return { code, slope, n: sameSize(`activation ${options.activation}`, t) };
+}
+
+/** As checkActivation, for dx = dy * act'(x); `dx` is checked when given. */
+function checkActivationGrad(
+  t: { x: Tensor; dy: Tensor; dx?: Tensor },
+  options: ActivationOptions & { fromOutput?: boolean },
+): { code: number; slope: number; n: number; fromOutput: boolean } {
+  const { code, slope } = activationCode(options);
+  const fromOutput = options.fromOutput ?? false;
+  if (fromOutput && !derivativeFromOutput(options.activation, slope)) {
+    throw new OptionError(`activation_grad: the derivative of ${options.activation} (slope ${slope}) cannot be computed from its output`);
+  }
+  return { code, slope, fromOutput, n: sameSize(`activation_grad ${options.activation}`, t) };
+}
+
 /** Prepare y = act(x), element-wise. */
 export async function prepareActivation(
   rt: Runtime,
   t: { x: Tensor; y: Tensor },
   options: ActivationOptions,
 ): Promise<Dispatch> {
-  const { code, slope } = activationCode(options);
-  const n = sameSize(`activation ${options.activation}`, t);
+  const { code, slope, n } = checkActivation(t, options);
   const kernel = await rt.kernel('activation', { constants: { ACT: code, WG } });
   return rt.prepare(kernel, {
     buffers: { x: t.x.ref, y: t.y.ref },
@@ -65,12 +84,7 @@ export async function prepareActivationGrad(
   t: { x: Tensor; dy: Tensor; dx: Tensor },
   options: ActivationOptions & { fromOutput?: boolean },
 ): Promise<Dispatch> {
-  const { code, slope } = activationCode(options);
-  const fromOutput = options.fromOutput ?? false;
-  if (fromOutput && !derivativeFromOutput(options.activation, slope)) {
-    throw new OptionError(`activation_grad: the derivative of ${options.activation} (slope ${slope}) cannot be computed from its output`);
-  }
-  const n = sameSize(`activation_grad ${options.activation}`, t);
+  const { code, slope, n, fromOutput } = checkActivationGrad(t, options);
   const kernel = await rt.kernel('activation_grad', { constants: { ACT: code, FROM_OUTPUT: fromOutput, WG } });
   return rt.prepare(kernel, {
     buffers: { x: t.x.ref, dy: t.dy.ref, dx: t.dx.ref },
@@ -83,9 +97,9 @@ export async function prepareActivationGrad(
 
 /** y = act(x) on the GPU; allocates y unless `out` is given. */
 export async function activation(rt: Runtime, x: Tensor, options: ActivationOptions & { out?: Tensor }): Promise<Tensor> {
-  const y = options.out ?? Tensor.zeros(rt, x.shape, `${options.activation}(${x.label})`);
-  rt.runOnce(await prepareActivation(rt, { x, y }, options));
-  return y;
+  checkActivation({ x, y: options.out }, options);
+  const spec = options.out ?? { shape: x.shape, label: `${options.activation}(${x.label})` };
+  return (await runOneShot(rt, { y: spec }, ({ y }) => [() => prepareActivation(rt, { x, y }, options)])).y;
 }
 
 /** dx = dy * act'(x) on the GPU; allocates dx unless `out` is given. */
@@ -95,7 +109,7 @@ export async function activationGrad(
   dy: Tensor,
   options: ActivationOptions & { out?: Tensor; fromOutput?: boolean },
 ): Promise<Tensor> {
-  const dx = options.out ?? Tensor.zeros(rt, x.shape, `d${x.label}`);
-  rt.runOnce(await prepareActivationGrad(rt, { x, dy, dx }, options));
-  return dx;
+  checkActivationGrad({ x, dy, dx: options.out }, options);
+  const spec = options.out ?? { shape: x.shape, label: `d${x.label}` };
+  return (await runOneShot(rt, { dx: spec }, ({ dx }) => [() => prepareActivationGrad(rt, { x, dy, dx }, options)])).dx;
 }

@@ -2,7 +2,7 @@ import { OptionError, ShapeError } from '../core/errors.js';
 import type { BufferRef } from '../gpu/buffers.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
-import type { Tensor } from '../gpu/tensor.js';
+import { Tensor } from '../gpu/tensor.js';
 
 /** A shape as text: [37, 13]. */
 export const dims = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
@@ -12,6 +12,11 @@ export function expectShape(what: string, name: string, t: Tensor, shape: readon
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new ShapeError(`${what}: '${name}' must have shape ${dims(shape)}, got ${dims(t.shape)}`);
   }
+}
+
+/** As expectShape, for a tensor that may be absent (an output a one-shot form has not made yet). */
+export function expectShapeIfGiven(what: string, name: string, t: Tensor | undefined, shape: readonly number[]): void {
+  if (t) expectShape(what, name, t, shape);
 }
 
 /** [rows, cols] of tensor `name`, which must be 2-D and non-empty. */
@@ -33,7 +38,7 @@ export function finiteOption(what: string, name: string, value: number, lo = -In
 
 /**
  * Prepare dispatches one after another, run them in one submit and free their uniforms. If preparing fails, frees
- * what was prepared so far and the tensors in `outputs` (the one-shot forms allocate them first), then rethrows.
+ * * what was prepared so far and the tensors in `outputs` (those a one-shot form made for the call), then rethrows.
  */
 export async function runPrepared(
   rt: Runtime,
@@ -50,6 +55,37 @@ export async function runPrepared(
   }
   rt.run(ds);
   for (const d of ds) rt.release(d);
+}
+
+/** A kernel's tensors with outputs K optional: what a one-shot form checks before it makes those outputs. */
+export type Unmade<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/** An output a one-shot form makes (its shape and label), or a tensor the caller gave, used as is and never freed. */
+export type OutputSpec = Tensor | { shape: readonly number[]; label: string };
+
+/**
+ * The one-shot forms' tail, called once every input and option has been checked (so a call that fails on bad
+ * input allocates nothing): makes the outputs not given, prepares and runs `steps` in one submit, and frees
+ * what it made if making or preparing still fails (buffer limits, a shader that does not compile, a lost device).
+ */
+export async function runOneShot<K extends string>(
+  rt: Runtime,
+  outputs: Record<K, OutputSpec>,
+  steps: (out: Record<K, Tensor>) => readonly (() => Promise<Dispatch | Dispatch[]>)[],
+): Promise<Record<K, Tensor>> {
+  const out = {} as Record<K, Tensor>;
+  const made: Tensor[] = [];
+  try {
+    for (const [name, spec] of Object.entries(outputs) as [K, OutputSpec][]) {
+      if (spec instanceof Tensor) out[name] = spec;
+      else made.push((out[name] = Tensor.zeros(rt, spec.shape, spec.label)));
+    }
+  } catch (e) {
+    for (const t of made) t.destroy();
+    throw e;
+  }
+  await runPrepared(rt, made, steps(out));
+  return out;
 }
 
 /**

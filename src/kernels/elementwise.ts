@@ -1,7 +1,8 @@
 import { OptionError, ShapeError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { Tensor } from '../gpu/tensor.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { runOneShot } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 
 const WG = 256;
@@ -15,10 +16,22 @@ function checkSame(what: string, a: Tensor, b: Tensor, names: [string, string]):
   return a.size;
 }
 
+/** Element count of out = a + b, or a ShapeError; `out` is checked when given. */
+function checkAdd(a: Tensor, b: Tensor, out?: Tensor): number {
+  const n = checkSame('add', a, b, ['a', 'b']);
+  if (out) checkSame('add', a, out, ['a', 'out']);
+  return n;
+}
+
+/** Element count of out = alpha * a, or a typed error; `out` is checked when given. */
+function checkScale(a: Tensor, alpha: number, out?: Tensor): number {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new OptionError(`scale: alpha must be a finite number, got ${alpha}`);
+  return out ? checkSame('scale', a, out, ['a', 'out']) : a.size;
+}
+
 /** Prepare out = a + b (residual connections). */
 export async function prepareAdd(rt: Runtime, t: { a: Tensor; b: Tensor; out: Tensor }): Promise<Dispatch> {
-  const n = checkSame('add', t.a, t.b, ['a', 'b']);
-  checkSame('add', t.a, t.out, ['a', 'out']);
+  const n = checkAdd(t.a, t.b, t.out);
   const kernel = await rt.kernel('elementwise', { entry: 'add', constants: { WG } });
   return rt.prepare(kernel, {
     buffers: { a: t.a.ref, b: t.b.ref, out: t.out.ref },
@@ -31,8 +44,7 @@ export async function prepareAdd(rt: Runtime, t: { a: Tensor; b: Tensor; out: Te
 
 /** Prepare out = alpha * a. */
 export async function prepareScale(rt: Runtime, t: { a: Tensor; out: Tensor }, alpha: number): Promise<Dispatch> {
-  if (!Number.isFinite(alpha)) throw new OptionError(`scale: alpha must be a finite number, got ${alpha}`);
-  const n = checkSame('scale', t.a, t.out, ['a', 'out']);
+  const n = checkScale(t.a, alpha, t.out);
   const kernel = await rt.kernel('elementwise', { entry: 'scale', constants: { WG } });
   return rt.prepare(kernel, {
     buffers: { a: t.a.ref, out: t.out.ref },
@@ -58,20 +70,20 @@ export async function prepareAccumulate(rt: Runtime, t: { a: Tensor; out: Tensor
 
 /** a + b on the GPU; allocates the result unless `out` is given. */
 export async function add(rt: Runtime, a: Tensor, b: Tensor, out?: Tensor): Promise<Tensor> {
-  const o = out ?? Tensor.zeros(rt, a.shape, `${a.label}+${b.label}`);
-  rt.runOnce(await prepareAdd(rt, { a, b, out: o }));
-  return o;
+  checkAdd(a, b, out);
+  const spec = out ?? { shape: a.shape, label: `${a.label}+${b.label}` };
+  return (await runOneShot(rt, { out: spec }, (t) => [() => prepareAdd(rt, { a, b, out: t.out })])).out;
 }
 
 /** alpha * a on the GPU; allocates the result unless `out` is given. */
 export async function scale(rt: Runtime, a: Tensor, alpha: number, out?: Tensor): Promise<Tensor> {
-  const o = out ?? Tensor.zeros(rt, a.shape, `${alpha}*${a.label}`);
-  rt.runOnce(await prepareScale(rt, { a, out: o }, alpha));
-  return o;
+  checkScale(a, alpha, out);
+  const spec = out ?? { shape: a.shape, label: `${alpha}*${a.label}` };
+  return (await runOneShot(rt, { out: spec }, (t) => [() => prepareScale(rt, { a, out: t.out }, alpha)])).out;
 }
 
 /** out += a on the GPU, in place; returns out. */
 export async function accumulate(rt: Runtime, a: Tensor, out: Tensor): Promise<Tensor> {
-  rt.runOnce(await prepareAccumulate(rt, { a, out }));
+  await runOneShot(rt, { out }, () => [() => prepareAccumulate(rt, { a, out })]);
   return out;
 }

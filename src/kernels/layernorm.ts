@@ -1,7 +1,7 @@
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { Tensor } from '../gpu/tensor.js';
-import { bind, expectShape, finiteOption, matrixDims, runPrepared } from './common.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { bind, expectShape, expectShapeIfGiven, finiteOption, matrixDims, runOneShot, type Unmade } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 import { COL_WG_X, COL_WG_Y } from './reduce.js';
 
@@ -58,24 +58,49 @@ export interface LayerNormBackwardParamsTensors {
 
 const eps = (o: NormOptions) => finiteOption('layernorm', 'eps', o.eps ?? DEFAULT_NORM_EPS, 0);
 
-/** Check the shared shapes: x [B, D], mean [B], rstd [B]. */
-function rows(what: string, t: { x: Tensor; mean: Tensor; rstd: Tensor }): [number, number] {
+/** Check the shared shapes: x [B, D], and mean [B] and rstd [B] when given. */
+function rows(what: string, t: { x: Tensor; mean?: Tensor; rstd?: Tensor }): [number, number] {
   const [B, D] = matrixDims(what, 'x', t.x);
-  expectShape(what, 'mean', t.mean, [B]);
-  expectShape(what, 'rstd', t.rstd, [B]);
+  expectShapeIfGiven(what, 'mean', t.mean, [B]);
+  expectShapeIfGiven(what, 'rstd', t.rstd, [B]);
+  return [B, D];
+}
+
+/** Every check of the forward pass; the outputs are checked when given. */
+function checkForward(t: Unmade<LayerNormTensors, 'y' | 'mean' | 'rstd'>, options: NormOptions): [number, number, number] {
+  const what = 'layernorm forward';
+  const [B, D] = rows(what, t);
+  for (const name of ['gamma', 'beta'] as const) expectShape(what, name, t[name], [D]);
+  expectShapeIfGiven(what, 'y', t.y, [B, D]);
+  return [B, D, eps(options)];
+}
+
+/** Every check of the input gradient's pass; dx is checked when given. */
+function checkBackward(t: Unmade<LayerNormBackwardTensors, 'dx'>): [number, number] {
+  const what = 'layernorm backward';
+  const [B, D] = rows(what, t);
+  expectShape(what, 'gamma', t.gamma, [D]);
+  expectShape(what, 'dy', t.dy, [B, D]);
+  expectShapeIfGiven(what, 'dx', t.dx, [B, D]);
+  return [B, D];
+}
+
+/** Every check of the parameter gradients' pass; dgamma and dbeta are checked when given. */
+function checkBackwardParams(t: Unmade<LayerNormBackwardParamsTensors, 'dgamma' | 'dbeta'>): [number, number] {
+  const what = 'layernorm backward_params';
+  const [B, D] = rows(what, t);
+  expectShape(what, 'dy', t.dy, [B, D]);
+  for (const name of ['dgamma', 'dbeta'] as const) expectShapeIfGiven(what, name, t[name], [D]);
   return [B, D];
 }
 
 /** Prepare y = (x - mean) * rstd * gamma + beta over the last dimension, saving mean and rstd per row. */
 export async function prepareLayerNormForward(rt: Runtime, t: LayerNormTensors, options: NormOptions = {}): Promise<Dispatch> {
-  const what = 'layernorm forward';
-  const [B, D] = rows(what, t);
-  for (const name of ['gamma', 'beta'] as const) expectShape(what, name, t[name], [D]);
-  expectShape(what, 'y', t.y, [B, D]);
+  const [B, D, epsilon] = checkForward(t, options);
   const kernel = await rt.kernel('layernorm', { entry: 'forward', constants: { WG } });
   return rt.prepare(kernel, {
     ...bind({ x: t.x, gamma: t.gamma, beta: t.beta, y: t.y, mean: t.mean, rstd: t.rstd }),
-    uniforms: { params: { B, D, eps: eps(options) } },
+    uniforms: { params: { B, D, eps: epsilon } },
     workgroups: gridFor(B),
     label: `layernorm forward ${B}x${D}`,
   });
@@ -83,11 +108,7 @@ export async function prepareLayerNormForward(rt: Runtime, t: LayerNormTensors, 
 
 /** Prepare dx of layer normalization from the saved mean and rstd (dgamma and dbeta: prepareLayerNormBackwardParams). */
 export async function prepareLayerNormBackward(rt: Runtime, t: LayerNormBackwardTensors): Promise<Dispatch> {
-  const what = 'layernorm backward';
-  const [B, D] = rows(what, t);
-  expectShape(what, 'gamma', t.gamma, [D]);
-  expectShape(what, 'dy', t.dy, [B, D]);
-  expectShape(what, 'dx', t.dx, [B, D]);
+  const [B, D] = checkBackward(t);
   const kernel = await rt.kernel('layernorm', { entry: 'backward', constants: { WG } });
   return rt.prepare(kernel, {
     ...bind({ x: t.x, gamma: t.gamma, saved_mean: t.mean, saved_rstd: t.rstd, dy: t.dy, dx: t.dx }),
@@ -99,10 +120,7 @@ export async function prepareLayerNormBackward(rt: Runtime, t: LayerNormBackward
 
 /** Prepare dgamma = sum_i dy * xhat and dbeta = sum_i dy from the saved mean and rstd. */
 export async function prepareLayerNormBackwardParams(rt: Runtime, t: LayerNormBackwardParamsTensors): Promise<Dispatch> {
-  const what = 'layernorm backward_params';
-  const [B, D] = rows(what, t);
-  expectShape(what, 'dy', t.dy, [B, D]);
-  for (const name of ['dgamma', 'dbeta'] as const) expectShape(what, name, t[name], [D]);
+  const [B, D] = checkBackwardParams(t);
   const kernel = await rt.kernel('layernorm', { entry: 'backward_params', constants: { WG_X: COL_WG_X, WG_Y: COL_WG_Y } });
   return rt.prepare(kernel, {
     ...bind({ x: t.x, saved_mean: t.mean, saved_rstd: t.rstd, dy: t.dy, dgamma: t.dgamma, dbeta: t.dbeta }),
@@ -120,10 +138,9 @@ export async function layerNorm(
   beta: Tensor,
   options: NormOptions = {},
 ): Promise<{ y: Tensor; mean: Tensor; rstd: Tensor }> {
-  const [B, D] = matrixDims('layernorm forward', 'x', x);
-  const out = { y: Tensor.zeros(rt, [B, D], 'y'), mean: Tensor.zeros(rt, [B], 'mean'), rstd: Tensor.zeros(rt, [B], 'rstd') };
-  await runPrepared(rt, Object.values(out), [() => prepareLayerNormForward(rt, { x, gamma, beta, ...out }, options)]);
-  return out;
+  const [B, D] = checkForward({ x, gamma, beta }, options);
+  const outputs = { y: { shape: [B, D], label: 'y' }, mean: { shape: [B], label: 'mean' }, rstd: { shape: [B], label: 'rstd' } };
+  return runOneShot(rt, outputs, (out) => [() => prepareLayerNormForward(rt, { x, gamma, beta, ...out }, options)]);
 }
 
 /** Layer normalization's gradients on the GPU (two dispatches); allocates dx [B, D], dgamma [D] and dbeta [D]. */
@@ -131,11 +148,11 @@ export async function layerNormBackward(
   rt: Runtime,
   t: { x: Tensor; gamma: Tensor; mean: Tensor; rstd: Tensor; dy: Tensor },
 ): Promise<{ dx: Tensor; dgamma: Tensor; dbeta: Tensor }> {
-  const [B, D] = matrixDims('layernorm backward', 'x', t.x);
-  const out = { dx: Tensor.zeros(rt, [B, D], 'dx'), dgamma: Tensor.zeros(rt, [D], 'dgamma'), dbeta: Tensor.zeros(rt, [D], 'dbeta') };
-  await runPrepared(rt, Object.values(out), [
+  const [B, D] = checkBackward(t);
+  checkBackwardParams(t);
+  const outputs = { dx: { shape: [B, D], label: 'dx' }, dgamma: { shape: [D], label: 'dgamma' }, dbeta: { shape: [D], label: 'dbeta' } };
+  return runOneShot(rt, outputs, (out) => [
     () => prepareLayerNormBackward(rt, { ...t, dx: out.dx }),
     () => prepareLayerNormBackwardParams(rt, { ...t, dgamma: out.dgamma, dbeta: out.dbeta }),
   ]);
-  return out;
 }

@@ -1,7 +1,7 @@
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { Tensor } from '../gpu/tensor.js';
-import { bind, expectShape, finiteOption, matrixDims, runPrepared } from './common.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { bind, expectShape, expectShapeIfGiven, finiteOption, matrixDims, runOneShot, type Unmade } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 
 /** Invocations per row of the row-wise loss kernels (a power of two). */
@@ -31,19 +31,24 @@ export interface SoftmaxCrossEntropyTensors {
 /** Up to this many classes softmax cross-entropy runs a row per invocation, beyond it a workgroup per row. */
 export const PER_ROW_MAX_CLASSES = 64;
 
+/** Every check of softmax cross-entropy: [B, C] and the gradient's scale; the outputs are checked when given. */
+function checkSoftmaxCrossEntropy(t: Unmade<SoftmaxCrossEntropyTensors, 'loss' | 'dlogits' | 'correct'>, options: LossOptions): [number, number, number] {
+  const what = 'softmax_cross_entropy';
+  const [B, C] = matrixDims(what, 'logits', t.logits);
+  expectShape(what, 'labels', t.labels, [B]);
+  expectShapeIfGiven(what, 'loss', t.loss, [B]);
+  expectShapeIfGiven(what, 'dlogits', t.dlogits, [B, C]);
+  expectShapeIfGiven(what, 'correct', t.correct, [B]);
+  return [B, C, finiteOption(what, 'gradScale', options.gradScale ?? 1 / B)];
+}
+
 /** Prepare the fused, max-shifted softmax cross-entropy: loss, dlogits and correct in one dispatch. */
 export async function prepareSoftmaxCrossEntropy(
   rt: Runtime,
   t: SoftmaxCrossEntropyTensors,
   options: LossOptions = {},
 ): Promise<Dispatch> {
-  const what = 'softmax_cross_entropy';
-  const [B, C] = matrixDims(what, 'logits', t.logits);
-  expectShape(what, 'labels', t.labels, [B]);
-  expectShape(what, 'loss', t.loss, [B]);
-  expectShape(what, 'dlogits', t.dlogits, [B, C]);
-  expectShape(what, 'correct', t.correct, [B]);
-  const gradScale = finiteOption(what, 'gradScale', options.gradScale ?? 1 / B);
+  const [B, C, gradScale] = checkSoftmaxCrossEntropy(t, options);
   // Few classes: a row per invocation (no idle invocations, no barriers); many: a workgroup per row.
   const perRow = C <= PER_ROW_MAX_CLASSES;
   const kernel = await rt.kernel('softmax_cross_entropy', perRow ? { entry: 'per_row' } : { constants: { WG } });
@@ -62,14 +67,9 @@ export async function softmaxCrossEntropy(
   labels: Tensor,
   options: LossOptions = {},
 ): Promise<{ loss: Tensor; dlogits: Tensor; correct: Tensor }> {
-  const [B, C] = matrixDims('softmax_cross_entropy', 'logits', logits);
-  const loss = Tensor.zeros(rt, [B], 'loss');
-  const dlogits = Tensor.zeros(rt, [B, C], `d${logits.label}`);
-  const correct = Tensor.zeros(rt, [B], 'correct');
-  await runPrepared(rt, [loss, dlogits, correct], [
-    () => prepareSoftmaxCrossEntropy(rt, { logits, labels, loss, dlogits, correct }, options),
-  ]);
-  return { loss, dlogits, correct };
+  const [B, C] = checkSoftmaxCrossEntropy({ logits, labels }, options);
+  const outputs = { loss: { shape: [B], label: 'loss' }, dlogits: { shape: [B, C], label: `d${logits.label}` }, correct: { shape: [B], label: 'correct' } };
+  return runOneShot(rt, outputs, (out) => [() => prepareSoftmaxCrossEntropy(rt, { logits, labels, ...out }, options)]);
 }
 
 export interface MseTensors {
@@ -83,14 +83,19 @@ export interface MseTensors {
   dpred: Tensor;
 }
 
-/** Prepare the mean squared error per row and its gradient in one dispatch. */
-export async function prepareMse(rt: Runtime, t: MseTensors, options: LossOptions = {}): Promise<Dispatch> {
+/** Every check of the mean squared error: [B, D] and the gradient's scale; the outputs are checked when given. */
+function checkMse(t: Unmade<MseTensors, 'loss' | 'dpred'>, options: LossOptions): [number, number, number] {
   const what = 'mse';
   const [B, D] = matrixDims(what, 'pred', t.pred);
   expectShape(what, 'target', t.target, [B, D]);
-  expectShape(what, 'loss', t.loss, [B]);
-  expectShape(what, 'dpred', t.dpred, [B, D]);
-  const gradScale = finiteOption(what, 'gradScale', options.gradScale ?? 1 / B);
+  expectShapeIfGiven(what, 'loss', t.loss, [B]);
+  expectShapeIfGiven(what, 'dpred', t.dpred, [B, D]);
+  return [B, D, finiteOption(what, 'gradScale', options.gradScale ?? 1 / B)];
+}
+
+/** Prepare the mean squared error per row and its gradient in one dispatch. */
+export async function prepareMse(rt: Runtime, t: MseTensors, options: LossOptions = {}): Promise<Dispatch> {
+  const [B, D, gradScale] = checkMse(t, options);
   const kernel = await rt.kernel('mse', { constants: { WG } });
   return rt.prepare(kernel, {
     // 'target' is a WGSL reserved word; the shader calls it tgt.
@@ -108,9 +113,7 @@ export async function mse(
   target: Tensor,
   options: LossOptions = {},
 ): Promise<{ loss: Tensor; dpred: Tensor }> {
-  const [B, D] = matrixDims('mse', 'pred', pred);
-  const loss = Tensor.zeros(rt, [B], 'loss');
-  const dpred = Tensor.zeros(rt, [B, D], `d${pred.label}`);
-  await runPrepared(rt, [loss, dpred], [() => prepareMse(rt, { pred, target, loss, dpred }, options)]);
-  return { loss, dpred };
+  const [B, D] = checkMse({ pred, target }, options);
+  const outputs = { loss: { shape: [B], label: 'loss' }, dpred: { shape: [B, D], label: `d${pred.label}` } };
+  return runOneShot(rt, outputs, (out) => [() => prepareMse(rt, { pred, target, ...out }, options)]);
 }

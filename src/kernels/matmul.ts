@@ -1,8 +1,9 @@
 import { OptionError, ShapeError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { Tensor } from '../gpu/tensor.js';
+import type { Tensor } from '../gpu/tensor.js';
 import { activationCode, derivativeFromOutput, type Activation } from './activation.js';
+import { runOneShot } from './common.js';
 import { ceilDiv } from './grid.js';
 import { tunedMatmulChoices } from './tuning.js';
 
@@ -196,17 +197,29 @@ function gateCode(t: { bias?: Tensor; gate?: Tensor }, options: MatmulOptions, a
   return code;
 }
 
+/** Every check of a product, before anything is made: operand shapes (C's when given), activation, gate, kernel choice. */
+function checkMatmul(rt: Runtime, t: { a: Tensor; b: Tensor; c?: Tensor; bias?: Tensor; gate?: Tensor }, options: MatmulOptions) {
+  const shape = matmulShape(t.a, t.b, options);
+  const { M, N } = shape;
+  if (t.c && (t.c.shape.length !== 2 || t.c.shape[0] !== M || t.c.shape[1] !== N)) {
+    throw new ShapeError(`matmul: C must have shape [${M}, ${N}], got ${dims(t.c)}`);
+  }
+  if (t.bias && (t.bias.shape.length !== 1 || t.bias.shape[0] !== N)) {
+    throw new ShapeError(`matmul: bias must have shape [${N}], got ${dims(t.bias)}`);
+  }
+  const { code, slope } = activationCode(options);
+  const gate = gateCode(t, options, code, M, N);
+  return { shape, code, slope, gate, chosen: resolveChoice(rt, shape, options) };
+}
+
 /** Prepare C = act(op(A) . op(B) + bias) as one dispatch. */
 export async function prepareMatmul(
   rt: Runtime,
   t: { a: Tensor; b: Tensor; c: Tensor; bias?: Tensor; gate?: Tensor },
   options: MatmulOptions = {},
 ): Promise<Dispatch> {
-  const shape = matmulShape(t.a, t.b, options);
+  const { shape, code, slope, gate, chosen } = checkMatmul(rt, t, options);
   const { M, N, K } = shape;
-  const { code, slope } = activationCode(options);
-  const gate = gateCode(t, options, code, M, N);
-  const chosen = resolveChoice(rt, shape, options);
   // vec4 loads need A untransposed and K, N multiples of 4 (and so 16-byte aligned rows); otherwise 'wide'.
   const vec4Fits = !options.transA && K % 4 === 0 && N % 4 === 0 && gate === null;
   // 'subgroup' needs subgroups of one fixed size; elsewhere the same tile without the sharing, 'block16'.
@@ -216,12 +229,6 @@ export async function prepareMatmul(
       : chosen.variant === 'subgroup' && matmulSubgroupSize(rt) === null
         ? { variant: 'block16' as const, workgroup: DEFAULT_MATMUL_WORKGROUP.block16 }
         : chosen;
-  if (t.c.shape.length !== 2 || t.c.shape[0] !== M || t.c.shape[1] !== N) {
-    throw new ShapeError(`matmul: C must have shape [${M}, ${N}], got ${dims(t.c)}`);
-  }
-  if (t.bias && (t.bias.shape.length !== 1 || t.bias.shape[0] !== N)) {
-    throw new ShapeError(`matmul: bias must have shape [${N}], got ${dims(t.bias)}`);
-  }
   const wgConstants: Record<string, number | boolean> =
     variant === 'tiled' ? {} : variant === 'subgroup' ? { SG: workgroup[0], WG_Y: workgroup[1] } : { WG_X: workgroup[0], WG_Y: workgroup[1] };
   if (variant === 'vec4') wgConstants.TRANS_B = !!options.transB;
@@ -259,9 +266,8 @@ export async function matmul(
   b: Tensor,
   options: MatmulOptions & { bias?: Tensor; gate?: Tensor; out?: Tensor } = {},
 ): Promise<Tensor> {
-  const { M, N } = matmulShape(a, b, options);
-  const c = options.out ?? Tensor.zeros(rt, [M, N], `${a.label}.${b.label}`);
-  const t = { a, b, c, ...(options.bias ? { bias: options.bias } : {}), ...(options.gate ? { gate: options.gate } : {}) };
-  rt.runOnce(await prepareMatmul(rt, t, options));
-  return c;
+  const operands = { a, b, ...(options.bias ? { bias: options.bias } : {}), ...(options.gate ? { gate: options.gate } : {}) };
+  const { M, N } = checkMatmul(rt, { ...operands, c: options.out }, options).shape;
+  const spec = options.out ?? { shape: [M, N], label: `${a.label}.${b.label}` };
+  return (await runOneShot(rt, { c: spec }, ({ c }) => [() => prepareMatmul(rt, { ...operands, c }, options)])).c;
 }
