@@ -3,20 +3,24 @@
 //                  rstd[j] = 1 / sqrt(var[j] + eps),  y = (x - mean) * rstd * gamma + beta,
 //                  running_mean = (1 - m) running_mean + m mean,
 //                  running_var  = (1 - m) running_var + m var * B / (B - 1)   (unbiased, as PyTorch; B = 1: var)
+//   forward_batch: forward_train with the running update deferred: batch_stats [2, D] gets (mean, unbiased var)
+//                  for shaders/batchnorm_commit.wgsl to fold in once the step is known to be finite.
 //   forward_eval:  y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta
 //   backward:      xhat = (x - mean) * rstd,  dbeta[j] = sum_i dy,  dgamma[j] = sum_i dy xhat,
 //                  dx = gamma rstd (dy - dbeta / B - xhat dgamma / B)   (through the batch statistics)
-// y, mean, rstd, dx, dgamma, dbeta are overwritten; running_mean / running_var are updated in place.
+// y, mean, rstd, batch_stats, dx, dgamma, dbeta are overwritten; running_mean / running_var are updated in place.
 // Entries that only read a statistic bind it read-only under another name (running_mean_in, saved_mean, ...), so
 // it may share a buffer with the other inputs; a binding that is written may not share one with a read-only one.
 // Bindings: params (uniform: B, D, eps, momentum);
 //   forward_train: x, gamma, beta (read), y, mean, rstd, running_mean, running_var (read_write);
+//   forward_batch: x, gamma, beta (read), y, mean, rstd, batch_stats (read_write);
 //   forward_eval: x, gamma, beta, running_mean_in, running_var_in (read), y (read_write);
 //   backward: x, gamma, saved_mean, saved_rstd, dy (read), dx, dgamma, dbeta (read_write).
 // Overrides: WG_X (columns per workgroup, default 32), WG_Y (lanes per column, power of two, default 8):
-//   forward_train, backward; WG (forward_eval, default 256).
-// Dispatch: forward_train, backward: gridFor(ceil(D / WG_X)); forward_eval: gridFor(ceil(B * D / WG)).
-// Reference: batchNormTrain, batchNormEval, batchNormBackward in src/reference/batchnorm.ts.
+//   forward_train, forward_batch, backward; WG (forward_eval, default 256).
+// Dispatch: forward_train, forward_batch, backward: gridFor(ceil(D / WG_X)); forward_eval: gridFor(ceil(B * D / WG)).
+// Reference: src/reference/batchnorm.ts: batchNormTrain, batchNormBatchStats (forward_batch's batch_stats),
+//   batchNormEval, batchNormBackward.
 //#include col_reduce
 //#include grid
 
@@ -48,10 +52,18 @@ struct Params {
 @group(0) @binding(14) var<storage, read> saved_rstd: array<f32>;
 @group(0) @binding(15) var<storage, read> running_mean_in: array<f32>;
 @group(0) @binding(16) var<storage, read> running_var_in: array<f32>;
+@group(0) @binding(17) var<storage, read_write> batch_stats: array<f32>;
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn forward_train(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_id) lid: vec3<u32>) {
+// What lane 0 of a live column still has to record: the column, its mean and its unbiased variance.
+struct ColumnStats {
+  record: bool,
+  j: u32,
+  mean: f32,
+  unbiased: f32,
+}
+
+// The training forward pass of one column: y, mean and rstd written; the running statistics left to the caller.
+fn normalize_column(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> ColumnStats {
   let j = col_of(wid, nwg, lid);
   let B = params.B;
   let D = params.D;
@@ -74,7 +86,7 @@ fn forward_train(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let variance = col_sum(lid, vec2<f32>(q, 0.0)).x / f32(B);
   let r = inverseSqrt(variance + params.eps);
   if (!live) {
-    return;
+    return ColumnStats(false, j, 0.0, 0.0);
   }
   let gr = gamma[j] * r;
   for (var i = lid.y; i < B; i += WG_Y) {
@@ -83,10 +95,29 @@ fn forward_train(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   if (lid.y == 0u) {
     mean[j] = mu;
     rstd[j] = r;
+  }
+  let unbiased = select(variance, variance * (f32(B) / f32(max(B, 2u) - 1u)), B > 1u);
+  return ColumnStats(lid.y == 0u, j, mu, unbiased);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn forward_train(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = normalize_column(wid, nwg, lid);
+  if (c.record) {
     let m = params.momentum;
-    let unbiased = select(variance, variance * (f32(B) / f32(max(B, 2u) - 1u)), B > 1u);
-    running_mean[j] = (1.0 - m) * running_mean[j] + m * mu;
-    running_var[j] = (1.0 - m) * running_var[j] + m * unbiased;
+    running_mean[c.j] = (1.0 - m) * running_mean[c.j] + m * c.mean;
+    running_var[c.j] = (1.0 - m) * running_var[c.j] + m * c.unbiased;
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn forward_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = normalize_column(wid, nwg, lid);
+  if (c.record) {
+    batch_stats[c.j] = c.mean;
+    batch_stats[params.D + c.j] = c.unbiased;
   }
 }
 

@@ -16,10 +16,38 @@ function colStats(x: ArrayLike<number>, j: number, B: number, D: number): { mean
   return { mean, variance: q / B };
 }
 
+/** The batch's statistics per feature as the running update takes them: the mean and the unbiased variance. */
+export function batchNormBatchStats(x: ArrayLike<number>, B: number, D: number): { mean: Float64Array; unbiasedVar: Float64Array } {
+  const mean = new Float64Array(D);
+  const unbiasedVar = new Float64Array(D);
+  for (let j = 0; j < D; j++) {
+    const st = colStats(x, j, B, D);
+    mean[j] = st.mean;
+    // PyTorch's var * B / (B - 1); for B = 1, where that is undefined, the biased variance, 0.
+    unbiasedVar[j] = B > 1 ? (st.variance * B) / (B - 1) : st.variance;
+  }
+  return { mean, unbiasedVar };
+}
+
+/**
+ * The running statistics after one batch: running = (1 - momentum) running + momentum stat. A step that went
+ * non-finite (`halted`, this step or one before it) leaves them as they were.
+ */
+export function batchNormCommit(
+  runningMean: ArrayLike<number>,
+  runningVar: ArrayLike<number>,
+  batch: { mean: ArrayLike<number>; unbiasedVar: ArrayLike<number> },
+  momentum = BATCHNORM_MOMENTUM,
+  halted = false,
+): { runningMean: Float64Array; runningVar: Float64Array } {
+  const m = momentum;
+  const fold = (run: ArrayLike<number>, stat: ArrayLike<number>) => Float64Array.from(run, (r, j) => (halted ? r : (1 - m) * r + m * stat[j]!));
+  return { runningMean: fold(runningMean, batch.mean), runningVar: fold(runningVar, batch.unbiasedVar) };
+}
+
 /**
  * Training-mode forward: y from the batch statistics, the saved mean [D] and rstd [D], and the new running
- * statistics: running = (1 - momentum) running + momentum stat, where the variance stat is the unbiased
- * var * B / (B - 1) as in PyTorch (for B = 1, where that is undefined, the biased variance, 0).
+ * statistics (batchNormCommit of batchNormBatchStats).
  */
 export function batchNormTrain(
   x: ArrayLike<number>,
@@ -32,22 +60,17 @@ export function batchNormTrain(
   options: { eps?: number; momentum?: number } = {},
 ) {
   const eps = options.eps ?? NORM_EPS;
-  const m = options.momentum ?? BATCHNORM_MOMENTUM;
   const y = new Float64Array(B * D);
   const mean = new Float64Array(D);
   const rstd = new Float64Array(D);
-  const newMean = new Float64Array(D);
-  const newVar = new Float64Array(D);
   for (let j = 0; j < D; j++) {
     const st = colStats(x, j, B, D);
     mean[j] = st.mean;
     rstd[j] = 1 / Math.sqrt(st.variance + eps);
     for (let i = 0; i < B; i++) y[i * D + j] = gamma[j]! * (x[i * D + j]! - st.mean) * rstd[j]! + beta[j]!;
-    const unbiased = B > 1 ? (st.variance * B) / (B - 1) : st.variance;
-    newMean[j] = (1 - m) * runningMean[j]! + m * st.mean;
-    newVar[j] = (1 - m) * runningVar[j]! + m * unbiased;
   }
-  return { y, mean, rstd, runningMean: newMean, runningVar: newVar };
+  const running = batchNormCommit(runningMean, runningVar, batchNormBatchStats(x, B, D), options.momentum ?? BATCHNORM_MOMENTUM);
+  return { y, mean, rstd, ...running };
 }
 
 /** Evaluation-mode forward: y = gamma (x - runningMean) / sqrt(runningVar + eps) + beta. */

@@ -15,5 +15,5 @@ export { accumulate, add, scale } from './elementwise.js';
 export { mse, softmaxCrossEntropy } from './loss.js';
 export { sumRows } from './reduce.js';
 export { NORM_EPS, layerNormBackward, layerNormForward } from './layernorm.js';
-export { BATCHNORM_MOMENTUM, batchNormBackward, batchNormEval, batchNormTrain } from './batchnorm.js';
+export { BATCHNORM_MOMENTUM, batchNormBackward, batchNormBatchStats, batchNormCommit, batchNormEval, batchNormTrain } from './batchnorm.js';
 export { metricsStride, telemetry, type GradSegment } from './telemetry.js';

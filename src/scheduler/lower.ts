@@ -15,8 +15,9 @@ import {
 } from '../kernels/layernorm.js';
 import {
   prepareBatchNormBackward,
+  prepareBatchNormCommit,
+  prepareBatchNormForwardBatch,
   prepareBatchNormForwardEval,
-  prepareBatchNormForwardTrain,
 } from '../kernels/batchnorm.js';
 import { prepareMse, prepareSoftmaxCrossEntropy } from '../kernels/loss.js';
 import type { Program } from './program.js';
@@ -36,6 +37,7 @@ export interface ModelBuffers {
 
 export const act = (id: number) => `act:${id}`;
 export const grad = (id: number) => `grad:${id}`;
+const batchStats = (id: number) => `bn:batch:${id}`;
 
 /** Views of named tensors inside an arena buffer. */
 export function arenaView(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout, name: string): Tensor {
@@ -123,15 +125,17 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
         if (training) {
           const mean = p.transient(`bn:mean:${n.id}`, [n.width]);
           const rstd = p.transient(`bn:rstd:${n.id}`, [n.width]);
+          // The running statistics change only in lowerStatsCommit's dispatch, after the update has judged the step.
+          const batch = p.transient(batchStats(n.id), [2, n.width]);
           p.push({
             label: `${n.name}:batchNorm`,
-            reads: [x, gain, shift, rm, rv],
-            writes: [out, mean, rstd],
+            reads: [x, gain, shift],
+            writes: [out, mean, rstd, batch],
             make: (t) =>
-              prepareBatchNormForwardTrain(
+              prepareBatchNormForwardBatch(
                 rt,
-                { x: t(x), gamma: t(gain), beta: t(shift), y: t(out), mean: t(mean), rstd: t(rstd), runningMean: t(rm), runningVar: t(rv) },
-                { eps: op.eps, momentum: op.momentum },
+                { x: t(x), gamma: t(gain), beta: t(shift), y: t(out), mean: t(mean), rstd: t(rstd), batchStats: t(batch) },
+                { eps: op.eps },
               ),
           });
         } else {
@@ -160,6 +164,26 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
       case 'input':
         break;
     }
+  }
+}
+
+/**
+ * Push each BatchNorm's commit of its batch statistics into its running statistics. Must follow the optimizer
+ * update: the commit reads the halt flag (`control`) the update sets on the step whose loss or gradients went
+ * non-finite, so that step and every later one leave the running statistics unchanged, as they leave the parameters.
+ */
+export function lowerStatsCommit(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, control: string): void {
+  const stat = (name: string) => p.persistent(`stat:${name}`, arenaView(rt, m.stats, m.statsLayout, name));
+  for (const n of g.nodes) {
+    const op = n.op;
+    if (op.op !== 'batchNorm') continue;
+    const [rm, rv, batch] = [stat(op.runningMean), stat(op.runningVar), batchStats(n.id)];
+    p.push({
+      label: `${n.name}:batchNorm:commit`,
+      reads: [batch, control],
+      writes: [rm, rv],
+      make: (t) => prepareBatchNormCommit(rt, { batchStats: t(batch), control: t(control), runningMean: t(rm), runningVar: t(rv) }, { momentum: op.momentum }),
+    });
   }
 }
 

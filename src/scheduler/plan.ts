@@ -1,5 +1,6 @@
 // The StepPlan: a model compiled for one batch size. Training: forward -> loss -> backward -> telemetry
-// -> update, as one compute pass in one command buffer per step. Evaluation: forward -> loss only.
+// -> update -> BatchNorm statistics commit, as one compute pass in one command buffer per step. Evaluation:
+// forward -> loss only.
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
@@ -9,7 +10,7 @@ import type { OptimizerDef, StepInfo } from '../optim/optimizer.js';
 import { prepareUpdate, setUpdateStep } from '../optim/update.js';
 import type { MetricsRing } from './metrics.js';
 import { Program } from './program.js';
-import { act, lowerBackward, lowerForward, lowerLoss, type LossKind, type ModelBuffers } from './lower.js';
+import { act, lowerBackward, lowerForward, lowerLoss, lowerStatsCommit, type LossKind, type ModelBuffers } from './lower.js';
 
 /** What a plan shares with the network that owns it. */
 export interface PlanContext {
@@ -89,13 +90,13 @@ export class StepPlan {
             { segmentCount: ctx.segmentCount, slot: 0 },
           ),
       });
+      // The update is an op of the program so that BatchNorm's commits can follow it and read the halt flag it sets.
+      p.push({ label: 'update', reads: [grads, metrics], writes: [], make: () => updateFor(ctx) });
+      lowerStatsCommit(rt, p, graph, ctx.buffers, p.persistent('control', new Tensor(rt, ctx.control, [1], 'control', 0, false)));
     }
     const compiled = await p.compile(rt, `plan[${B}]${training ? '' : ':eval'}`);
     const dispatches = compiled.dispatches;
-    if (training) {
-      update = await updateFor(ctx);
-      dispatches.push(update);
-    }
+    if (training) update = compiled.byLabel.get('update')![0]!;
     const output = compiled.tensors.get(act(graph.output.id))!;
     return new StepPlan(
       B, training, input, target, loss, correct, output, dispatches,
