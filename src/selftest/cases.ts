@@ -1,5 +1,6 @@
 // The kernel-vs-reference cases: the same list runs in the Node test suites and on the demo's self-test page.
 // Matmul, activations and element-wise kernels here; the training kernels' cases are in training-cases.ts.
+import { OptionError } from '../core/errors.js';
 import { Tensor } from '../gpu/tensor.js';
 import { ACTIVATIONS, activation, activationGrad, derivativeFromOutput, type Activation } from '../kernels/activation.js';
 import { add, scale } from '../kernels/elementwise.js';
@@ -205,6 +206,20 @@ export function elementwiseCases(): KernelCase[] {
     });
   }
   return cases;
+}
+
+/**
+ * The cases of `cases` whose shape is one of `shapes`: a mutation run picks the few cases that catch its bug. A shape
+ * that names no case is an OptionError, so renaming a case cannot silently drop a guard.
+ */
+export function selectCases(cases: readonly KernelCase[], shapes: readonly string[]): KernelCase[] {
+  const missing = shapes.filter((s) => !cases.some((c) => c.shape === s));
+  if (missing.length) {
+    const known = [...new Set(cases.map((c) => c.shape))];
+    const list = `'${known.slice(0, 12).join("', '")}'${known.length > 12 ? ', ...' : ''}`;
+    throw new OptionError(`selectCases: no case has shape '${missing.join("', '")}'; expected one of ${list}`);
+  }
+  return cases.filter((c) => shapes.includes(c.shape));
 }
 
 /** Every kernel case of the self-test. */
