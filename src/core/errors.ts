@@ -103,3 +103,10 @@ export class TrainingError extends DescentError {
     super('TRAINING', message, 'TrainingError');
   }
 }
+
+/** The network is in the middle of another operation (a fit, a training session's run, a reset) that must end first. */
+export class BusyError extends DescentError {
+  constructor(message: string) {
+    super('BUSY', message, 'BusyError');
+  }
+}

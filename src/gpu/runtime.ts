@@ -27,6 +27,9 @@ export class Runtime {
   private readonly placeholderBuffers: GPUBuffer[] = [];
   private readonly uncaptured: string[] = [];
   private destroyed = false;
+  private markLost!: (e: DeviceError) => void;
+  /** Resolves (never rejects) with the DeviceError once the device is lost or the runtime destroyed: lets a wait end on loss. */
+  readonly whenLost: Promise<DeviceError> = new Promise((resolve) => (this.markLost = resolve));
 
   constructor(
     readonly device: GPUDevice,
@@ -43,21 +46,35 @@ export class Runtime {
     this.buffers = new BufferPool(device, device.limits.maxBufferSize);
     void device.lost.then((info) => {
       if (!this.destroyed) this.lostReason = `${info.reason}: ${info.message}`;
+      this.markLost(this.lostError());
     });
     // Errors no scope caught (a bad dispatch found at submit) would otherwise only be printed: keep them, and
     // fail the next read or sync with them.
-    device.addEventListener('uncapturederror', (ev) => {
-      if (this.uncaptured.length < 8) this.uncaptured.push((ev as GPUUncapturedErrorEvent).error.message);
-    });
+    device.addEventListener('uncapturederror', this.onUncapturedError);
   }
+
+  // Dawn holds an event listener, and so this runtime and everything it references, until it is removed.
+  private readonly onUncapturedError = (ev: Event): void => {
+    if (this.uncaptured.length < 8) this.uncaptured.push((ev as GPUUncapturedErrorEvent).error.message);
+  };
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
   }
 
-  private checkAlive(): void {
-    if (this.destroyed) throw new DeviceError('this runtime was destroyed');
-    if (this.lostReason) throw new DeviceError(`the GPU device was lost (${this.lostReason}); create a new runtime`);
+  /** False once the device is lost or the runtime destroyed: a flag test, cheap enough for every step. */
+  get alive(): boolean {
+    return !this.destroyed && this.lostReason === null;
+  }
+
+  /** Throw the DeviceError saying why the runtime cannot be used, if it cannot. */
+  checkAlive(): void {
+    if (!this.alive) throw this.lostError();
+  }
+
+  private lostError(): DeviceError {
+    if (this.destroyed) return new DeviceError('this runtime was destroyed');
+    return new DeviceError(`the GPU device was lost (${this.lostReason}); create a new runtime`);
   }
 
   /** Throw the GPU errors no one caught since the last check (validation errors raised at submit). */
@@ -227,8 +244,13 @@ export class Runtime {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.markLost(this.lostError());
     this.buffers.freeAll();
     this.kernels.clear();
+    this.modules.clear();
+    this.shaderInfos.clear();
+    this.placeholderBuffers.length = 0;
+    this.device.removeEventListener('uncapturederror', this.onUncapturedError);
     this.device.destroy();
   }
 }

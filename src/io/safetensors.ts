@@ -67,8 +67,12 @@ export function encodeSafetensors(
   return out;
 }
 
+/** The file's bytes as given: a Uint8Array (a Node Buffer is one), any other view of bytes, or an ArrayBuffer. */
+export type SafetensorsInput = Uint8Array | ArrayBuffer | ArrayBufferView;
+
 /** Parses and fully validates safetensors bytes (F32 only); the returned arrays are copies, not views. */
-export function decodeSafetensors(bytes: Uint8Array): Safetensors {
+export function decodeSafetensors(input: SafetensorsInput): Safetensors {
+  const bytes = asBytes(input);
   const fail = (why: string): never => {
     throw new CheckpointError(`invalid safetensors file (${bytes.length} bytes): ${why}`);
   };
@@ -165,6 +169,17 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
     tensors[t.name] = { shape: t.shape.slice(), data: new Float32Array(copy.buffer) };
   }
   return { tensors, metadata };
+}
+
+/** A byte view of the input, without copying; anything else is a CheckpointError saying what is expected. */
+function asBytes(input: unknown): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  // By tag, not instanceof: an ArrayBuffer from another realm (a worker, a test environment) is still one.
+  const tag = Object.prototype.toString.call(input);
+  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') return new Uint8Array(input as ArrayBuffer);
+  const got = input === null || typeof input !== 'object' ? String(input) : `a ${tag.slice(8, -1)}`;
+  throw new CheckpointError(`invalid safetensors input: expected the file's bytes (a Uint8Array, a Node Buffer or an ArrayBuffer), got ${got}`);
 }
 
 /** Element count of a shape, or a CheckpointError naming the tensor and the offending dimension. */

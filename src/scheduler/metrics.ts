@@ -1,6 +1,11 @@
 // The metrics ring: each step's telemetry lands in its own slot of a GPU buffer; every K steps the last K
 // slots are copied to a staging buffer and mapped without waiting. A fixed pool of staging buffers caps
 // the reads in flight, and with them how far the CPU can run ahead of the GPU.
+//
+// Every wait here also ends when the device is lost or the ring destroyed: a read that fails puts its staging
+// buffer back and leaves a sticky DeviceError that the next reserve or flush throws, so no loop can find
+// nothing free and nothing pending.
+import { DeviceError } from '../core/errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 
 export type MetricsListener = (firstStep: number, slots: Float32Array, count: number) => void;
@@ -14,6 +19,11 @@ export class MetricsRing {
   private readonly all: GPUBuffer[] = [];
   private blockStart = 0;
   private listener: MetricsListener = () => {};
+  /** Why no more metrics will come (a failed read, or the ring destroyed); thrown by every later wait. */
+  private failure: DeviceError | null = null;
+  private readonly waiters = new Set<() => void>();
+  /** What a metrics listener threw (e.g. a caller's onStep): thrown once, by the next wait. */
+  private listenerError: { error: unknown } | null = null;
 
   constructor(
     private readonly rt: Runtime,
@@ -33,6 +43,9 @@ export class MetricsRing {
       this.free.push(b);
       this.all.push(b);
     }
+    // Weakly held: a runtime outlives many networks, and its pending whenLost must not keep their rings alive.
+    const self = new WeakRef(this);
+    void rt.whenLost.then(() => self.deref()?.wakeAll());
   }
 
   onMetrics(listener: MetricsListener): void {
@@ -45,7 +58,52 @@ export class MetricsRing {
 
   /** Before encoding step `step`: wait for a staging buffer if this step ends a block and none is free. */
   async reserve(step: number): Promise<void> {
-    if (this.endsBlock(step)) while (this.free.length === 0) await this.pending[0];
+    this.check();
+    if (this.endsBlock(step)) await this.waitForFree();
+  }
+
+  /**
+   * Throw the DeviceError that stops every read, if there is one (a failed read, lost device, destroyed ring),
+   * or what a listener threw since the last check.
+   */
+  check(): void {
+    // A lost device explains a failed read better than the read's own message does.
+    this.rt.checkAlive();
+    if (this.failure) throw this.failure;
+    const thrown = this.listenerError;
+    if (thrown) {
+      this.listenerError = null;
+      throw thrown.error;
+    }
+  }
+
+  private async waitForFree(): Promise<void> {
+    for (;;) {
+      this.check();
+      if (this.free.length > 0) return;
+      const next = this.pending[0];
+      if (!next) throw new DeviceError('metrics ring: no staging buffer is free and no read is in flight');
+      await this.settled(next);
+    }
+  }
+
+  /**
+   * Wait for a read, or for the device to be lost or the ring destroyed, whichever comes first. (Not a
+   * Promise.race with whenLost: each race would leave a reaction on that long-lived promise, one per wait.)
+   */
+  private settled(read: Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.waiters.delete(done);
+        resolve();
+      };
+      this.waiters.add(done);
+      read.then(done, done);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const w of [...this.waiters]) w();
   }
 
   private endsBlock(step: number): boolean {
@@ -64,33 +122,52 @@ export class MetricsRing {
     const firstSlot = this.slotOf(first);
     encoder.copyBufferToBuffer(this.buffer, firstSlot * this.stride * 4, staging, 0, count * this.stride * 4);
     return () => {
-      const p = staging.mapAsync(GPUMapMode.READ, 0, count * this.stride * 4).then(
-        () => {
-          const data = new Float32Array(staging.getMappedRange(0, count * this.stride * 4).slice(0));
+      const bytes = count * this.stride * 4;
+      const failed = (e: unknown): void => {
+        // The buffer goes back so the pool never shrinks; the failure makes every later wait throw instead.
+        this.free.push(staging);
+        this.pending.splice(this.pending.indexOf(p), 1);
+        const why = (e as Error)?.message || String(e);
+        this.failure ??= new DeviceError(`reading the metrics of steps ${first}..${first + count - 1} failed: ${why}`);
+      };
+      // Never rejects: nothing may be left unhandled when no step happens to be waiting on this read.
+      const p: Promise<void> = staging.mapAsync(GPUMapMode.READ, 0, bytes).then(() => {
+        let data: Float32Array;
+        try {
+          // The ring may have been destroyed (e.g. by an earlier block's listener) since the map resolved.
+          data = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
           staging.unmap();
-          this.free.push(staging);
-          this.pending.splice(this.pending.indexOf(p), 1);
+        } catch (e) {
+          failed(e);
+          return;
+        }
+        this.free.push(staging);
+        this.pending.splice(this.pending.indexOf(p), 1);
+        try {
           this.listener(first, data, count);
-        },
-        () => {
-          // The device was lost or destroyed: nothing more will be read.
-          this.pending.splice(this.pending.indexOf(p), 1);
-        },
-      );
+        } catch (e) {
+          this.listenerError ??= { error: e };
+        }
+      }, failed);
       this.pending.push(p);
     };
   }
 
   /** Copy any steps since the last block, then wait until every read has been delivered. */
   async flush(lastStep: number): Promise<void> {
+    this.check();
     if (lastStep + 1 > this.blockStart) {
-      while (this.free.length === 0) await this.pending[0];
+      await this.waitForFree();
       const enc = this.rt.device.createCommandEncoder({ label: 'metrics-flush' });
       const after = this.encodeRead(enc, lastStep, true);
       this.rt.device.queue.submit([enc.finish()]);
       after?.();
     }
-    while (this.pending.length) await this.pending[0];
+    while (this.pending.length) {
+      this.check();
+      await this.settled(this.pending[0]!);
+    }
+    this.check();
   }
 
   /** Forget block boundaries (e.g. after a reset of the step counter). */
@@ -98,7 +175,10 @@ export class MetricsRing {
     this.blockStart = step;
   }
 
-  destroy(): void {
+  /** Free the ring; `reason` is what every wait still in progress, and every later one, throws. */
+  destroy(reason = new DeviceError('metrics ring: destroyed')): void {
+    this.failure ??= reason;
     for (const b of [this.buffer, ...this.all]) this.rt.buffers.free(b);
+    this.wakeAll();
   }
 }

@@ -1,6 +1,7 @@
 // The StepPlan: a model compiled for one batch size. Training: forward -> loss -> backward -> telemetry
 // -> update -> BatchNorm statistics commit, as one compute pass in one command buffer per step. Evaluation:
 // forward -> loss only.
+import { DeviceError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
@@ -33,6 +34,8 @@ export interface PlanContext {
 
 
 export class StepPlan {
+  private destroyed = false;
+
   private constructor(
     readonly batchSize: number,
     readonly training: boolean,
@@ -119,7 +122,12 @@ export class StepPlan {
   async step(x: Float32Array | null, y: Float32Array | null, info: StepInfo, stepIndex: number): Promise<void> {
     const { rt, ring } = this.ctx;
     const queue = rt.device.queue;
-    if (this.training) await ring.reserve(stepIndex);
+    this.checkUsable();
+    if (this.training) {
+      await ring.reserve(stepIndex);
+      // The wait may have outlived the device or this plan.
+      this.checkUsable();
+    }
     if (x) queue.writeBuffer(this.input.buffer, 0, x.buffer, x.byteOffset, this.input.size * 4);
     if (y) queue.writeBuffer(this.target.buffer, 0, y.buffer, y.byteOffset, this.target.size * 4);
     const slot = ring.slotOf(stepIndex);
@@ -144,8 +152,15 @@ export class StepPlan {
     this.update = next;
   }
 
+  /** Flag tests only (no GPU round trip): a destroyed plan or runtime, or a lost device, is a DeviceError. */
+  private checkUsable(): void {
+    if (this.destroyed) throw new DeviceError('this step plan was destroyed (with its network); compile the network again');
+    this.ctx.rt.checkAlive();
+  }
+
   /** Free what this plan made (the shared arenas stay). */
   destroy(): void {
+    this.destroyed = true;
     for (const d of this.dispatches) this.ctx.rt.release(d);
     for (const b of this.owned) this.ctx.rt.buffers.free(b);
   }

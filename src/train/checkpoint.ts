@@ -2,7 +2,7 @@
 // naming, so the file loads into an equivalent torch.nn.Sequential), plus optimizer state, if any, under
 // 'optimizer.<slot>.<name>'.
 import { CheckpointError } from '../core/errors.js';
-import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from '../io/safetensors.js';
 import type { Network, TensorRecord } from './network.js';
 
 const OPTIMIZER_PREFIX = 'optimizer.';
@@ -23,12 +23,16 @@ export async function saveSafetensors(net: Network): Promise<Uint8Array> {
 }
 
 /**
- * Load a .safetensors file into the network. The whole file is decoded and every name and shape checked
- * before anything is written: a truncated or mismatched file throws CheckpointError and the live model is
- * untouched.
+ * Load a .safetensors file (a Uint8Array, Node Buffer or ArrayBuffer) into the network. The whole file is
+ * decoded and every name, shape and value checked before anything is written: a truncated or mismatched file
+ * throws CheckpointError and the live model is untouched. The step counters saved with it are restored, so
+ * a schedule goes on where it was; the optimizer's only when the file was saved with the same optimizer.
  */
-export function loadSafetensors(net: Network, bytes: Uint8Array): void {
+export function loadSafetensors(net: Network, bytes: SafetensorsInput): void {
+  net.guard.checkIdle('loadSafetensors()');
   const { tensors, metadata } = decodeSafetensors(bytes);
+  const steps = savedCount(metadata, 'steps');
+  const optimizerSteps = savedCount(metadata, 'optimizer_steps');
   const model: TensorRecord = {};
   const optimizer: TensorRecord = {};
   for (const [name, t] of Object.entries(tensors)) {
@@ -50,7 +54,20 @@ export function loadSafetensors(net: Network, bytes: Uint8Array): void {
     (state[rest.slice(0, dot)] ??= {})[rest.slice(dot + 1)] = t;
   }
   const hasState = slots.size > 0;
-  if (hasState) net.loadOptimizerState(state, Number(metadata.optimizer_steps ?? 0), { dryRun: true });
+  if (hasState) net.loadOptimizerState(state, optimizerSteps ?? 0, { dryRun: true });
+  const sameOptimizer = metadata.optimizer === net.optimizer.name;
   net.load(model);
-  if (hasState) net.loadOptimizerState(state, Number(metadata.optimizer_steps ?? 0));
+  if (hasState) net.loadOptimizerState(state, optimizerSteps ?? 0);
+  if (steps !== undefined) net.restoreSteps(steps, sameOptimizer && !hasState ? optimizerSteps : undefined);
+}
+
+/** A step count from the metadata: absent (a file from elsewhere) or a non-negative integer in decimal. */
+function savedCount(metadata: Record<string, string>, key: string): number | undefined {
+  const v = metadata[key];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
+    throw new CheckpointError(`checkpoint metadata '${key}' is ${JSON.stringify(v)}; expected a non-negative integer`);
+  }
+  return n;
 }

@@ -1,7 +1,8 @@
 // The training loops: full-batch gradient descent, SGD (batch size 1) and mini-batch are one loop with
 // different batch sizes; the last partial batch runs on a plan compiled for its own size.
-import { DataError } from '../core/errors.js';
+import { DataError, OptionError } from '../core/errors.js';
 import { checkDataset, type Dataset } from '../data/dataset.js';
+import { checkDatasetObject, checkFloat32, describe, rateSchedule } from './checks.js';
 import { Rng } from '../util/rng.js';
 import type { Network, StepMetrics } from './network.js';
 
@@ -27,8 +28,11 @@ export interface FitOptions {
   onEpoch?: (m: EpochMetrics) => void | Promise<void>;
   /** For each step's metrics, as they arrive (every `metricsEvery` steps). */
   onStep?: (m: StepMetrics) => void;
-  /** Learning rate for a step (1-based) and epoch; default the optimizer's. */
-  learningRate?: (step: number, epoch: number) => number;
+  /**
+   * Learning rate: a number for every step, or a function of the step (1-based) and epoch; default the
+   * optimizer's. Each step's rate is checked (finite, >= 0, within f32) before that step is submitted.
+   */
+  learningRate?: number | ((step: number, epoch: number) => number);
   /** Stops the run at the next step boundary when aborted. */
   signal?: AbortSignal;
 }
@@ -49,7 +53,8 @@ export function checkBatchSize(batchSize: number, n: number): void {
  * Check that a dataset fits the network: its width, its classes (or target width) and, for cross-entropy,
  * class labels. Throws DataError naming what is wrong.
  */
-export function checkDataFor(net: Network, ds: Dataset): void {
+export function checkDataFor(net: Network, ds: Dataset, where = 'fit'): void {
+  checkDatasetObject(ds, where);
   const g = net.model.graph;
   checkDataset(ds, net.loss === 'cross_entropy' ? { inputDim: g.inputDim, classes: g.outputDim } : { inputDim: g.inputDim, outputDim: g.outputDim });
   if (net.loss === 'cross_entropy' && ds.task !== 'classification') {
@@ -70,11 +75,26 @@ export function gather(ds: Dataset, order: Uint32Array, from: number, count: num
 
 /** Train for `epochs` passes over the dataset. */
 export async function fit(net: Network, ds: Dataset, options: FitOptions = {}, stopFlag: { stop: boolean } = { stop: false }): Promise<FitResult> {
+  net.guard.checkUsable();
+  if (typeof options !== 'object' || options === null) throw new OptionError(`fit: options must be an object, got ${describe(options)}`);
   checkDataFor(net, ds);
+  const schedule = rateSchedule(options.learningRate, 'fit');
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 1) throw new DataError(`epochs must be a positive integer, got ${epochs}`);
   const B = options.batchSize ?? Math.min(32, ds.n);
   checkBatchSize(B, ds.n);
+  return net.hold('fit()', () => train(net, ds, options, stopFlag, { epochs, B, schedule }));
+}
+
+async function train(
+  net: Network,
+  ds: Dataset,
+  options: FitOptions,
+  stopFlag: { stop: boolean },
+  o: { epochs: number; B: number; schedule: ((step: number, epoch: number) => number) | null },
+): Promise<FitResult> {
+  const { epochs, B, schedule } = o;
+  stopFlag.stop = false;
   const shuffle = options.shuffle ?? true;
   const rng = new Rng(options.seed ?? 1);
   const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
@@ -121,7 +141,7 @@ export async function fit(net: Network, ds: Dataset, options: FitOptions = {}, s
         const buf = bufs.get(count)!;
         const upload = !constantBatch || (epoch === 0 && from === 0);
         if (upload) gather(ds, order, from, count, buf.x, buf.y);
-        const lr = options.learningRate?.(net.steps + 1, epoch) ?? net.optimizer.lr;
+        const lr = schedule ? schedule(net.steps + 1, epoch) : net.optimizer.lr;
         await net.trainStep(plan, upload ? buf.x : null, upload ? buf.y : null, lr);
         steps++;
       }
@@ -149,7 +169,8 @@ export async function fit(net: Network, ds: Dataset, options: FitOptions = {}, s
 
 /** Mean loss and accuracy over a dataset, with BatchNorm in evaluation mode; parameters are not changed. */
 export async function evaluate(net: Network, ds: Dataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
-  checkDataFor(net, ds);
+  net.guard.checkUsable();
+  checkDataFor(net, ds, 'evaluate');
   const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
   let loss = 0;
   let correct = 0;
@@ -170,6 +191,8 @@ export async function evaluate(net: Network, ds: Dataset, options: { batchSize?:
 
 /** The model's outputs (logits for classification) for `n` rows of x, with BatchNorm in evaluation mode. */
 export async function predict(net: Network, x: Float32Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
+  net.guard.checkUsable();
+  checkFloat32(x, 'predict: x');
   const d = net.model.inputDim;
   if (x.length === 0 || x.length % d !== 0) {
     throw new DataError(`predict: ${x.length} values is not a whole number of rows of width ${d}`);

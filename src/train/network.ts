@@ -1,18 +1,23 @@
 // A model compiled onto a runtime: its parameter, gradient and state arenas on the GPU, the step plans for
 // each batch size it has met, and the metrics ring. Training loops live in fit.ts.
-import { CheckpointError, OptionError, TrainingError } from '../core/errors.js';
+import { DeviceError, TrainingError } from '../core/errors.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { decodeMetrics, metricsStride } from '../kernels/telemetry.js';
+import { decodeMetrics } from '../kernels/telemetry.js';
 import type { Model } from '../nn/model.js';
 import type { ArenaLayout } from '../nn/arena.js';
-import { chunkOptions, type OptimizerDef } from '../optim/optimizer.js';
-import { createState } from '../optim/update.js';
-import { sgd } from '../optim/sgd.js';
-import { MetricsRing } from '../scheduler/metrics.js';
+import type { OptimizerDef } from '../optim/optimizer.js';
+import { checkOptimizer } from '../optim/options.js';
 import { StepPlan, type PlanContext } from '../scheduler/plan.js';
 import type { LossKind } from '../core/losses.js';
 import type { Dataset } from '../data/dataset.js';
+import { checkCompileOptions, checkCount, checkStepRate } from './checks.js';
+import { createContext, swapOptimizer } from './context.js';
+import { FailureWatch } from './failure.js';
+import { NetworkGuard } from './guard.js';
 import { evaluate, fit, predict, type FitOptions, type FitResult } from './fit.js';
+import { applyWrites, readArena, recordWrites, stateWrites, type TensorRecord } from './records.js';
+
+export type { TensorRecord } from './records.js';
 
 export interface CompileOptions {
   /** 'cross_entropy' (softmax cross-entropy over class indices) or 'mse'. */
@@ -38,9 +43,6 @@ export interface StepMetrics {
   layerGradNorms: Record<string, number>;
 }
 
-/** Named tensors, each a flat Float32Array with its shape. */
-export type TensorRecord = Record<string, { shape: number[]; data: Float32Array }>;
-
 export class Network {
   /** Steps taken so far. */
   steps = 0;
@@ -48,12 +50,12 @@ export class Network {
   completedSteps = 0;
   /** Steps of the current optimizer (its bias corrections count from here); reset with its state. */
   optimizerSteps = 0;
-  /** The first non-finite step, once the metrics have shown one; training stops there. */
-  failure: TrainingError | null = null;
   private readonly plans = new Map<string, Promise<StepPlan>>();
   private readonly listeners = new Set<(m: StepMetrics) => void>();
   private readonly batchSizes: Uint32Array;
-  private destroyed = false;
+  private readonly watch: FailureWatch;
+  /** Destroyed, lost, or held by another operation: checked before anything is written. */
+  readonly guard: NetworkGuard;
 
   private constructor(
     readonly rt: Runtime,
@@ -62,6 +64,8 @@ export class Network {
     private readonly ctx: PlanContext,
   ) {
     this.batchSizes = new Uint32Array(ctx.ring.slots);
+    this.watch = new FailureWatch(ctx.ring);
+    this.guard = new NetworkGuard(rt);
     ctx.ring.onMetrics((first, data, count) => {
       for (let i = 0; i < count; i++) this.deliver(first + i, data, i);
     });
@@ -69,33 +73,9 @@ export class Network {
 
   /** Put the model's initial parameters on the GPU and prepare everything a step needs. */
   static async compile(rt: Runtime, model: Model, options: CompileOptions): Promise<Network> {
-    const { layout, statsLayout, graph } = model;
-    const optimizer = options.optimizer ?? sgd({ lr: 0.01 });
-    const every = options.metricsEvery ?? 10;
-    const pending = options.maxPendingReads ?? 3;
-    const params = rt.upload(model.initialParameters(), 'params');
-    const grads = rt.buffers.create(layout.length * 4, { label: 'grads' });
-    const stats = rt.upload(model.initialStats(), 'stats');
-    const state = createState(rt, optimizer, layout.length);
-    const segs = new Uint32Array(layout.segments.flatMap((s) => [s.offset, s.length]));
-    const segments = rt.upload(segs, 'segments');
-    const ring = new MetricsRing(rt, metricsStride(layout.segments.length), every, pending);
-    const control = rt.buffers.create(4, { label: 'control' });
-    const chunkOpts = rt.upload(chunkOptions(layout, optimizer), 'chunk-options');
-    const ctx: PlanContext = {
-      rt,
-      graph,
-      buffers: { params, grads, stats, layout, statsLayout },
-      loss: options.loss,
-      optimizer,
-      state,
-      segments,
-      segmentCount: layout.segments.length,
-      ring,
-      control,
-      chunkOpts,
-    };
-    return new Network(rt, model, options.loss, ctx);
+    checkCompileOptions(options);
+    rt.checkAlive();
+    return new Network(rt, model, options.loss, createContext(rt, model, options));
   }
 
   get layout(): ArenaLayout {
@@ -113,30 +93,19 @@ export class Network {
    * AMSGrad, whose extra maximum starts at zero), and the step count; it is an error when the two share no slot.
    */
   async setOptimizer(optimizer: OptimizerDef, options: { state?: 'reset' | 'keep' } = {}): Promise<void> {
-    const mode = options.state ?? 'reset';
-    const old = this.ctx.state;
-    const n = this.layout.length;
-    if (mode !== 'reset' && mode !== 'keep') throw new OptionError(`setOptimizer: state must be 'reset' or 'keep', got '${String(mode)}'`);
-    const shared = optimizer.state.filter((s) => old.has(s));
-    if (mode === 'keep' && optimizer.state.length > 0 && shared.length === 0) {
-      throw new OptionError(
-        `setOptimizer: ${optimizer.name} keeps ${optimizer.state.join(', ')} and ${this.optimizer.name} keeps ${[...old.keys()].join(', ') || 'nothing'}: ` +
-          "no state to carry over; use state: 'reset'",
-      );
-    }
-    const fresh = createState(this.rt, { ...optimizer, state: optimizer.state.filter((s) => mode === 'reset' || !old.has(s)) }, n);
-    const next = new Map(optimizer.state.map((s) => [s, fresh.get(s) ?? old.get(s)!]));
-    for (const [name, buf] of old) if (next.get(name) !== buf) this.rt.buffers.free(buf);
-    this.ctx.state = next;
-    this.ctx.optimizer = optimizer;
-    const chunks = chunkOptions(this.layout, optimizer);
-    this.rt.device.queue.writeBuffer(this.ctx.chunkOpts, 0, chunks.buffer, chunks.byteOffset, chunks.byteLength);
+    checkOptimizer(optimizer, 'setOptimizer');
+    await this.hold('setOptimizer()', () => this.switchOptimizer(optimizer, options.state ?? 'reset'));
+  }
+
+  private async switchOptimizer(optimizer: OptimizerDef, mode: 'reset' | 'keep'): Promise<void> {
+    swapOptimizer(this.ctx, optimizer, mode);
     if (mode === 'reset') this.optimizerSteps = 0;
     for (const [key, p] of this.plans) if (key.endsWith(':true')) await (await p).rebuildUpdate();
   }
 
   /** The compiled plan for a batch size (training or evaluation), made on first use and kept. */
   plan(batchSize: number, training: boolean): Promise<StepPlan> {
+    this.guard.checkUsable();
     const key = `${batchSize}:${training}`;
     let p = this.plans.get(key);
     if (!p) {
@@ -155,9 +124,13 @@ export class Network {
 
   /** One training step on a batch (rows of x, and labels or targets); returns once submitted. */
   async trainStep(plan: StepPlan, x: Float32Array | null, y: Float32Array | null, lr = this.optimizer.lr): Promise<void> {
+    this.guard.checkUsable();
     if (this.failure) throw this.failure;
     const step = this.steps;
-    this.batchSizes[this.ctx.ring.slotOf(step)] = plan.batchSize;
+    checkStepRate(lr, step);
+    const slot = this.ctx.ring.slotOf(step);
+    this.batchSizes[slot] = plan.batchSize;
+    this.watch.noteRate(step, lr);
     await plan.step(x, y, { step: this.optimizerSteps + 1, lr }, step);
     this.steps++;
     this.optimizerSteps++;
@@ -189,39 +162,45 @@ export class Network {
       gradNorm: m.gradNorm,
       layerGradNorms,
     };
-    if (m.nonFinite && !this.failure) {
-      // Backpropagation reaches the output layer first: the last bad segment in arena order went bad first.
-      const bad = segs.filter((_, i) => m.segmentNonFinite[i]! > 0).map((s) => s.name);
-      const listed = bad.length > 6 ? `${bad.slice(-6).join(', ')} and ${bad.length - 6} more` : bad.join(', ');
-      const where = bad.length
-        ? `the gradient of '${bad[bad.length - 1]}' first went non-finite (non-finite: ${listed})`
-        : `the loss went non-finite (${m.loss})`;
-      this.failure = new TrainingError(
-        `training stopped at step ${step}: ${where}. The parameters are those from before step ${step}; ` +
-          'lower the learning rate or check the data, then call resume() to go on.',
-        step,
-      );
-    }
+    if (m.nonFinite) this.watch.observe(step, segs, m.segmentNonFinite, m.loss);
     for (const l of this.listeners) l(metrics);
+  }
+
+  /** The first non-finite step, once the metrics have shown one; training stops there. */
+  get failure(): TrainingError | null {
+    return this.watch.error;
+  }
+
+  set failure(error: TrainingError | null) {
+    this.watch.error = error;
+  }
+
+  /** `failure`, its claim that the parameters are those from before the step checked (one read, on failure only). */
+  confirmedFailure(): Promise<TrainingError> {
+    return this.watch.confirm(() => this.rt.readF32(this.ctx.buffers.params, this.layout.length));
   }
 
   /** The trainable parameters, read back by name. */
   async parameters(): Promise<TensorRecord> {
+    this.guard.checkUsable();
     return readArena(this.rt, this.ctx.buffers.params, this.layout);
   }
 
   /** Non-trainable state (BatchNorm running averages), by name. */
   async state(): Promise<TensorRecord> {
+    this.guard.checkUsable();
     return readArena(this.rt, this.ctx.buffers.stats, this.model.statsLayout);
   }
 
   /** The gradients of the last step, by name. */
   async gradients(): Promise<TensorRecord> {
+    this.guard.checkUsable();
     return readArena(this.rt, this.ctx.buffers.grads, this.layout);
   }
 
   /** Optimizer state arenas (velocity, moments, ...), by slot then tensor name. */
   async optimizerState(): Promise<Record<string, TensorRecord>> {
+    this.guard.checkUsable();
     const out: Record<string, TensorRecord> = {};
     for (const [slot, buf] of this.ctx.state) out[slot] = await readArena(this.rt, buf, this.layout);
     return out;
@@ -229,61 +208,43 @@ export class Network {
 
   /**
    * Write optimizer state by slot and tensor name (every slot the optimizer keeps, every tensor), with the
-   * optimizer's step count. Checked whole before anything is written.
+   * optimizer's step count. Type, shape and finiteness of everything are checked before anything is written.
    */
   loadOptimizerState(record: Record<string, TensorRecord>, steps: number, options: { dryRun?: boolean } = {}): void {
-    const writes: [GPUBuffer, number, Float32Array][] = [];
-    for (const slot of this.optimizer.state) {
-      const r = record[slot];
-      if (!r) throw new CheckpointError(`checkpoint has no optimizer state '${slot}' for ${this.optimizer.name}`);
-      for (const seg of this.layout.segments) {
-        const t = r[seg.name];
-        if (!t || t.data.length !== seg.length) {
-          throw new CheckpointError(`optimizer state '${slot}.${seg.name}' is missing or not of shape [${seg.shape.join(', ')}]`);
-        }
-        writes.push([this.ctx.state.get(slot)!, seg.offset * 4, t.data]);
-      }
-    }
-    if (!Number.isInteger(steps) || steps < 0) throw new CheckpointError(`optimizer step count must be a non-negative integer, got ${steps}`);
+    this.guard.checkIdle('loadOptimizerState()');
+    const slots = new Map(this.optimizer.state.map((s) => [s, this.ctx.state.get(s)!]));
+    const writes = stateWrites(record, slots, this.layout, this.optimizer.name);
+    checkCount(steps, 'optimizer step count');
     if (options.dryRun) return;
-    for (const [b, off, d] of writes) this.rt.device.queue.writeBuffer(b, off, d.buffer, d.byteOffset, d.byteLength);
+    applyWrites(this.rt, writes);
     this.optimizerSteps = steps;
   }
 
   /**
-   * Write parameters (and BatchNorm state) by name. Every name and shape is checked first; on any mismatch
-   * a CheckpointError is thrown and nothing is written.
+   * Write parameters (and BatchNorm state) by name. Every name, shape, type (Float32Array) and value
+   * (finite) is checked first; on any problem a CheckpointError is thrown and nothing is written.
    */
   load(record: TensorRecord, options: { partial?: boolean; dryRun?: boolean } = {}): void {
+    this.guard.checkIdle('load()');
     const targets: [GPUBuffer, ArenaLayout][] = [
       [this.ctx.buffers.params, this.layout],
       [this.ctx.buffers.stats, this.model.statsLayout],
     ];
-    const writes: [GPUBuffer, number, Float32Array][] = [];
-    const known = new Set<string>();
-    for (const [buffer, layout] of targets) {
-      for (const seg of layout.segments) {
-        known.add(seg.name);
-        const t = record[seg.name];
-        if (!t) {
-          if (options.partial) continue;
-          throw new CheckpointError(`checkpoint has no tensor '${seg.name}' [${seg.shape.join(', ')}]`);
-        }
-        const same = t.shape.length === seg.shape.length && t.shape.every((d, i) => d === seg.shape[i]);
-        if (!same || t.data.length !== seg.length) {
-          throw new CheckpointError(
-            `tensor '${seg.name}' has shape [${t.shape.join(', ')}] (${t.data.length} values) in the checkpoint; the model needs [${seg.shape.join(', ')}]`,
-          );
-        }
-        writes.push([buffer, seg.offset * 4, t.data]);
-      }
-    }
-    const extra = Object.keys(record).filter((k) => !known.has(k));
-    if (extra.length && !options.partial) {
-      throw new CheckpointError(`checkpoint has tensors the model does not: ${extra.join(', ')}`);
-    }
-    if (options.dryRun) return;
-    for (const [buffer, offset, data] of writes) this.rt.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+    const writes = recordWrites(record, targets, options.partial ?? false, 'load');
+    if (!options.dryRun) applyWrites(this.rt, writes);
+  }
+
+  /**
+   * Set the step counters, as a checkpoint saved them: `steps` (what a fit's schedule counts from) and, when
+   * given, the optimizer's (its bias corrections count from there). Metrics of steps in flight are dropped.
+   */
+  restoreSteps(steps: number, optimizerSteps?: number): void {
+    this.guard.checkIdle('restoreSteps()');
+    checkCount(steps, 'step count');
+    if (optimizerSteps !== undefined) checkCount(optimizerSteps, 'optimizer step count');
+    this.steps = this.completedSteps = steps;
+    if (optimizerSteps !== undefined) this.optimizerSteps = optimizerSteps;
+    this.ctx.ring.restart(steps);
   }
 
   private readonly stopFlag = { stop: false };
@@ -291,9 +252,9 @@ export class Network {
   /**
    * Train on a dataset: batch size 1 is stochastic gradient descent, the dataset size is full-batch gradient
    * descent, anything between is mini-batch. Resolves with per-epoch metrics once the last epoch's have arrived.
+   * One fit at a time: a second one while this runs is a BusyError.
    */
-  async fit(ds: Dataset, options: FitOptions = {}): Promise<FitResult> {
-    this.stopFlag.stop = false;
+  fit(ds: Dataset, options: FitOptions = {}): Promise<FitResult> {
     return fit(this, ds, options, this.stopFlag);
   }
 
@@ -301,18 +262,36 @@ export class Network {
    * Back to the model's initial parameters and BatchNorm statistics, with fresh optimizer state and both step
    * counts at 0 (e.g. a demo's reset button). Waits for steps in flight first.
    */
-  async reset(): Promise<void> {
-    await this.flush();
-    const q = this.rt.device.queue;
-    const [p, st] = [this.model.initialParameters(), this.model.initialStats()];
-    q.writeBuffer(this.ctx.buffers.params, 0, p.buffer, p.byteOffset, p.byteLength);
-    q.writeBuffer(this.ctx.buffers.stats, 0, st.buffer, st.byteOffset, st.byteLength);
-    await this.setOptimizer(this.optimizer, { state: 'reset' });
-    this.failure = null;
-    this.steps = 0;
-    this.completedSteps = 0;
-    this.ctx.ring.restart(0);
-    q.writeBuffer(this.ctx.control, 0, new Uint32Array(1));
+  reset(): Promise<void> {
+    return this.hold('reset()', async () => {
+      await this.flush();
+      const q = this.rt.device.queue;
+      const [p, st] = [this.model.initialParameters(), this.model.initialStats()];
+      q.writeBuffer(this.ctx.buffers.params, 0, p.buffer, p.byteOffset, p.byteLength);
+      q.writeBuffer(this.ctx.buffers.stats, 0, st.buffer, st.byteOffset, st.byteLength);
+      await this.switchOptimizer(this.optimizer, 'reset');
+      this.failure = null;
+      this.steps = 0;
+      this.completedSteps = 0;
+      this.ctx.ring.restart(0);
+      q.writeBuffer(this.ctx.control, 0, new Uint32Array(1));
+    });
+  }
+
+  /**
+   * Run `fn` holding the network for `what` (a BusyError if another operation holds it). A non-finite stop
+   * it ends with is checked against the parameters (confirmedFailure) before it is thrown.
+   */
+  async hold<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const release = this.guard.claim(what);
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof TrainingError && e === this.failure) throw await this.confirmedFailure();
+      throw e;
+    } finally {
+      release();
+    }
   }
 
   /** Ask a running fit() to stop after the step in progress; it resolves with `stopped: true`. */
@@ -330,27 +309,20 @@ export class Network {
     return predict(this, x, options);
   }
 
-  /** Free every plan and arena; the runtime stays. */
+  /** Free every plan and arena; the runtime stays. A fit in progress rejects with DeviceError. */
   async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    for (const p of this.plans.values()) (await p.catch(() => null))?.destroy();
+    if (this.guard.destroyed) return;
+    this.guard.destroy();
     const c = this.ctx;
+    c.ring.destroy(new DeviceError('this network was destroyed; compile a new one'));
+    for (const p of this.plans.values()) (await p.catch(() => null))?.destroy();
     for (const b of [c.buffers.params, c.buffers.grads, c.buffers.stats, c.segments, c.control, c.chunkOpts, ...c.state.values()]) {
       this.rt.buffers.free(b);
     }
-    c.ring.destroy();
   }
 }
 
 /** Put a model on the GPU for training: `const net = await compile(rt, model, { loss, optimizer })`. */
 export function compile(rt: Runtime, model: Model, options: CompileOptions): Promise<Network> {
   return Network.compile(rt, model, options);
-}
-
-async function readArena(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout): Promise<TensorRecord> {
-  const all = await rt.readF32(buffer, layout.length);
-  const out: TensorRecord = {};
-  for (const s of layout.segments) out[s.name] = { shape: [...s.shape], data: all.slice(s.offset, s.offset + s.length) };
-  return out;
 }

@@ -5,6 +5,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { StepPlan } from '../scheduler/plan.js';
 import type { Schedule } from '../optim/schedules.js';
 import { Rng } from '../util/rng.js';
+import { rateSchedule } from './checks.js';
 import { checkBatchSize, checkDataFor, gather } from './fit.js';
 import type { Network } from './network.js';
 
@@ -39,7 +40,8 @@ export class TrainingSession {
     readonly data: Dataset,
     private readonly options: SessionOptions = {},
   ) {
-    checkDataFor(net, data);
+    checkDataFor(net, data, 'TrainingSession');
+    rateSchedule(options.learningRate, 'TrainingSession');
     this.batchSize = options.batchSize ?? Math.min(32, data.n);
     checkBatchSize(this.batchSize, data.n);
     this.order = Uint32Array.from({ length: data.n }, (_, i) => i);
@@ -80,9 +82,14 @@ export class TrainingSession {
    * Submit training steps: `steps` of them, or as many as fit in `budgetMs` of CPU time, whichever ends
    * first (default one step), and never more than `maxAhead` steps beyond what the GPU has finished (so a
    * pause or a redraw is not stuck behind a long queue on a slow adapter). Resolves with the number
-   * submitted; throws the network's TrainingError if a step went non-finite.
+   * submitted; throws the network's TrainingError if a step went non-finite, a BusyError while a fit or
+   * another run holds the network.
    */
-  async run(limits: { steps?: number; budgetMs?: number; maxAhead?: number } = {}): Promise<number> {
+  run(limits: { steps?: number; budgetMs?: number; maxAhead?: number } = {}): Promise<number> {
+    return this.net.hold('TrainingSession.run()', () => this.submit(limits));
+  }
+
+  private async submit(limits: { steps?: number; budgetMs?: number; maxAhead?: number }): Promise<number> {
     await this.ready();
     const maxSteps = limits.steps ?? (limits.budgetMs === undefined ? 1 : Infinity);
     const t0 = performance.now();
