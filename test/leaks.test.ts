@@ -1,8 +1,11 @@
 // What failing calls and finished runtimes leave behind. A one-shot kernel call rejected for its input or
 // options allocates nothing at all (not even for a moment: the pool's peak stays put) and throws a typed
-// error naming the problem; one that fails later (a shader that does not compile) frees what it made.
+// error naming the problem; one that fails later (a shader that does not compile) frees what it made. A
+// destroyed runtime, once dropped, is garbage: nothing Descent or Dawn holds keeps it (or its device) alive.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { OptionError, ShaderCompileError, ShapeError, Tensor, createRuntime, type Runtime } from '../src/index.js';
+import { DeviceError, OptionError, ShaderCompileError, ShapeError, Tensor, createRuntime, type Runtime } from '../src/index.js';
 import { activation, activationGrad } from '../src/kernels/activation.js';
 import { batchNormBackward, batchNormEval, batchNormTrain } from '../src/kernels/batchnorm.js';
 import { accumulate, add, scale } from '../src/kernels/elementwise.js';
@@ -104,6 +107,48 @@ describe('a one-shot call that fails after its checks', () => {
       const before = rt.buffers.stats();
       await expect(activation(rt, x, { activation: 'relu' })).rejects.toBeInstanceOf(ShaderCompileError);
       expect(rt.buffers.stats()).toEqual(before);
+    } finally {
+      rt.destroy();
+    }
+  });
+});
+
+// The collector, callable without starting Node with --expose-gc: the flag set at run time holds for new contexts.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+/** A runtime that compiled and ran a kernel, then was destroyed; only a weak reference to it leaves. */
+async function usedAndDestroyed(): Promise<WeakRef<Runtime>> {
+  const rt = await createRuntime({ tuning: 'off' });
+  const a = Tensor.from(rt, [1, 2, 3, 4, 5, 6], [2, 3]);
+  await (await matmul(rt, a, a, { transB: true, activation: 'relu' })).read();
+  rt.destroy();
+  return new WeakRef(rt);
+}
+
+describe('runtimes created and destroyed', () => {
+  it('are collected: none stays reachable once dropped', async () => {
+    const refs: WeakRef<Runtime>[] = [];
+    for (let i = 0; i < 4; i++) refs.push(await usedAndDestroyed());
+    // Dawn settles a destroyed device's promises on its own event loop; give it turns between collections.
+    for (let i = 0; i < 50 && refs.some((r) => r.deref()); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      collect();
+    }
+    expect(refs.filter((r) => r.deref() !== undefined).length, 'destroyed runtimes still reachable').toBe(0);
+  }, 60_000);
+
+  it('still report what the GPU rejected at submit', async () => {
+    const rt = await createRuntime({ tuning: 'off' });
+    try {
+      const [gone, dst] = [rt.buffers.create(16), rt.buffers.create(16)];
+      rt.buffers.free(gone);
+      const enc = rt.device.createCommandEncoder();
+      enc.copyBufferToBuffer(gone, 0, dst, 0, 16);
+      rt.device.queue.submit([enc.finish()]);
+      const err = await rt.sync().then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(DeviceError);
+      expect((err as Error).message).toMatch(/the GPU reported 1 error/);
     } finally {
       rt.destroy();
     }
