@@ -115,6 +115,27 @@ describe('one operation at a time', () => {
     await net.destroy();
   });
 
+  it('predict and evaluate calls at once are queued: each gets its own results, also during a fit', { timeout: 30_000 }, async () => {
+    const rt = await gpu();
+    const net = await Network.compile(rt, model(), { loss: 'cross_entropy' });
+    const xs = [0, 1, 2, 3].map((i) => data.x.slice(i * 32, i * 32 + 32));
+    const halves = [0, 1].map((h) => ({ ...data, n: 32, x: data.x.slice(h * 64, h * 64 + 64), y: data.y.slice(h * 32, h * 32 + 32) }));
+    const seq = { outs: [] as Float32Array[], evals: [] as { loss: number; accuracy: number }[] };
+    for (const x of xs) seq.outs.push(await net.predict(x));
+    for (const h of halves) seq.evals.push(await net.evaluate(h));
+    const at = await settle(Promise.all([net.predict(xs[0]!), ...xs.map((x) => net.predict(x)), ...halves.map((h) => net.evaluate(h))]), 10_000, 'predicts at once');
+    expect(at.error).toBeUndefined();
+    expect(at.value!.slice(1, 5)).toEqual(seq.outs);
+    expect(at.value!.slice(5)).toEqual(seq.evals);
+    // During a fit they are allowed (they only read), and still queued among themselves.
+    const run = net.fit(data, { epochs: 2, batchSize: 8 });
+    const during = await settle(Promise.all(xs.map((x) => net.predict(x))), 10_000, 'predicts during a fit');
+    expect(during.error).toBeUndefined();
+    expect(during.value!.map((o) => o.length)).toEqual([48, 48, 48, 48]);
+    expect((await settle(run, 20_000, 'fit')).error).toBeUndefined();
+    await net.destroy();
+  });
+
   it('setOptimizer, reset, load, loadSafetensors and a session run during a fit are BusyErrors that change nothing', { timeout: 30_000 }, async () => {
     const rt = await gpu();
     const net = await Network.compile(rt, model(), { loss: 'cross_entropy', optimizer: adam({ lr: 0.01 }), metricsEvery: 3 });

@@ -218,8 +218,11 @@ async function forEachBatch(
 ): Promise<void> {
   const B = Math.min(batchSize ?? 1024, n);
   checkBatchSize(B, n);
-  for (let from = 0; from < n; from += B) {
-    const count = Math.min(B, n - from);
-    await body(await net.plan(count, false), from, count);
-  }
+  // One evaluation at a time: they share each batch size's plan buffers.
+  await net.guard.inTurn(async () => {
+    for (let from = 0; from < n; from += B) {
+      const count = Math.min(B, n - from);
+      await body(await net.plan(count, false), from, count);
+    }
+  });
 }

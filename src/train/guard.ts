@@ -9,6 +9,8 @@ export class NetworkGuard {
   private dead = false;
   /** What holds the network (a fit, a session's run, a reset), or null. */
   private holder: string | null = null;
+  /** The last evaluation queued (evaluate, predict); settles, never rejects. */
+  private evaluations: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -45,6 +47,16 @@ export class NetworkGuard {
   checkIdle(what: string): void {
     this.checkUsable();
     if (this.holder) throw new BusyError(`${what}: the network is busy with ${this.holder}; wait for it to end (stop() ends a fit early)`);
+  }
+
+  /**
+   * Run `fn` once every evaluation queued before it has finished: evaluations of one batch size share its
+   * plan's input and output buffers, so two at once would read each other's outputs.
+   */
+  inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.evaluations.then(fn);
+    this.evaluations = run.catch(() => undefined);
+    return run;
   }
 
   /** Flag tests, cheap enough for every step: a destroyed network, or a destroyed or lost runtime, is a DeviceError. */
