@@ -1,6 +1,8 @@
 // `descent`: the command line. `descent train --help` lists the training options.
+import { fileURLToPath } from 'node:url';
 import { DescentError } from '../core/errors.js';
 import { UsageError } from './args.js';
+import { CHILD_ENV, runFiltered } from './quiet.js';
 import { train, TRAIN_HELP } from './train.js';
 
 const USAGE = `usage: descent <command> [options]
@@ -32,7 +34,10 @@ async function main(argv: string[]): Promise<number> {
   return 1;
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+// The commands that open the GPU run in a child whose stderr is rid of Dawn's limit warnings (see quiet.ts).
+const relaunch = ['train', 'bench'].includes(argv[0] ?? '') && !process.env[CHILD_ENV];
+(relaunch ? runFiltered(fileURLToPath(import.meta.url), argv) : main(argv)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof UsageError || e instanceof DescentError) console.error(`descent: ${e.message}`);

@@ -12,6 +12,7 @@ import { Network } from '../train/network.js';
 import { evaluate, fit } from '../train/fit.js';
 import { saveSafetensors } from '../train/checkpoint.js';
 import { helpText, numberOption, parseArgs, UsageError, type OptionSpec } from './args.js';
+import { stderrIsTerminal, writeProgress } from './quiet.js';
 
 const DATASETS = ['mnist', 'spiral', 'moons', 'circles', 'xor'] as const;
 
@@ -81,7 +82,7 @@ export async function train(argv: string[]): Promise<number> {
   console.log(`model: ${[trainSet.inputDim, ...hidden, trainSet.classes].join('-')} (${model.layout.count} parameters), ${trainSet.n} training / ${test.n} test examples`);
   const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer: sgd({ lr }) });
   const stepsPerEpoch = Math.ceil(trainSet.n / batch);
-  const tty = process.stderr.isTTY && !flags.has('quiet');
+  const tty = stderrIsTerminal() && !flags.has('quiet');
   let lastLoss = NaN;
   const t0 = performance.now();
   const result = await fit(net, trainSet, {
@@ -92,10 +93,10 @@ export async function train(argv: string[]): Promise<number> {
       lastLoss = m.loss;
       if (!tty) return;
       const inEpoch = (m.step % stepsPerEpoch) + 1;
-      process.stderr.write(`\repoch ${Math.floor(m.step / stepsPerEpoch) + 1}/${epochs} ${bar(inEpoch, stepsPerEpoch)} step ${inEpoch}/${stepsPerEpoch} loss ${lastLoss.toFixed(4)}   `);
+      writeProgress(`\repoch ${Math.floor(m.step / stepsPerEpoch) + 1}/${epochs} ${bar(inEpoch, stepsPerEpoch)} step ${inEpoch}/${stepsPerEpoch} loss ${lastLoss.toFixed(4)}   `);
     },
     onEpoch: (m) => {
-      if (tty) process.stderr.write('\r\x1b[K');
+      if (tty) writeProgress('\r\x1b[K');
       // At most about 20 epoch lines, the last always.
       if ((m.epoch + 1) % Math.ceil(epochs / 20) !== 0 && m.epoch + 1 !== epochs) return;
       console.log(`epoch ${m.epoch + 1}/${epochs}: loss ${m.loss.toFixed(4)}, train accuracy ${(100 * m.accuracy).toFixed(2)}%, ${Math.round(m.samplesPerSecond)} samples/s, ${(m.steps / m.seconds).toFixed(1)} steps/s`);
