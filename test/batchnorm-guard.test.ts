@@ -28,9 +28,15 @@ describe('forward_batch and commit against the CPU reference', () => {
     const [x, g, b, rm, rv] = [rng.floats(B * D, -2, 2), rng.floats(D, 0.5, 2), rng.floats(D), rng.floats(D), rng.floats(D, 0.5, 2)];
     const T = (data: Float32Array, shape: number[], label: string) => Tensor.from(rt, data, shape, label);
     const t = {
-      x: T(x, [B, D], 'x'), gamma: T(g, [D], 'gamma'), beta: T(b, [D], 'beta'),
-      y: Tensor.zeros(rt, [B, D]), mean: Tensor.zeros(rt, [D]), rstd: Tensor.zeros(rt, [D]), batchStats: Tensor.zeros(rt, [2, D]),
-      runningMean: T(rm, [D], 'running_mean'), runningVar: T(rv, [D], 'running_var'),
+      x: T(x, [B, D], 'x'),
+      gamma: T(g, [D], 'gamma'),
+      beta: T(b, [D], 'beta'),
+      y: Tensor.zeros(rt, [B, D]),
+      mean: Tensor.zeros(rt, [D]),
+      rstd: Tensor.zeros(rt, [D]),
+      batchStats: Tensor.zeros(rt, [2, D]),
+      runningMean: T(rm, [D], 'running_mean'),
+      runningVar: T(rv, [D], 'running_var'),
       control: new Tensor(rt, rt.upload(new Uint32Array([halted]), 'control'), [1], 'control'),
     };
     const ds = [await prepareBatchNormForwardBatch(rt, t), await prepareBatchNormCommit(rt, t, { momentum: m })];
@@ -102,7 +108,11 @@ describe('a training step that goes non-finite leaves the running statistics alo
       const after = await net.state();
       for (const seg of mdl.statsLayout.segments) {
         expect([...after[seg.name]!.data], `running statistic '${seg.name}' changed by a halted step`).toEqual([...before[seg.name]!.data]);
-        expectClose(`running statistic '${seg.name}' against the reference after 3 steps`, after[seg.name]!.data, cpu.stats.subarray(seg.offset, seg.offset + seg.length));
+        expectClose(
+          `running statistic '${seg.name}' against the reference after 3 steps`,
+          after[seg.name]!.data,
+          cpu.stats.subarray(seg.offset, seg.offset + seg.length),
+        );
       }
       net.resume();
       const next = batch();

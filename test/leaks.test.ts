@@ -21,7 +21,10 @@ const z = (rt: Runtime, ...shape: number[]) => Tensor.zeros(rt, shape);
 async function allocatesNothing(rt: Runtime, f: () => Promise<unknown>, type: Function, ...fragments: string[]) {
   const before = rt.buffers.stats();
   rt.buffers.resetPeak();
-  const err = await f().then(() => null, (e: unknown) => e);
+  const err = await f().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err, `expected ${type.name}`).toBeInstanceOf(type);
   for (const s of fragments) expect((err as Error).message).toContain(s);
   expect(rt.buffers.stats(), (err as Error).message).toEqual(before);
@@ -97,12 +100,18 @@ describe('a one-shot call that fails after its checks', () => {
     const rt = await createRuntime({ tuning: 'off' });
     try {
       // The real shader's interface (overrides, bindings), with a type error in its body.
-      rt.registerShader('activation', [
-        'override ACT: u32 = 0u;', 'override WG: u32 = 256u;', 'struct Params { n: u32, slope: f32, }',
-        '@group(0) @binding(0) var<uniform> params: Params;', '@group(0) @binding(1) var<storage, read> x: array<f32>;',
-        '@group(0) @binding(2) var<storage, read_write> y: array<f32>;',
-        '@compute @workgroup_size(WG) fn main() { let bad: u32 = 1.5; y[0] = x[0] * params.slope; }',
-      ].join('\n'));
+      rt.registerShader(
+        'activation',
+        [
+          'override ACT: u32 = 0u;',
+          'override WG: u32 = 256u;',
+          'struct Params { n: u32, slope: f32, }',
+          '@group(0) @binding(0) var<uniform> params: Params;',
+          '@group(0) @binding(1) var<storage, read> x: array<f32>;',
+          '@group(0) @binding(2) var<storage, read_write> y: array<f32>;',
+          '@compute @workgroup_size(WG) fn main() { let bad: u32 = 1.5; y[0] = x[0] * params.slope; }',
+        ].join('\n'),
+      );
       const x = z(rt, 4, 4);
       const before = rt.buffers.stats();
       await expect(activation(rt, x, { activation: 'relu' })).rejects.toBeInstanceOf(ShaderCompileError);
@@ -146,7 +155,10 @@ describe('runtimes created and destroyed', () => {
       const enc = rt.device.createCommandEncoder();
       enc.copyBufferToBuffer(gone, 0, dst, 0, 16);
       rt.device.queue.submit([enc.finish()]);
-      const err = await rt.sync().then(() => null, (e: unknown) => e);
+      const err = await rt.sync().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(DeviceError);
       expect((err as Error).message).toMatch(/the GPU reported 1 error/);
     } finally {
