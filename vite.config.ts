@@ -12,6 +12,8 @@ export default defineConfig(({ mode }) => {
     // the software Vulkan driver gets every core.
     pool: 'forks' as const,
     fileParallelism: false,
+    // At least 3x what a test takes on a loaded machine with a cold shader cache (the slowest measured with this
+    // default: 8 s cold, about 2.5x that loaded); heavier tests (training, tuning, the browser runs) set their own.
     testTimeout: 60_000,
     hookTimeout: 120_000,
     globalSetup: ['test/setup/global.ts'],
