@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../src/gpu/errors.js';
+import { DataError } from '../src/core/errors.js';
 import { checkDataset, splitDataset, standardize, subset, type Dataset } from '../src/data/dataset.js';
 import { circles, moons, spiral, xor } from '../src/data/synthetic.js';
 import { loadMnist } from '../src/data/mnist.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointError } from '../src/gpu/errors.js';
+import { CheckpointError } from '../src/core/errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 
 /** A float32 array with exactly these bit patterns, so NaN payloads are not at the mercy of JS numbers. */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { spiral } from '../src/data/synthetic.js';
 import type { Dataset } from '../src/data/dataset.js';
-import { CheckpointError, DataError, GraphError, TrainingError } from '../src/gpu/errors.js';
+import { CheckpointError, DataError, GraphError, TrainingError } from '../src/core/errors.js';
 import { batchNorm, dense, layerNorm, residual } from '../src/nn/layers.js';
 import { sequential } from '../src/nn/model.js';
 import { sgd } from '../src/optim/sgd.js';
