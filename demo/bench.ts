@@ -17,8 +17,6 @@ const SUITE_TITLES: Record<Suite, string> = { matmul: 'matmul', memory: 'memory-
 /** The suites with a peer side. */
 const PEER_SUITES: readonly Suite[] = ['matmul', 'train'];
 
-
-
 const form = el<HTMLFormElement>('controls');
 const suiteBoxes = [...form.querySelectorAll<HTMLInputElement>('input[name="suite"]')];
 const peersBox = el<HTMLInputElement>('peers');
@@ -128,7 +126,11 @@ function tuningText(t: unknown): string {
 function renderSummary(r: BenchReport, seconds: number): void {
   const dl = el('summary');
   dl.replaceChildren();
-  dlItem(dl, 'Run', `Descent ${r.descent} · ${new Date(r.date).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })} · ${seconds.toFixed(0)} s`);
+  dlItem(
+    dl,
+    'Run',
+    `Descent ${r.descent} · ${new Date(r.date).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })} · ${seconds.toFixed(0)} s`,
+  );
   dlItem(dl, 'Adapter', r.adapter);
   const peers = make('ul', 'peer-list');
   peers.id = 'peer-status';
@@ -145,7 +147,9 @@ function renderSummary(r: BenchReport, seconds: number): void {
   dlItem(dl, 'Peers', peers);
   const method = r.matmul[0]?.timing.method ?? r.memory[0]?.timing.method ?? r.training[0]?.timing.method;
   if (method) {
-    const matmul = r.matmul.length ? `; matmul kernels: ${TIMING_METHODS[r.matmul[0]!.timing.method]}; “auto (wall clock)” and the peers: ${TIMING_METHODS['wall-clock-submits']}` : '';
+    const matmul = r.matmul.length
+      ? `; matmul kernels: ${TIMING_METHODS[r.matmul[0]!.timing.method]}; “auto (wall clock)” and the peers: ${TIMING_METHODS['wall-clock-submits']}`
+      : '';
     dlItem(dl, 'Timing', `median of 5 after a warm-up${matmul}`);
   }
   if (r.matmul.length) dlItem(dl, 'Matmul “auto”', tuningText(r.tuning));
@@ -202,7 +206,10 @@ async function run(rt: Runtime, s: BenchSettings): Promise<void> {
   const elapsed = el('elapsed');
   const tick = setInterval(() => (elapsed.textContent = `${((performance.now() - runStart) / 1000).toFixed(0)} s`), 500);
   const total = s.suites.length;
-  logLine(`suites: ${s.suites.join(', ')}; matmul n = ${s.sizes.join(', ')}; ${s.parameters.toLocaleString('en')} parameters; peers ${s.peers ? 'on' : 'off'}`, 'head');
+  logLine(
+    `suites: ${s.suites.join(', ')}; matmul n = ${s.sizes.join(', ')}; ${s.parameters.toLocaleString('en')} parameters; peers ${s.peers ? 'on' : 'off'}`,
+    'head',
+  );
   try {
     const report = await runSuites(rt, {
       suites: s.suites,
@@ -214,7 +221,8 @@ async function run(rt: Runtime, s: BenchSettings): Promise<void> {
       environment: navigator.userAgent,
       log: (line) => logLine(line),
       onSuite: (i, suite) => {
-        const what = suite === 'tuning' ? 'tuning matmul for this adapter' : suite === 'peers' ? 'loading TF.js and jax-js' : `${i + 1}/${total}: ${SUITE_TITLES[suite]}`;
+        const what =
+          suite === 'tuning' ? 'tuning matmul for this adapter' : suite === 'peers' ? 'loading TF.js and jax-js' : `${i + 1}/${total}: ${SUITE_TITLES[suite]}`;
         text.textContent = `Running ${what}…`;
         if (i >= 0) logLine(`— ${SUITE_TITLES[suite as Suite]} —`, 'head');
       },
@@ -268,9 +276,11 @@ async function main(): Promise<void> {
   if (autoRun) {
     const s = validate();
     if (s) await run(rt, s);
-    else showFatal(new Error(`?run=1 with settings that do not validate: ${[el('sizes-error').textContent, el('params-error').textContent].filter(Boolean).join(' ')}`));
+    else
+      showFatal(
+        new Error(`?run=1 with settings that do not validate: ${[el('sizes-error').textContent, el('params-error').textContent].filter(Boolean).join(' ')}`),
+      );
   }
 }
 
 main().catch((e: unknown) => showFatal(e));
-

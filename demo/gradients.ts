@@ -112,7 +112,11 @@ function render(): void {
   explainEl.textContent = `Step ${m.step - stepBase + 1}: ${e.text}`;
   explainEl.dataset.tone = e.tone;
   explainEl.dataset.ratio = String(e.ratio);
-  Object.assign(heatmapEl.dataset, { step: String(m.step - stepBase + 1), names: JSON.stringify(layers.map((l) => l.name)), norms: JSON.stringify(Array.from(norms)) });
+  Object.assign(heatmapEl.dataset, {
+    step: String(m.step - stepBase + 1),
+    names: JSON.stringify(layers.map((l) => l.name)),
+    norms: JSON.stringify(Array.from(norms)),
+  });
   el('norm-rows').replaceChildren(
     ...layers.map((l, i) => {
       const tr = document.createElement('tr');
@@ -125,7 +129,9 @@ function render(): void {
   const seen = recentMetrics.reduce((a, r) => a + r.batchSize, 0);
   const loss = recentMetrics.reduce((a, r) => a + r.loss * r.batchSize, 0) / seen;
   const accuracy = recentMetrics.reduce((a, r) => a + r.accuracy * r.batchSize, 0) / seen;
-  phase(`Step ${m.step - stepBase + 1} · epoch ${session?.epoch ?? 0} · loss ${fmt(loss, 3)} · accuracy ${(accuracy * 100).toFixed(0)}% (last ${recentMetrics.length} steps)${rate.perSecond > 0 ? ` · ${rate.perSecond.toFixed(0)} steps/s` : ''}`);
+  phase(
+    `Step ${m.step - stepBase + 1} · epoch ${session?.epoch ?? 0} · loss ${fmt(loss, 3)} · accuracy ${(accuracy * 100).toFixed(0)}% (last ${recentMetrics.length} steps)${rate.perSecond > 0 ? ` · ${rate.perSecond.toFixed(0)} steps/s` : ''}`,
+  );
 }
 
 /** Stop the training loop and wait until its step in flight is submitted. */

@@ -56,8 +56,7 @@ for (const o of OPTIMIZER_INFO) {
 const lrFactor = () => 10 ** Number(lrInput.value);
 const mu = () => Number(momentumInput.value);
 const surface = (): SurfaceInfo => SURFACES[surfaceSelect.value as SurfaceName];
-const checked = (): OptimizerId[] =>
-  OPTIMIZER_INFO.filter((o) => (document.getElementById(`opt-${o.id}`) as HTMLInputElement).checked).map((o) => o.id);
+const checked = (): OptimizerId[] => OPTIMIZER_INFO.filter((o) => (document.getElementById(`opt-${o.id}`) as HTMLInputElement).checked).map((o) => o.id);
 
 function showSliders(): void {
   el('lr-out').textContent = `×${fmt(lrFactor(), 2)}`;

@@ -6,8 +6,21 @@
 import { TrainingError, TrainingSession, compile, type Dataset, type Model, type Network, type Runtime } from '../src/index.js';
 import { LineChart, type ChartSeries } from './lib/chart.js';
 import {
-  DATASETS, OPTIMIZER_COLORS, OPTIMIZER_INFO, buildModel, dataKind, describeModel, describeOptimizer, fmt, loadData, makeOptimizer,
-  type Architecture, type DataKind, type DatasetId, type OptimizerChoice, type OptimizerId,
+  DATASETS,
+  OPTIMIZER_COLORS,
+  OPTIMIZER_INFO,
+  buildModel,
+  dataKind,
+  describeModel,
+  describeOptimizer,
+  fmt,
+  loadData,
+  makeOptimizer,
+  type Architecture,
+  type DataKind,
+  type DatasetId,
+  type OptimizerChoice,
+  type OptimizerId,
 } from './lib/train-models.js';
 import { acquireRuntime, renderNav, setStatus, showFatal } from './shell.js';
 
@@ -154,8 +167,20 @@ async function startRace(): Promise<void> {
     const session = new TrainingSession(net, data, { batchSize: batch, seed: 1 });
     await session.ready();
     const e: Entry = {
-      id: choice.id, label: info.label, choice, net, session, steps: 0, ms: 0, base: net.steps,
-      raw: [], smooth: [], ema: null, delivered: 0, final: null, row: makeRow(choice),
+      id: choice.id,
+      label: info.label,
+      choice,
+      net,
+      session,
+      steps: 0,
+      ms: 0,
+      base: net.steps,
+      raw: [],
+      smooth: [],
+      ema: null,
+      delivered: 0,
+      final: null,
+      row: makeRow(choice),
     };
     net.onStep((m) => {
       const i = m.step - e.base;

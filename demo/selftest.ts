@@ -21,8 +21,6 @@ interface Outcome {
   message: string;
 }
 
-
-
 function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return String(e);

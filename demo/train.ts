@@ -8,9 +8,27 @@ import { LineChart } from './lib/chart.js';
 import { BoundaryView } from './lib/train-boundary.js';
 import { DigitGrid, DrawPad, ProbabilityBars, showInput, softmax } from './lib/train-digits.js';
 import {
-  applyOptimizerDefaults, applyPreset, architectureChoice, batchChoice, byId as $, datasetChoice, fillMenus, optimizerChoice,
+  applyOptimizerDefaults,
+  applyPreset,
+  architectureChoice,
+  batchChoice,
+  byId as $,
+  datasetChoice,
+  fillMenus,
+  optimizerChoice,
 } from './lib/train-form.js';
-import { buildModel, dataKind, describeModel, describeOptimizer, fmt, loadData, makeOptimizer, type DataKind, type DatasetId, type LoadedData } from './lib/train-models.js';
+import {
+  buildModel,
+  dataKind,
+  describeModel,
+  describeOptimizer,
+  fmt,
+  loadData,
+  makeOptimizer,
+  type DataKind,
+  type DatasetId,
+  type LoadedData,
+} from './lib/train-models.js';
 import { TrainRunner, type Phase } from './lib/train-runner.js';
 import { acquireRuntime, renderNav, setStatus, showFatal } from './shell.js';
 
@@ -294,7 +312,10 @@ function setupViews(data: LoadedData): void {
   boundary?.draw(null);
   if (k === 'mnist' && (!digits || digits.test !== data.test)) digits = new DigitGrid($('digit-grid'), data.test!, 24);
   if (k !== 'mnist') digits = null;
-  testSubset = k === 'mnist' ? { ...data.test!, name: 'mnist/test-500', n: MNIST_EVAL, x: data.test!.x.subarray(0, MNIST_EVAL * 784), y: data.test!.y.subarray(0, MNIST_EVAL) } : null;
+  testSubset =
+    k === 'mnist'
+      ? { ...data.test!, name: 'mnist/test-500', n: MNIST_EVAL, x: data.test!.x.subarray(0, MNIST_EVAL * 784), y: data.test!.y.subarray(0, MNIST_EVAL) }
+      : null;
 }
 
 function wireControls(): void {

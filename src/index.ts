@@ -35,7 +35,20 @@ export {
   type MatmulShapeClass,
   type MatmulVariant,
 } from './kernels/matmul.js';
-export { tuneMatmul, pinMatmul, defaultTuningStore, tuningKey, tuningCandidates, TUNING_CANDIDATES, TUNING_MODES, TUNING_SHAPES, type MatmulTuning, type TuningMeasurement, type TuningStore, type TuningTimes } from './kernels/autotune.js';
+export {
+  tuneMatmul,
+  pinMatmul,
+  defaultTuningStore,
+  tuningKey,
+  tuningCandidates,
+  TUNING_CANDIDATES,
+  TUNING_MODES,
+  TUNING_SHAPES,
+  type MatmulTuning,
+  type TuningMeasurement,
+  type TuningStore,
+  type TuningTimes,
+} from './kernels/autotune.js';
 export { decideTuning, TUNING_MARGIN, type TuningDecision } from './kernels/autotune-rule.js';
 export { tunedMatmulChoices, type MatmulChoices } from './kernels/tuning.js';
 export * as reference from './reference/index.js';
@@ -62,4 +75,3 @@ export { LOSSES, type LossKind } from './core/losses.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { checkDataset, splitDataset, subset, standardize, type Dataset } from './data/dataset.js';
 export { spiral, moons, circles, xor } from './data/synthetic.js';
-

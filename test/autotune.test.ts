@@ -67,7 +67,14 @@ describe('matmul autotuning', () => {
         expect(m.samples.length === 1 || m.samples.length === rounds, `${m.choice.variant}: ${m.samples.length} samples`).toBe(true);
         expect(m.gflops).toBeGreaterThan(0);
       }
-      expect(choice).toEqual(mine[decideTuning(mine.map((m) => m.samples), at).index]!.choice);
+      expect(choice).toEqual(
+        mine[
+          decideTuning(
+            mine.map((m) => m.samples),
+            at,
+          ).index
+        ]!.choice,
+      );
     }
     expect(tunedMatmulChoices(rt)).toEqual(t.choices);
     expect(autoMatmulChoice(rt, 64, 256, 100)).toEqual(t.choices.medium);
@@ -87,7 +94,11 @@ describe('matmul autotuning', () => {
     try {
       for (const choice of tuningCandidates(rt)) {
         pinMatmul(rt, { small: choice, skinny: choice, medium: choice, large: choice });
-        for (const [M, N, K] of [[7, 5, 3], [45, 65, 37], [300, 9, 20]] as const) {
+        for (const [M, N, K] of [
+          [7, 5, 3],
+          [45, 65, 37],
+          [300, 9, 20],
+        ] as const) {
           const a = rng.floats(M * K);
           const b = rng.floats(N * K);
           const want = ref.matmul(a, b, M, N, K, { transB: true });
@@ -115,7 +126,9 @@ describe('matmul autotuning', () => {
       const t = await tuneMatmul(rt, { store: null, force: true, classes: ['small'], rounds: 2, sampleMs: 3, log: (l) => lines.push(l) });
       expect(t.measurements.some((m) => m.choice.variant === 'blocked')).toBe(false);
       expect(t.measurements.some((m) => m.choice.variant === 'interleaved')).toBe(true);
-      expect(lines.filter((l) => /skipped blocked .* differs from the reference/.test(l)).length).toBe(3 * TUNING_CANDIDATES.filter((c) => c.variant === 'blocked').length);
+      expect(lines.filter((l) => /skipped blocked .* differs from the reference/.test(l)).length).toBe(
+        3 * TUNING_CANDIDATES.filter((c) => c.variant === 'blocked').length,
+      );
       for (const choice of Object.values(t.choices)) expect(choice.variant).not.toBe('blocked');
     } finally {
       rt.registerShader('matmul_blocked', shaderSource('matmul_blocked'));
@@ -168,7 +181,7 @@ describe('tuning decision rule', () => {
   });
 
   it('keeps the default when the gain is within the noise, takes the same gain when it is not', () => {
-    const noisy = [7, 10.5, 8, 12, 8.8, 11, 9].map((x) => x * (10 / 8.8) / 1.15);
+    const noisy = [7, 10.5, 8, 12, 8.8, 11, 9].map((x) => (x * (10 / 8.8)) / 1.15);
     const d = decideTuning([quiet(10), noisy], 0);
     expect(d.speedup).toBeGreaterThan(1.1);
     expect(d.index).toBe(0);

@@ -37,7 +37,9 @@ describe.each(['tfjs', 'jax'] as const)('peer %s', (name) => {
 
   it('times a 64 x 64 matmul', async () => {
     const r = await peer.matmul(64, { minMs: 20, reps: 3 });
-    console.log(`[${name}] matmul 64: ${r.msMedian.toFixed(3)} ms (min ${r.msMin.toFixed(3)}, max ${r.msMax.toFixed(3)}), ${r.gflops.toFixed(3)} GFLOP/s, ${r.perBatch}/batch`);
+    console.log(
+      `[${name}] matmul 64: ${r.msMedian.toFixed(3)} ms (min ${r.msMin.toFixed(3)}, max ${r.msMax.toFixed(3)}), ${r.gflops.toFixed(3)} GFLOP/s, ${r.perBatch}/batch`,
+    );
     for (const v of [r.msMedian, r.msMin, r.msMax, r.gflops]) {
       expect(Number.isFinite(v)).toBe(true);
       expect(v).toBeGreaterThan(0);

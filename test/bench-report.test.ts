@@ -33,7 +33,7 @@ const rows: MatmulBenchRow[] = [
 ];
 
 describe('benchmark comparisons', () => {
-  it("finds the sizes where auto runs below 0.8x the fastest variant, ignoring transposed and fused rows", () => {
+  it('finds the sizes where auto runs below 0.8x the fastest variant, ignoring transposed and fused rows', () => {
     const s = autoShortfalls(rows);
     expect(s.map((x) => x.size)).toEqual([512, 1024]);
     expect(s[0]!.best.kernel).toBe('subgroup');

@@ -29,7 +29,23 @@ describe('descent train', () => {
 
   it('trains on the GPU, reports test accuracy and samples/s, and saves a loadable checkpoint', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'descent-')), 'xor.safetensors');
-    const r = await descent('train', '--dataset', 'xor', '--hidden', '16', '--batch', '16', '--epochs', '20', '--lr', '0.3', '--samples', '400', '--save', file);
+    const r = await descent(
+      'train',
+      '--dataset',
+      'xor',
+      '--hidden',
+      '16',
+      '--batch',
+      '16',
+      '--epochs',
+      '20',
+      '--lr',
+      '0.3',
+      '--samples',
+      '400',
+      '--save',
+      file,
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/adapter: /);
     expect(r.out).toMatch(/model: 2-16-2 \(82 parameters\)/);

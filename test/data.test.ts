@@ -129,10 +129,7 @@ describe('checkDataset', () => {
     const bad = (patch: Partial<Dataset>) => ({ ...table(), ...patch });
     expectDataError(() => checkDataset(bad({ x: new Float32Array(29) })), /dataset 'table': x has 29 values, expected n \* inputDim = 10 \* 3 = 30/);
     expectDataError(() => checkDataset(bad({ y: new Float32Array(9) })), /dataset 'table': y has 9 values, expected n = 10/);
-    expectDataError(
-      () => checkDataset({ ...regression(), y: new Float32Array(3) }),
-      /dataset 'reg': y has 3 values, expected n \* outputDim = 2 \* 2 = 4/,
-    );
+    expectDataError(() => checkDataset({ ...regression(), y: new Float32Array(3) }), /dataset 'reg': y has 3 values, expected n \* outputDim = 2 \* 2 = 4/);
     const nan = table();
     nan.x[3 * 4 + 2] = NaN;
     expectDataError(() => checkDataset(nan), /dataset 'table': x has NaN at row 4, column 2; every value must be finite/);
@@ -188,8 +185,14 @@ describe('split, subset, standardize', () => {
 
   it('standardize: train statistics applied to both sets, constant features map to 0', () => {
     const mk = (name: string, x: number[]): Dataset => ({
-      name, x: new Float32Array(x), y: new Float32Array(x.length / 2), n: x.length / 2,
-      inputDim: 2, task: 'classification', classes: 2, outputDim: 2,
+      name,
+      x: new Float32Array(x),
+      y: new Float32Array(x.length / 2),
+      n: x.length / 2,
+      inputDim: 2,
+      task: 'classification',
+      classes: 2,
+      outputDim: 2,
     });
     const train = mk('tr', [1, 5, 3, 5, 5, 5, 7, 5]);
     const test = mk('te', [4, 5, 10, 6]);

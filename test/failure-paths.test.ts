@@ -123,7 +123,11 @@ describe('one operation at a time', () => {
     const seq = { outs: [] as Float32Array[], evals: [] as { loss: number; accuracy: number }[] };
     for (const x of xs) seq.outs.push(await net.predict(x));
     for (const h of halves) seq.evals.push(await net.evaluate(h));
-    const at = await settle(Promise.all([net.predict(xs[0]!), ...xs.map((x) => net.predict(x)), ...halves.map((h) => net.evaluate(h))]), 10_000, 'predicts at once');
+    const at = await settle(
+      Promise.all([net.predict(xs[0]!), ...xs.map((x) => net.predict(x)), ...halves.map((h) => net.evaluate(h))]),
+      10_000,
+      'predicts at once',
+    );
     expect(at.error).toBeUndefined();
     expect(at.value!.slice(1, 5)).toEqual(seq.outs);
     expect(at.value!.slice(5)).toEqual(seq.evals);

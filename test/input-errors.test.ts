@@ -55,7 +55,9 @@ describe('load checks every tensor before writing any', () => {
     }
     expect(() => net.load(null as unknown as TensorRecord)).toThrow(CheckpointError);
     expect(() => net.load(null as unknown as TensorRecord)).toThrow(/load: expected an object of named tensors .* got null/);
-    expect(() => net.load({ ...record, '0.weight': null } as unknown as TensorRecord)).toThrow(/tensor '0.weight' is null; expected \{ shape: \[8, 2\], data: Float32Array \}/);
+    expect(() => net.load({ ...record, '0.weight': null } as unknown as TensorRecord)).toThrow(
+      /tensor '0.weight' is null; expected \{ shape: \[8, 2\], data: Float32Array \}/,
+    );
     // The same record, sound, goes in whole.
     net.load(record);
     expect(await bits(net)).toEqual(await bits(other));
@@ -87,7 +89,9 @@ describe('the public API answers bad input with typed errors', () => {
       await expect(net.fit(ds as never), String(ds)).rejects.toThrow(/fit: expected a Dataset/);
       await expect(net.evaluate(ds as never), String(ds)).rejects.toThrow(/evaluate: expected a Dataset/);
     }
-    await expect(net.fit({ ...data, x: Array.from(data.x) } as never)).rejects.toThrow(/fit: dataset 'spiral[^']*' has x = an Array of 96 values; expected a Float32Array \(Float32Array.from\(x\)\)/);
+    await expect(net.fit({ ...data, x: Array.from(data.x) } as never)).rejects.toThrow(
+      /fit: dataset 'spiral[^']*' has x = an Array of 96 values; expected a Float32Array \(Float32Array.from\(x\)\)/,
+    );
     await expect(net.fit({ ...data, y: Float64Array.from(data.y) } as never)).rejects.toThrow(/has y = a Float64Array of 48 values; expected a Float32Array/);
     expect(() => new TrainingSession(net, { ...data, x: [] } as never)).toThrow(/TrainingSession: dataset 'spiral[^']*' has x = an Array/);
     await expect(net.fit(data, null as never)).rejects.toThrow(OptionError);
@@ -111,14 +115,18 @@ describe('the public API answers bad input with typed errors', () => {
     const rt = await gpu();
     const m = model();
     await expect(Network.compile(rt, m, { loss: 'hinge' as never })).rejects.toThrow(OptionError);
-    await expect(Network.compile(rt, m, { loss: 'hinge' as never })).rejects.toThrow(/compile: loss must be one of 'cross_entropy', 'mse', got the string "hinge"/);
+    await expect(Network.compile(rt, m, { loss: 'hinge' as never })).rejects.toThrow(
+      /compile: loss must be one of 'cross_entropy', 'mse', got the string "hinge"/,
+    );
     await expect(Network.compile(rt, m, null as never)).rejects.toThrow(/compile: options must be an object/);
     await expect(Network.compile(rt, m, { loss: 'mse', optimizer: {} as never })).rejects.toThrow(OptionError);
     for (const bad of [0, -1, 1.5, NaN, '3']) {
       await expect(Network.compile(rt, m, { loss: 'mse', maxPendingReads: bad as never }), String(bad)).rejects.toThrow(
         /compile: maxPendingReads must be an integer >= 1/,
       );
-      await expect(Network.compile(rt, m, { loss: 'mse', metricsEvery: bad as never }), String(bad)).rejects.toThrow(/compile: metricsEvery must be an integer >= 1/);
+      await expect(Network.compile(rt, m, { loss: 'mse', metricsEvery: bad as never }), String(bad)).rejects.toThrow(
+        /compile: metricsEvery must be an integer >= 1/,
+      );
     }
     const net = await Network.compile(rt, m, { loss: 'cross_entropy', optimizer: sgd({ lr: 0.05 }), maxPendingReads: 1 });
     await expect(net.setOptimizer({} as never)).rejects.toThrow(OptionError);
@@ -163,7 +171,9 @@ describe('the public API answers bad input with typed errors', () => {
     await a.fit(data, { epochs: 1, batchSize: 8, learningRate: 0.1 });
     await b.fit(data, { epochs: 1, batchSize: 8, learningRate: () => 0.1 });
     expect(await bits(a)).toEqual(await bits(b));
-    await expect(a.fit(data, { learningRate: 'fast' as never })).rejects.toThrow(/fit: learningRate must be a number or a function of the step, got the string "fast"/);
+    await expect(a.fit(data, { learningRate: 'fast' as never })).rejects.toThrow(
+      /fit: learningRate must be a number or a function of the step, got the string "fast"/,
+    );
     expect(() => new TrainingSession(a, data, { learningRate: {} as never })).toThrow(OptionError);
     await a.destroy();
     await b.destroy();
@@ -174,7 +184,9 @@ describe("each step's learning rate is checked before the step is submitted", ()
   it('1e39 (beyond f32), -1 or NaN: OptionError naming the step and the value, nothing of that step written', async () => {
     const net = await compile({ optimizer: sgd({ lr: 0.05 }) });
     const before = await bits(net);
-    await expect(net.fit(data, { batchSize: 8, learningRate: 1e39 })).rejects.toThrow(/fit: learningRate: learning rate must be a finite number >= 0 and <= 3.4e38 \(f32\), got 1e\+39/);
+    await expect(net.fit(data, { batchSize: 8, learningRate: 1e39 })).rejects.toThrow(
+      /fit: learningRate: learning rate must be a finite number >= 0 and <= 3.4e38 \(f32\), got 1e\+39/,
+    );
     await expect(net.fit(data, { batchSize: 8, learningRate: () => 1e39 })).rejects.toThrow(OptionError);
     await expect(net.fit(data, { batchSize: 8, learningRate: () => 1e39 })).rejects.toThrow(/step 0 \(0-based\): learning rate .* got 1e\+39/);
     expect(counters(net)).toEqual([0, 0, 0]);
@@ -203,11 +215,16 @@ describe("each step's learning rate is checked before the step is submitted", ()
     const err = await net.fit(big, { epochs: 3, batchSize: 8, shuffle: false, learningRate: (s) => (s === 1 ? 1e38 : 0.05) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TrainingError);
     const params = await net.parameters();
-    expect(Object.values(params).some((t) => !t.data.every(Number.isFinite)), 'the update of step 0 overflowed the parameters').toBe(true);
+    expect(
+      Object.values(params).some((t) => !t.data.every(Number.isFinite)),
+      'the update of step 0 overflowed the parameters',
+    ).toBe(true);
     const e = err as TrainingError;
     expect(e.step).toBe(1);
     expect(e.message).not.toMatch(/are those from before/);
-    expect(e.message).toMatch(/training stopped at step 1: .*The parameters are already non-finite: an update before step 1 overflowed them \(step 0 ran with learning rate 1e\+38\)/);
+    expect(e.message).toMatch(
+      /training stopped at step 1: .*The parameters are already non-finite: an update before step 1 overflowed them \(step 0 ran with learning rate 1e\+38\)/,
+    );
     expect(net.failure).toBe(e);
     await net.destroy();
   });

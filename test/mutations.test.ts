@@ -32,9 +32,30 @@ interface Mutation {
 }
 
 const MUTATIONS: Mutation[] = [
-  { shader: 'matmul_naive', what: 'K loop stops one short', edits: [['k < params.K;', 'k + 1u < params.K;']], cases: () => matmulCases(['naive']), mustFail: ['1x1x1'] },
-  { shader: 'matmul_interleaved', what: 'rows interleaved with the wrong stride', edits: [['rows[t] = min(i0 + t * WG_Y, last_i);', 'rows[t] = min(i0 + t * WG_X, last_i);'], ['let i = i0 + r * WG_Y;', 'let i = i0 + r * WG_X;']], cases: () => matmulCases(['interleaved']), mustFail: ['45x65x37 bias+relu wg 16x4'] },
-  { shader: 'matmul_wide', what: 'upper half of the columns stored from the lower accumulators', edits: [['store_c(i, j, hi[s - 4u]);', 'store_c(i, j, lo[s - 4u]);']], cases: () => matmulCases(['wide']), mustFail: ['3x300x7 bias+relu'] },
+  {
+    shader: 'matmul_naive',
+    what: 'K loop stops one short',
+    edits: [['k < params.K;', 'k + 1u < params.K;']],
+    cases: () => matmulCases(['naive']),
+    mustFail: ['1x1x1'],
+  },
+  {
+    shader: 'matmul_interleaved',
+    what: 'rows interleaved with the wrong stride',
+    edits: [
+      ['rows[t] = min(i0 + t * WG_Y, last_i);', 'rows[t] = min(i0 + t * WG_X, last_i);'],
+      ['let i = i0 + r * WG_Y;', 'let i = i0 + r * WG_X;'],
+    ],
+    cases: () => matmulCases(['interleaved']),
+    mustFail: ['45x65x37 bias+relu wg 16x4'],
+  },
+  {
+    shader: 'matmul_wide',
+    what: 'upper half of the columns stored from the lower accumulators',
+    edits: [['store_c(i, j, hi[s - 4u]);', 'store_c(i, j, lo[s - 4u]);']],
+    cases: () => matmulCases(['wide']),
+    mustFail: ['3x300x7 bias+relu'],
+  },
   {
     shader: 'matmul_wide',
     what: 'last row of the block never accumulated',
@@ -50,18 +71,94 @@ const MUTATIONS: Mutation[] = [
     cases: () => matmulCases(['blocked']),
     mustFail: ["130x67x20 gate relu'"],
   },
-  { shader: 'matmul_subgroup', what: 'row value taken from the wrong lane of the subgroup', edits: [['subgroupShuffle(a_mine[r / SG], r % SG)', 'subgroupShuffle(a_mine[r / SG], (r + 1u) % SG)']], cases: () => matmulCases(['subgroup']), mustFail: ['257x3x5'] },
-  { shader: 'matmul_subgroup', what: 'second share of the rows loaded from the first', edits: [['mine[q] = min(i0 + lid.x + q * SG, last_i);', 'mine[q] = min(i0 + lid.x, last_i);']], cases: () => matmulCases(['subgroup']), mustFail: ['257x3x5'] },
-  { shader: 'matmul_vec4', what: 'second k of each quad multiplies the wrong row of B', edits: [['av.y * bq[1]', 'av.y * bq[0]']], cases: () => matmulCases(['vec4']), mustFail: ['37x64x36 bias+sigmoid'] },
-  { shader: 'matmul_vec4', what: 'transposed B read along the wrong axis', edits: [['bq[s] = b[(j0 + s) * K4 + q];', 'bq[s] = b[(j0 + s) + q * K4];']], cases: () => matmulCases(['vec4']), mustFail: ['37x64x36 B^T bias+gelu'] },
-  { shader: 'matmul_blocked', what: 'K loop stops one short', edits: [['k < params.K;', 'k + 1u < params.K;']], cases: () => matmulCases(['blocked']), mustFail: ['1x1x1'] },
-  { shader: 'matmul_tiled', what: 'inner tile loop off by one', edits: [['kk < BK;', 'kk < BK - 1u;']], cases: () => matmulCases(['tiled']), mustFail: ['37x64x36 A^T'] },
-  { shader: 'matmul_tiled', what: 'ragged K tile read past K', edits: [['k0 + ak < params.K', 'true'], ['k0 + bk < params.K', 'true']], cases: () => matmulCases(['tiled']), mustFail: ['257x3x5 B^T'] },
-  { shader: 'matmul_blocked', what: 'bias added twice', edits: [['v += bias[j];', 'v += 2.0 * bias[j];']], cases: () => matmulCases(['blocked']), mustFail: ['1x1x1 A^T bias+identity'] },
-  { shader: 'activation_grad', what: 'sigmoid derivative sign', edits: [['return s * (1.0 - s);', 'return s * (1.0 + s);']], cases: activationCases, mustFail: ['sigmoid n=1000'] },
-  { shader: 'activation', what: 'leaky slope ignored', edits: [['select(slope * x, x, x > 0.0)', 'select(0.01 * x, x, x > 0.0)']], cases: activationCases, mustFail: ['leaky_relu n=1000'] },
-  { shader: 'elementwise', what: 'last element skipped', edits: [['i < min(i0 + 4u, params.n);', 'i + 1u < min(i0 + 4u, params.n);']], cases: elementwiseCases, mustFail: ['n=1'] },
-  { shader: 'elementwise', what: 'accumulate overwrites', edits: [['out[i] += a[i];', 'out[i] = a[i];']], cases: reduceCases, kernels: ['accumulate'], mustFail: ['n=1'] },
+  {
+    shader: 'matmul_subgroup',
+    what: 'row value taken from the wrong lane of the subgroup',
+    edits: [['subgroupShuffle(a_mine[r / SG], r % SG)', 'subgroupShuffle(a_mine[r / SG], (r + 1u) % SG)']],
+    cases: () => matmulCases(['subgroup']),
+    mustFail: ['257x3x5'],
+  },
+  {
+    shader: 'matmul_subgroup',
+    what: 'second share of the rows loaded from the first',
+    edits: [['mine[q] = min(i0 + lid.x + q * SG, last_i);', 'mine[q] = min(i0 + lid.x, last_i);']],
+    cases: () => matmulCases(['subgroup']),
+    mustFail: ['257x3x5'],
+  },
+  {
+    shader: 'matmul_vec4',
+    what: 'second k of each quad multiplies the wrong row of B',
+    edits: [['av.y * bq[1]', 'av.y * bq[0]']],
+    cases: () => matmulCases(['vec4']),
+    mustFail: ['37x64x36 bias+sigmoid'],
+  },
+  {
+    shader: 'matmul_vec4',
+    what: 'transposed B read along the wrong axis',
+    edits: [['bq[s] = b[(j0 + s) * K4 + q];', 'bq[s] = b[(j0 + s) + q * K4];']],
+    cases: () => matmulCases(['vec4']),
+    mustFail: ['37x64x36 B^T bias+gelu'],
+  },
+  {
+    shader: 'matmul_blocked',
+    what: 'K loop stops one short',
+    edits: [['k < params.K;', 'k + 1u < params.K;']],
+    cases: () => matmulCases(['blocked']),
+    mustFail: ['1x1x1'],
+  },
+  {
+    shader: 'matmul_tiled',
+    what: 'inner tile loop off by one',
+    edits: [['kk < BK;', 'kk < BK - 1u;']],
+    cases: () => matmulCases(['tiled']),
+    mustFail: ['37x64x36 A^T'],
+  },
+  {
+    shader: 'matmul_tiled',
+    what: 'ragged K tile read past K',
+    edits: [
+      ['k0 + ak < params.K', 'true'],
+      ['k0 + bk < params.K', 'true'],
+    ],
+    cases: () => matmulCases(['tiled']),
+    mustFail: ['257x3x5 B^T'],
+  },
+  {
+    shader: 'matmul_blocked',
+    what: 'bias added twice',
+    edits: [['v += bias[j];', 'v += 2.0 * bias[j];']],
+    cases: () => matmulCases(['blocked']),
+    mustFail: ['1x1x1 A^T bias+identity'],
+  },
+  {
+    shader: 'activation_grad',
+    what: 'sigmoid derivative sign',
+    edits: [['return s * (1.0 - s);', 'return s * (1.0 + s);']],
+    cases: activationCases,
+    mustFail: ['sigmoid n=1000'],
+  },
+  {
+    shader: 'activation',
+    what: 'leaky slope ignored',
+    edits: [['select(slope * x, x, x > 0.0)', 'select(0.01 * x, x, x > 0.0)']],
+    cases: activationCases,
+    mustFail: ['leaky_relu n=1000'],
+  },
+  {
+    shader: 'elementwise',
+    what: 'last element skipped',
+    edits: [['i < min(i0 + 4u, params.n);', 'i + 1u < min(i0 + 4u, params.n);']],
+    cases: elementwiseCases,
+    mustFail: ['n=1'],
+  },
+  {
+    shader: 'elementwise',
+    what: 'accumulate overwrites',
+    edits: [['out[i] += a[i];', 'out[i] = a[i];']],
+    cases: reduceCases,
+    kernels: ['accumulate'],
+    mustFail: ['n=1'],
+  },
   {
     shader: 'softmax_cross_entropy',
     what: 'row max not subtracted (a workgroup per row)',
@@ -97,8 +194,21 @@ const MUTATIONS: Mutation[] = [
     cases: lossCases,
     mustFail: ['130x10'],
   },
-  { shader: 'mse', what: 'gradient not divided by D', edits: [['params.grad_scale * 2.0 / f32(D)', 'params.grad_scale * 2.0']], cases: lossCases, mustFail: ['37x13'] },
-  { shader: 'reduce', what: 'last row dropped', edits: [['i < params.B; i += WG_Y', 'i + 1u < params.B; i += WG_Y']], cases: reduceCases, kernels: ['sum_rows'], mustFail: ['37x13'] },
+  {
+    shader: 'mse',
+    what: 'gradient not divided by D',
+    edits: [['params.grad_scale * 2.0 / f32(D)', 'params.grad_scale * 2.0']],
+    cases: lossCases,
+    mustFail: ['37x13'],
+  },
+  {
+    shader: 'reduce',
+    what: 'last row dropped',
+    edits: [['i < params.B; i += WG_Y', 'i + 1u < params.B; i += WG_Y']],
+    cases: reduceCases,
+    kernels: ['sum_rows'],
+    mustFail: ['37x13'],
+  },
   {
     shader: 'layernorm',
     what: 'variance divided by D - 1',
@@ -147,9 +257,27 @@ const MUTATIONS: Mutation[] = [
     cases: telemetryCases,
     mustFail: ['S=4 NaN and Inf gradients', 'S=2 NaN loss, no accuracy'],
   },
-  { shader: 'telemetry', what: 'segment loop skips its last element', edits: [['k < len;', 'k + 1u < len;']], cases: telemetryCases, mustFail: ['S=5 slot 2/3, empty + long segments'] },
-  { shader: 'optim/adam', what: 'second-moment correction divides the root', edits: [['sqrt(v) * hp.root_scale', 'sqrt(v) / hp.root_scale']], cases: optimizerCases, mustFail: ['adam, 10 steps'] },
-  { shader: 'optim/adam', what: "first moment mixed with beta2's complement", edits: [['hp.one_minus_beta1 * g', 'hp.one_minus_beta2 * g']], cases: optimizerCases, mustFail: ['adam, TensorFlow epsilon, 10 steps'] },
+  {
+    shader: 'telemetry',
+    what: 'segment loop skips its last element',
+    edits: [['k < len;', 'k + 1u < len;']],
+    cases: telemetryCases,
+    mustFail: ['S=5 slot 2/3, empty + long segments'],
+  },
+  {
+    shader: 'optim/adam',
+    what: 'second-moment correction divides the root',
+    edits: [['sqrt(v) * hp.root_scale', 'sqrt(v) / hp.root_scale']],
+    cases: optimizerCases,
+    mustFail: ['adam, 10 steps'],
+  },
+  {
+    shader: 'optim/adam',
+    what: "first moment mixed with beta2's complement",
+    edits: [['hp.one_minus_beta1 * g', 'hp.one_minus_beta2 * g']],
+    cases: optimizerCases,
+    mustFail: ['adam, TensorFlow epsilon, 10 steps'],
+  },
   {
     shader: 'optim/momentum',
     what: 'first step dampened like the others',
@@ -157,12 +285,47 @@ const MUTATIONS: Mutation[] = [
     cases: optimizerCases,
     mustFail: ['momentum with dampening, 10 steps'],
   },
-  { shader: 'optim/rmsprop', what: 'centred variance adds the mean square', edits: [['v = sq - ga * ga;', 'v = sq + ga * ga;']], cases: optimizerCases, mustFail: ['rmsprop centred with momentum, 10 steps'] },
-  { shader: 'optim/adagrad', what: 'eps outside the root when asked inside', edits: [['denom = sqrt(s + hp.eps);', 'denom = sqrt(s) + hp.eps;']], cases: optimizerCases, mustFail: ['adagrad, eps inside the root, 10 steps'] },
-  { shader: 'optim/adamax', what: 'eps inside the maximum when asked after it', edits: [['max(hp.beta2 * exp_inf[i], abs(g));', 'max(hp.beta2 * exp_inf[i], abs(g) + hp.eps);']], cases: optimizerCases, mustFail: ['adamax, TensorFlow epsilon, 10 steps'] },
-  { shader: 'optim/sgd', what: 'clipping ignored', edits: [['return min(1.0, hp.max_norm / (metrics[hp.norm_index] + 1e-6));', 'return 1.0;']], cases: optimizerCases, mustFail: ['sgd, L2 decay, clipping, 10 steps'] },
-  { shader: 'optim/adam', what: 'decoupled decay without the learning rate', edits: [['lr_of(i) * chunk_opts[(4u * i) / CHUNK].y * t', 'chunk_opts[(4u * i) / CHUNK].y * t']], cases: optimizerCases, mustFail: ['adamw, 10 steps'] },
-  { shader: 'optim/lion', what: 'sign of the gradient instead of the interpolation', edits: [['step_lr_of(i) * sign(c)', 'step_lr_of(i) * sign(g)']], cases: optimizerCases },
+  {
+    shader: 'optim/rmsprop',
+    what: 'centred variance adds the mean square',
+    edits: [['v = sq - ga * ga;', 'v = sq + ga * ga;']],
+    cases: optimizerCases,
+    mustFail: ['rmsprop centred with momentum, 10 steps'],
+  },
+  {
+    shader: 'optim/adagrad',
+    what: 'eps outside the root when asked inside',
+    edits: [['denom = sqrt(s + hp.eps);', 'denom = sqrt(s) + hp.eps;']],
+    cases: optimizerCases,
+    mustFail: ['adagrad, eps inside the root, 10 steps'],
+  },
+  {
+    shader: 'optim/adamax',
+    what: 'eps inside the maximum when asked after it',
+    edits: [['max(hp.beta2 * exp_inf[i], abs(g));', 'max(hp.beta2 * exp_inf[i], abs(g) + hp.eps);']],
+    cases: optimizerCases,
+    mustFail: ['adamax, TensorFlow epsilon, 10 steps'],
+  },
+  {
+    shader: 'optim/sgd',
+    what: 'clipping ignored',
+    edits: [['return min(1.0, hp.max_norm / (metrics[hp.norm_index] + 1e-6));', 'return 1.0;']],
+    cases: optimizerCases,
+    mustFail: ['sgd, L2 decay, clipping, 10 steps'],
+  },
+  {
+    shader: 'optim/adam',
+    what: 'decoupled decay without the learning rate',
+    edits: [['lr_of(i) * chunk_opts[(4u * i) / CHUNK].y * t', 'chunk_opts[(4u * i) / CHUNK].y * t']],
+    cases: optimizerCases,
+    mustFail: ['adamw, 10 steps'],
+  },
+  {
+    shader: 'optim/lion',
+    what: 'sign of the gradient instead of the interpolation',
+    edits: [['step_lr_of(i) * sign(c)', 'step_lr_of(i) * sign(g)']],
+    cases: optimizerCases,
+  },
 ];
 
 const runtimes: Runtime[] = [];
@@ -184,7 +347,11 @@ describe('planted bugs fail the kernel suites', () => {
       expect(family.length, `no case of ${kernels.join(', ')}`).toBeGreaterThan(0);
       if (m.mustFail) {
         const picked = selectCases(family, m.mustFail);
-        for (const k of m.kernels ?? []) expect(picked.map((c) => c.kernel), `no picked case runs ${k}`).toContain(k);
+        for (const k of m.kernels ?? [])
+          expect(
+            picked.map((c) => c.kernel),
+            `no picked case runs ${k}`,
+          ).toContain(k);
         for (const c of picked) {
           const r = await c.run(rt);
           expect(r.pass, `case '${c.kernel} ${c.shape}' must catch '${m.what}': ${r.message}`).toBe(false);

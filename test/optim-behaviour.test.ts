@@ -122,7 +122,10 @@ describe('one optimizer dispatch per training step', () => {
   ] as const) {
     it(name, async () => {
       const rt = await gpu();
-      const net = await Network.compile(rt, sequential(2, [dense(8, { activation: 'relu' }), dense(3)], { seed: 1 }), { loss: 'cross_entropy', optimizer: def });
+      const net = await Network.compile(rt, sequential(2, [dense(8, { activation: 'relu' }), dense(3)], { seed: 1 }), {
+        loss: 'cross_entropy',
+        optimizer: def,
+      });
       const plan = await net.plan(16, true);
       const updates = plan.dispatches.filter((d) => d.label.startsWith('update:'));
       expect(updates.length).toBe(1);
@@ -202,13 +205,17 @@ describe('what is not an optimizer, its options or a rate is an OptionError', ()
     expect(checkLearningRate(0.1, 'fit: learningRate at step 3')).toBe(0.1);
     expect(checkLearningRate(3.4e38, 'fit: learningRate at step 3')).toBe(3.4e38);
     for (const bad of [1e39, Infinity, NaN, -1e-3, '0.1', undefined]) {
-      expect(() => checkLearningRate(bad, 'fit: learningRate at step 3'), String(bad)).toThrow(/fit: learningRate at step 3: learning rate must be a finite number >= 0 and <= 3.4e38 \(f32\)/);
+      expect(() => checkLearningRate(bad, 'fit: learningRate at step 3'), String(bad)).toThrow(
+        /fit: learningRate at step 3: learning rate must be a finite number >= 0 and <= 3.4e38 \(f32\)/,
+      );
     }
   });
 
   it('a per-step value that would not be a finite f32 is an OptionError before the step is counted or submitted', async () => {
     // Adam's first step divides lr by 1 - beta1 = 0.1: a rate of 1e38 would reach the GPU as Inf.
-    expect(() => stepUniforms(adam(), { step: 1, lr: 1e38 })).toThrow(/adam: step_lr at step 1 must be a finite number >= 0 and <= 3.4e38 \(f32\), got 1\.0+\d*e\+39/);
+    expect(() => stepUniforms(adam(), { step: 1, lr: 1e38 })).toThrow(
+      /adam: step_lr at step 1 must be a finite number >= 0 and <= 3.4e38 \(f32\), got 1\.0+\d*e\+39/,
+    );
     expect(stepUniforms(adam(), { step: 1, lr: 1e36 }).step_lr).toBeCloseTo(1e37, -30);
     const rt = await gpu();
     const runner = await UpdateRunner.create(rt, new ArenaLayout([{ name: 'x', shape: [4] }]), sgd({ lr: 0.1 }), new Float32Array(64));
@@ -242,7 +249,10 @@ describe('learning-rate schedules', () => {
 
   it('a schedule changes the rate of every step without recompiling anything', async () => {
     const rt = await gpu();
-    const net = await Network.compile(rt, sequential(2, [dense(8, { activation: 'relu' }), dense(3)], { seed: 1 }), { loss: 'cross_entropy', optimizer: adam({ lr: 0.01 }) });
+    const net = await Network.compile(rt, sequential(2, [dense(8, { activation: 'relu' }), dense(3)], { seed: 1 }), {
+      loss: 'cross_entropy',
+      optimizer: adam({ lr: 0.01 }),
+    });
     await net.fit(spiral({ n: 60, seed: 1 }), { epochs: 1, batchSize: 10 });
     const device = rt.device as unknown as Record<string, unknown>;
     const original = device.createComputePipelineAsync as (...a: unknown[]) => unknown;
@@ -270,7 +280,14 @@ describe('per-tensor options', () => {
   });
 
   it('parameter groups set their own learning rate and decay; first match wins', () => {
-    const def = sgd({ lr: 0.1, weightDecay: 0.01, groups: [{ match: '3.weight', lrScale: 0.5 }, { match: /^3\./, weightDecay: 0.2 }] });
+    const def = sgd({
+      lr: 0.1,
+      weightDecay: 0.01,
+      groups: [
+        { match: '3.weight', lrScale: 0.5 },
+        { match: /^3\./, weightDecay: 0.2 },
+      ],
+    });
     expect(tensorOptions(def, seg('3.weight'))).toEqual({ lrScale: 0.5, weightDecay: 0.01 });
     expect(tensorOptions(def, seg('3.bias'))).toEqual({ lrScale: 1, weightDecay: 0.2 });
     expect(tensorOptions(def, seg('0.bias'))).toEqual({ lrScale: 1, weightDecay: 0 });
@@ -311,7 +328,9 @@ describe('optimizer state', () => {
     const kept = await net.optimizerState();
     expect(kept.exp_avg!['0.weight']!.data).toEqual(before.exp_avg!['0.weight']!.data);
     expect(kept.max_exp_avg_sq).toBeDefined();
-    await expect(net.setOptimizer(rmsprop(), { state: 'keep' })).rejects.toThrow(/rmsprop keeps square_avg and adam \(amsgrad\) keeps exp_avg, exp_avg_sq, max_exp_avg_sq: no state to carry over/);
+    await expect(net.setOptimizer(rmsprop(), { state: 'keep' })).rejects.toThrow(
+      /rmsprop keeps square_avg and adam \(amsgrad\) keeps exp_avg, exp_avg_sq, max_exp_avg_sq: no state to carry over/,
+    );
     await net.setOptimizer(momentum({ lr: 0.1 }));
     expect(net.optimizerSteps).toBe(0);
     expect((await net.optimizerState()).velocity!['0.weight']!.data.every((v) => v === 0)).toBe(true);

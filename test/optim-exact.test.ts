@@ -41,9 +41,13 @@ const EXACT_CONFIGS: [string, () => OptimizerDef][] = [
 
 describe('each update step equals its rule in float64 (rtol 1e-5) at steps 1, 2, 3 and 10', () => {
   EXACT_CONFIGS.forEach(([name, make], i) => {
-    it(name, async () => {
-      const r = await compareExact(await gpu(), make(), [1, 2, 3, 10], 900 + i);
-      expect(r.pass, r.message).toBe(true);
-    }, 30_000);
+    it(
+      name,
+      async () => {
+        const r = await compareExact(await gpu(), make(), [1, 2, 3, 10], 900 + i);
+        expect(r.pass, r.message).toBe(true);
+      },
+      30_000,
+    );
   });
 });

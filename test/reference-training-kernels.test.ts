@@ -171,13 +171,30 @@ describe('reference BatchNorm', () => {
 
 describe('reference telemetry', () => {
   it('matches hand-computed metrics', () => {
-    const m = ref.telemetry([3, 4, 12, 0], [{ offset: 0, length: 2 }, { offset: 2, length: 2 }, { offset: 4, length: 0 }], [1, 2], [1, 0]);
+    const m = ref.telemetry(
+      [3, 4, 12, 0],
+      [
+        { offset: 0, length: 2 },
+        { offset: 2, length: 2 },
+        { offset: 4, length: 0 },
+      ],
+      [1, 2],
+      [1, 0],
+    );
     expect([...m]).toEqual([1.5, 0.5, 0, 13, 5, 0, 12, 0, 0, 0]);
     expect(ref.metricsStride(3)).toBe(10);
   });
 
   it('non-finite gradients and losses give NaN norms / loss, counts, and the flag', () => {
-    const m = ref.telemetry([1, NaN, Infinity, 2], [{ offset: 0, length: 2 }, { offset: 2, length: 2 }, { offset: 3, length: 1 }], [1, 1]);
+    const m = ref.telemetry(
+      [1, NaN, Infinity, 2],
+      [
+        { offset: 0, length: 2 },
+        { offset: 2, length: 2 },
+        { offset: 3, length: 1 },
+      ],
+      [1, 1],
+    );
     expect(Number.isNaN(m[1]!)).toBe(true); // no `correct`: no accuracy
     expect(m[2]).toBe(1);
     expect(Number.isNaN(m[3]!) && Number.isNaN(m[4]!) && Number.isNaN(m[6]!)).toBe(true);

@@ -48,12 +48,8 @@ describe('bad input is a typed error before anything reaches the GPU', () => {
     await expect(matmul(rt, a, b)).rejects.toThrow(ShapeError);
     await expect(matmul(rt, a, b)).rejects.toThrow(/op\(A\) is 3x4 .* op\(B\) is 5x2.*inner dimensions 4 and 5/);
     await expect(matmul(rt, a, b, { transB: true })).rejects.toThrow(/inner dimensions 4 and 2/);
-    await expect(matmul(rt, a, Tensor.zeros(rt, [4, 2]), { out: Tensor.zeros(rt, [3, 3]) })).rejects.toThrow(
-      /C must have shape \[3, 2\]/,
-    );
-    await expect(matmul(rt, a, Tensor.zeros(rt, [4, 2]), { bias: Tensor.zeros(rt, [3]) })).rejects.toThrow(
-      /bias must have shape \[2\]/,
-    );
+    await expect(matmul(rt, a, Tensor.zeros(rt, [4, 2]), { out: Tensor.zeros(rt, [3, 3]) })).rejects.toThrow(/C must have shape \[3, 2\]/);
+    await expect(matmul(rt, a, Tensor.zeros(rt, [4, 2]), { bias: Tensor.zeros(rt, [3]) })).rejects.toThrow(/bias must have shape \[2\]/);
   });
 
   it('a gated matmul names what is missing or inconsistent', async () => {
@@ -63,8 +59,12 @@ describe('bad input is a typed error before anything reaches the GPU', () => {
     const gate = Tensor.zeros(rt, [3, 2], 'gate');
     await expect(matmul(rt, a, b, { gate })).rejects.toThrow(/needs both the gate tensor and gateActivation, got no gateActivation/);
     await expect(matmul(rt, a, b, { gateActivation: 'relu' })).rejects.toThrow(/got no gate tensor/);
-    await expect(matmul(rt, a, b, { gate: Tensor.zeros(rt, [2, 3]), gateActivation: 'relu' })).rejects.toThrow(/gate must have C's shape \[3, 2\], got \[2, 3\]/);
-    await expect(matmul(rt, a, b, { gate, gateActivation: 'relu', bias: Tensor.zeros(rt, [2]) })).rejects.toThrow(/cannot be combined with a bias or a forward activation/);
+    await expect(matmul(rt, a, b, { gate: Tensor.zeros(rt, [2, 3]), gateActivation: 'relu' })).rejects.toThrow(
+      /gate must have C's shape \[3, 2\], got \[2, 3\]/,
+    );
+    await expect(matmul(rt, a, b, { gate, gateActivation: 'relu', bias: Tensor.zeros(rt, [2]) })).rejects.toThrow(
+      /cannot be combined with a bias or a forward activation/,
+    );
     await expect(matmul(rt, a, b, { gate, gateActivation: 'relu', activation: 'tanh' })).rejects.toThrow(OptionError);
     await expect(matmul(rt, a, b, { gate, gateActivation: 'gelu' })).rejects.toThrow(/'gelu' has no derivative as a function of its output/);
   });
@@ -105,9 +105,7 @@ describe('bad input is a typed error before anything reaches the GPU', () => {
     const buf = rt.buffers.create(64);
     const base = { uniforms: { params: { n: 1, slope: 0 } }, workgroups: [1] as const };
     expect(() => rt.prepare(kernel, { ...base, buffers: { x: buf, y: buf, z: buf } })).toThrow(BindingError);
-    expect(() => rt.prepare(kernel, { ...base, buffers: { x: buf, y: buf, z: buf } })).toThrow(
-      /declares no binding 'z'; it declares: params, x, y/,
-    );
+    expect(() => rt.prepare(kernel, { ...base, buffers: { x: buf, y: buf, z: buf } })).toThrow(/declares no binding 'z'; it declares: params, x, y/);
     expect(() => rt.prepare(kernel, { ...base, buffers: { x: buf } })).toThrow(/storage binding 'y' not given/);
   });
 
@@ -132,9 +130,7 @@ describe('bad input is a typed error before anything reaches the GPU', () => {
 
   it('an oversized buffer is refused with the device limit', async () => {
     const rt = await gpu();
-    expect(() => rt.buffers.create(rt.limits.maxBufferSize + 4, { label: 'huge' })).toThrow(
-      /'huge': \d+ bytes exceeds this device's maxBufferSize/,
-    );
+    expect(() => rt.buffers.create(rt.limits.maxBufferSize + 4, { label: 'huge' })).toThrow(/'huge': \d+ bytes exceeds this device's maxBufferSize/);
   });
 });
 

@@ -75,9 +75,21 @@ describe('safetensors', () => {
 
   it('round trips bit-exactly: NaN payloads, -0, denormals, infinities', () => {
     const special = fromBits([
-      0x7fc00000, 0x7fc00001, 0xffc12345, 0x7f800001, 0xff800fff, // quiet and signalling NaNs, both signs
-      0x80000000, 0x00000000, 0x00000001, 0x807fffff, 0x00400000, // -0, +0, denormals
-      0x7f800000, 0xff800000, 0x7f7fffff, 0x3f800000, 0xbeaaaaab, // ±Inf, max, 1, -1/3
+      0x7fc00000,
+      0x7fc00001,
+      0xffc12345,
+      0x7f800001,
+      0xff800fff, // quiet and signalling NaNs, both signs
+      0x80000000,
+      0x00000000,
+      0x00000001,
+      0x807fffff,
+      0x00400000, // -0, +0, denormals
+      0x7f800000,
+      0xff800000,
+      0x7f7fffff,
+      0x3f800000,
+      0xbeaaaaab, // ±Inf, max, 1, -1/3
     ]);
     const big = new Float32Array(1000).map((_, i) => Math.sin(i) * 10 ** ((i % 20) - 10));
     // A view at a non-zero offset of a larger buffer: only its own elements may be written.
@@ -101,10 +113,7 @@ describe('safetensors', () => {
   });
 
   it('writes the layout the spec describes', () => {
-    const bytes = encodeSafetensors(
-      { w: { shape: [2], data: new Float32Array([1, -2]) }, b: { shape: [1], data: new Float32Array([0.5]) } },
-      { k: 'v' },
-    );
+    const bytes = encodeSafetensors({ w: { shape: [2], data: new Float32Array([1, -2]) }, b: { shape: [1], data: new Float32Array([0.5]) } }, { k: 'v' });
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const header = new TextDecoder().decode(bytes.subarray(8, 8 + n));
@@ -155,10 +164,7 @@ describe('safetensors', () => {
       () => ok(`{"a":${t([2], [0, 8])},"b":${t([1], [4, 8])}}`, eight),
       /tensor 'b' \(bytes 4\.\.8\) overlaps tensor 'a' \(which ends at byte 8\)/,
     );
-    expectCheckpointError(
-      () => ok(`{"a":${t([1], [4, 8])}}`, eight),
-      /bytes 0\.\.4 of the data buffer, before tensor 'a', belong to no tensor/,
-    );
+    expectCheckpointError(() => ok(`{"a":${t([1], [4, 8])}}`, eight), /bytes 0\.\.4 of the data buffer, before tensor 'a', belong to no tensor/);
     expectCheckpointError(
       () => ok(`{"a":${t([1], [0, 4])},"b":${t([0], [6, 6])}}`, eight),
       /bytes 4\.\.6 of the data buffer, before tensor 'b', belong to no tensor/,

@@ -25,7 +25,7 @@ describe('TrainingSession', () => {
     await fit(b, data, { epochs: 2, batchSize: 16, shuffle: false });
     const [pa, pb] = [await a.parameters(), await b.parameters()];
     for (const k of Object.keys(pa)) expect(pa[k]!.data).toEqual(pb[k]!.data);
-    expect((await s.run({ budgetMs: 30 })) ).toBeGreaterThan(0);
+    expect(await s.run({ budgetMs: 30 })).toBeGreaterThan(0);
     await a.reset();
     expect(a.optimizerSteps).toBe(0);
     expect(a.steps).toBe(0);

@@ -22,9 +22,7 @@ import { gpu } from './helpers/gpu.js';
 
 const root = join(import.meta.dirname, '..', 'shaders');
 const onDisk = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? onDisk(join(dir, e.name)) : e.name.endsWith('.wgsl') ? [join(dir, e.name)] : [],
-  );
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? onDisk(join(dir, e.name)) : e.name.endsWith('.wgsl') ? [join(dir, e.name)] : []));
 
 describe('shader files', () => {
   const files = onDisk(root).map((f) => relative(root, f).replace(/\.wgsl$/, ''));

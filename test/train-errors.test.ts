@@ -97,7 +97,11 @@ describe('the last partial batch', () => {
     expect(net.steps).toBe(6); // 4 + 4 + 2, twice
     const cpu = new ReferenceNetwork(model, 'cross_entropy', sgd({ lr: 0.2 }));
     for (let epoch = 0; epoch < 2; epoch++) {
-      for (const [from, count] of [[0, 4], [4, 4], [8, 2]] as const) {
+      for (const [from, count] of [
+        [0, 4],
+        [4, 4],
+        [8, 2],
+      ] as const) {
         cpu.step(ds.x.slice(from * 2, (from + count) * 2), ds.y.slice(from, from + count), count);
       }
     }

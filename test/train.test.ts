@@ -10,8 +10,7 @@ import { evaluate, fit } from '../src/train/fit.js';
 import { Network } from '../src/train/network.js';
 import { gpu } from './helpers/gpu.js';
 
-const spiralModel = (seed = 1) =>
-  sequential(2, [dense(32, { activation: 'relu' }), dense(32, { activation: 'relu' }), dense(3)], { seed });
+const spiralModel = (seed = 1) => sequential(2, [dense(32, { activation: 'relu' }), dense(32, { activation: 'relu' }), dense(3)], { seed });
 
 describe('spiral (3 classes, 2 hidden layers) reaches 95% training accuracy', () => {
   const data = spiral({ n: 300, classes: 3, noise: 0.1, seed: 7 });
@@ -21,17 +20,23 @@ describe('spiral (3 classes, 2 hidden layers) reaches 95% training accuracy', ()
     { mode: 'stochastic (batch 1)', batchSize: 1, epochs: 30, lr: 0.02 },
   ];
   for (const m of modes) {
-    it(m.mode, async () => {
-      const rt = await gpu();
-      const net = await Network.compile(rt, spiralModel(), { loss: 'cross_entropy', optimizer: sgd({ lr: m.lr }), metricsEvery: 50 });
-      const t0 = performance.now();
-      const r = await fit(net, data, { epochs: m.epochs, batchSize: m.batchSize, seed: 2 });
-      const s = (performance.now() - t0) / 1000;
-      const ev = await evaluate(net, data);
-      console.log(`[spiral ${m.mode}] ${net.steps} steps in ${s.toFixed(1)} s (${(net.steps / s).toFixed(0)} steps/s); last epoch loss ${r.epochs.at(-1)!.loss.toFixed(4)}; accuracy ${(100 * ev.accuracy).toFixed(1)}%`);
-      expect(ev.accuracy).toBeGreaterThanOrEqual(0.95);
-      await net.destroy();
-    }, 240_000);
+    it(
+      m.mode,
+      async () => {
+        const rt = await gpu();
+        const net = await Network.compile(rt, spiralModel(), { loss: 'cross_entropy', optimizer: sgd({ lr: m.lr }), metricsEvery: 50 });
+        const t0 = performance.now();
+        const r = await fit(net, data, { epochs: m.epochs, batchSize: m.batchSize, seed: 2 });
+        const s = (performance.now() - t0) / 1000;
+        const ev = await evaluate(net, data);
+        console.log(
+          `[spiral ${m.mode}] ${net.steps} steps in ${s.toFixed(1)} s (${(net.steps / s).toFixed(0)} steps/s); last epoch loss ${r.epochs.at(-1)!.loss.toFixed(4)}; accuracy ${(100 * ev.accuracy).toFixed(1)}%`,
+        );
+        expect(ev.accuracy).toBeGreaterThanOrEqual(0.95);
+        await net.destroy();
+      },
+      240_000,
+    );
   }
 });
 
@@ -45,7 +50,9 @@ describe('MNIST subset', () => {
     const r = await fit(net, train, { epochs: 4, batchSize: 32, seed: 1 });
     const s = (performance.now() - t0) / 1000;
     const ev = await evaluate(net, test);
-    console.log(`[mnist] ${net.steps} steps in ${s.toFixed(1)} s; train accuracy ${(100 * r.epochs.at(-1)!.accuracy).toFixed(1)}%, test ${(100 * ev.accuracy).toFixed(1)}%`);
+    console.log(
+      `[mnist] ${net.steps} steps in ${s.toFixed(1)} s; train accuracy ${(100 * r.epochs.at(-1)!.accuracy).toFixed(1)}%, test ${(100 * ev.accuracy).toFixed(1)}%`,
+    );
     expect(ev.accuracy).toBeGreaterThanOrEqual(0.85);
     await net.destroy();
   }, 240_000);

@@ -7,14 +7,7 @@ import { accumulate, prepareAccumulate } from '../src/kernels/elementwise.js';
 import { layerNorm, prepareLayerNormBackward, prepareLayerNormBackwardParams, prepareLayerNormForward } from '../src/kernels/layernorm.js';
 import { mse, prepareMse, prepareSoftmaxCrossEntropy, softmaxCrossEntropy } from '../src/kernels/loss.js';
 import { prepareSumRows, sumRows } from '../src/kernels/reduce.js';
-import {
-  decodeMetrics,
-  metricsStride,
-  prepareTelemetry,
-  segmentTable,
-  setTelemetrySlot,
-  telemetry,
-} from '../src/kernels/telemetry.js';
+import { decodeMetrics, metricsStride, prepareTelemetry, segmentTable, setTelemetrySlot, telemetry } from '../src/kernels/telemetry.js';
 import { allclose, reductionTolerance } from '../src/util/allclose.js';
 import { Rng } from '../src/util/rng.js';
 import { gpu } from './helpers/gpu.js';
@@ -24,7 +17,10 @@ const z = (rt: Runtime, ...shape: number[]) => Tensor.zeros(rt, shape);
 /** Expects `f` to reject with `type` and a message containing every fragment; and no buffer to be left behind. */
 async function rejects(rt: Runtime, f: () => Promise<unknown>, type: Function, ...fragments: string[]) {
   const before = rt.buffers.stats();
-  const err = await f().then(() => null, (e: unknown) => e);
+  const err = await f().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err, `expected ${type.name}`).toBeInstanceOf(type);
   for (const s of fragments) expect((err as Error).message).toContain(s);
   expect(rt.buffers.stats()).toEqual(before);
@@ -80,24 +76,39 @@ describe('wrappers bind what their shaders declare', () => {
     const [x, y, dx, dy] = [z(rt, 4, 3), z(rt, 4, 3), z(rt, 4, 3), z(rt, 4, 3)];
     const [r4a, r4b, c3a, c3b, c3c, c3d, c3e, c3f] = [z(rt, 4), z(rt, 4), z(rt, 3), z(rt, 3), z(rt, 3), z(rt, 3), z(rt, 3), z(rt, 3)];
     const ds: [Dispatch | Dispatch[], string[]][] = [
-      [await prepareSoftmaxCrossEntropy(rt, { logits: x, labels: r4a, loss: r4b, dlogits: dx, correct: z(rt, 4) }), ['params', 'logits', 'labels', 'loss', 'dlogits', 'correct']],
+      [
+        await prepareSoftmaxCrossEntropy(rt, { logits: x, labels: r4a, loss: r4b, dlogits: dx, correct: z(rt, 4) }),
+        ['params', 'logits', 'labels', 'loss', 'dlogits', 'correct'],
+      ],
       [await prepareMse(rt, { pred: x, target: y, loss: r4a, dpred: dx }), ['params', 'pred', 'tgt', 'loss', 'dpred']],
       [await prepareSumRows(rt, { x, out: c3a }), ['params', 'x', 'out']],
       [await prepareAccumulate(rt, { a: x, out: y }), ['params', 'a', 'out']],
       [await prepareLayerNormForward(rt, { x, gamma: c3a, beta: c3b, y, mean: r4a, rstd: r4b }), ['params', 'x', 'gamma', 'beta', 'y', 'mean', 'rstd']],
       [await prepareLayerNormBackward(rt, { x, gamma: c3a, mean: r4a, rstd: r4b, dy, dx }), ['params', 'x', 'gamma', 'saved_mean', 'saved_rstd', 'dy', 'dx']],
-      [await prepareLayerNormBackwardParams(rt, { x, mean: r4a, rstd: r4b, dy, dgamma: c3a, dbeta: c3b }), ['params', 'x', 'saved_mean', 'saved_rstd', 'dy', 'dgamma', 'dbeta']],
+      [
+        await prepareLayerNormBackwardParams(rt, { x, mean: r4a, rstd: r4b, dy, dgamma: c3a, dbeta: c3b }),
+        ['params', 'x', 'saved_mean', 'saved_rstd', 'dy', 'dgamma', 'dbeta'],
+      ],
       [
         await prepareBatchNormForwardTrain(rt, { x, gamma: c3a, beta: c3b, y, mean: c3c, rstd: c3d, runningMean: c3e, runningVar: c3f }),
         ['params', 'x', 'gamma', 'beta', 'y', 'mean', 'rstd', 'running_mean', 'running_var'],
       ],
-      [await prepareBatchNormForwardEval(rt, { x, gamma: c3a, beta: c3b, runningMean: c3e, runningVar: c3f, y }), ['params', 'x', 'gamma', 'beta', 'running_mean_in', 'running_var_in', 'y']],
+      [
+        await prepareBatchNormForwardEval(rt, { x, gamma: c3a, beta: c3b, runningMean: c3e, runningVar: c3f, y }),
+        ['params', 'x', 'gamma', 'beta', 'running_mean_in', 'running_var_in', 'y'],
+      ],
       [
         await prepareBatchNormBackward(rt, { x, gamma: c3a, mean: c3c, rstd: c3d, dy, dx, dgamma: c3e, dbeta: c3f }),
         ['params', 'x', 'gamma', 'saved_mean', 'saved_rstd', 'dy', 'dx', 'dgamma', 'dbeta'],
       ],
     ];
-    const tel = await prepareTelemetry(rt, { grads: z(rt, 8), segments: segmentTable(rt, [{ offset: 0, length: 8 }]), loss: r4a, correct: r4b, metrics: z(rt, 6) });
+    const tel = await prepareTelemetry(rt, {
+      grads: z(rt, 8),
+      segments: segmentTable(rt, [{ offset: 0, length: 8 }]),
+      loss: r4a,
+      correct: r4b,
+      metrics: z(rt, 6),
+    });
     expect(tel.map((d) => d.kernel.entry.name)).toEqual(['segment_norms', 'finish']);
     expectBinds(tel[0]!, ['params', 'grads', 'segments', 'metrics']);
     expectBinds(tel[1]!, ['params', 'loss', 'correct', 'metrics']);
@@ -118,7 +129,13 @@ describe('prepared dispatches replay with new uniforms', () => {
     d.setUniforms('params', { B: 4, C: 3, grad_scale: -0.5 });
     rt.run([d]);
     const second = await out.dlogits.read();
-    expect(allclose(second, first.map((v) => -0.5 * v), { atol: 1e-7, rtol: 1e-6 }).ok).toBe(true);
+    expect(
+      allclose(
+        second,
+        first.map((v) => -0.5 * v),
+        { atol: 1e-7, rtol: 1e-6 },
+      ).ok,
+    ).toBe(true);
   });
 
   it('batchnorm: two training steps compound the running statistics', async () => {
@@ -128,7 +145,13 @@ describe('prepared dispatches replay with new uniforms', () => {
     const xs = [rng.floats(B * D), rng.floats(B * D, 0, 3)];
     const [g, b] = [rng.floats(D, 0.5, 2), rng.floats(D)];
     const x = Tensor.from(rt, xs[0]!, [B, D]);
-    const t = { x, gamma: Tensor.from(rt, g, [D]), beta: Tensor.from(rt, b, [D]), runningMean: z(rt, D), runningVar: Tensor.from(rt, new Float32Array(D).fill(1), [D]) };
+    const t = {
+      x,
+      gamma: Tensor.from(rt, g, [D]),
+      beta: Tensor.from(rt, b, [D]),
+      runningMean: z(rt, D),
+      runningVar: Tensor.from(rt, new Float32Array(D).fill(1), [D]),
+    };
     const out = { y: z(rt, B, D), mean: z(rt, D), rstd: z(rt, D) };
     const d = await prepareBatchNormForwardTrain(rt, { ...t, ...out });
     let rm: ArrayLike<number> = new Float64Array(D);
@@ -161,7 +184,11 @@ describe('telemetry into a ring of slots', () => {
   it('prepared once, replayed for 6 steps over 4 slots, each slot decoded against the reference', async () => {
     const rt = await gpu();
     const rng = new Rng(94);
-    const segs = [{ offset: 0, length: 40 }, { offset: 40, length: 3 }, { offset: 43, length: 300 }];
+    const segs = [
+      { offset: 0, length: 40 },
+      { offset: 40, length: 3 },
+      { offset: 43, length: 300 },
+    ];
     const [n, B, slots, stride] = [343, 9, 4, metricsStride(3)];
     const grads = z(rt, n);
     const loss = z(rt, B);

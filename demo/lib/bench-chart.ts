@@ -51,14 +51,35 @@ export class MatmulChart {
     for (const k of kernels) {
       cols.push(sizes.map((n) => r.matmul.find((m) => m.size === n && matmulColumn(m) === k)?.gflops ?? null));
       const color = KERNEL_COLORS[k] ?? FALLBACK[series.length % FALLBACK.length]!;
-      series.push({ label: k, stroke: color, width: k === 'auto' ? 2.5 : 1.5, points: { show: true, size: 6, fill: color }, spanGaps: true, value: (_u, v) => (v == null ? '—' : fmt(v)) });
+      series.push({
+        label: k,
+        stroke: color,
+        width: k === 'auto' ? 2.5 : 1.5,
+        points: { show: true, size: 6, fill: color },
+        spanGaps: true,
+        value: (_u, v) => (v == null ? '—' : fmt(v)),
+      });
     }
     for (const p of peers) {
       cols.push(sizes.map((n) => r.matmul.find((m) => m.size === n)?.peers[p] ?? null));
       const color = PEER_COLORS[p] ?? FALLBACK[series.length % FALLBACK.length]!;
-      series.push({ label: peerLabel(p), stroke: color, width: 2, dash: [6, 4], points: { show: true, size: 6, fill: '#fff', stroke: color }, spanGaps: true, value: (_u, v) => (v == null ? '—' : fmt(v)) });
+      series.push({
+        label: peerLabel(p),
+        stroke: color,
+        width: 2,
+        dash: [6, 4],
+        points: { show: true, size: 6, fill: '#fff', stroke: color },
+        spanGaps: true,
+        value: (_u, v) => (v == null ? '—' : fmt(v)),
+      });
     }
-    const axis = { stroke: '#5d6877', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e2e6eb', width: 1 }, font: '11px system-ui, sans-serif', labelFont: '600 11px system-ui, sans-serif' };
+    const axis = {
+      stroke: '#5d6877',
+      grid: { stroke: '#eef0f3', width: 1 },
+      ticks: { stroke: '#e2e6eb', width: 1 },
+      font: '11px system-ui, sans-serif',
+      labelFont: '600 11px system-ui, sans-serif',
+    };
     const opts: uPlot.Options = {
       width: this.width(),
       height: this.height,
@@ -68,7 +89,14 @@ export class MatmulChart {
         y: { range: (_u, _lo, hi) => [0, hi > 0 ? hi * 1.08 : 1] },
       },
       axes: [
-        { ...axis, label: 'n (matrix size, log₂ scale)', labelSize: 18, size: 34, values: (_u, ticks) => ticks.map((t) => (t == null ? '' : String(Math.round(t)))), splits: sizes.length > 1 ? () => sizes : undefined },
+        {
+          ...axis,
+          label: 'n (matrix size, log₂ scale)',
+          labelSize: 18,
+          size: 34,
+          values: (_u, ticks) => ticks.map((t) => (t == null ? '' : String(Math.round(t)))),
+          splits: sizes.length > 1 ? () => sizes : undefined,
+        },
         { ...axis, label: 'GFLOP/s', labelSize: 18, size: 48, values: (_u, ticks) => ticks.map((t) => (t == null ? '' : fmt(t))) },
       ],
       series,

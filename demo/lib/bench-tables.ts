@@ -23,7 +23,6 @@ export function fmt(x: number | undefined | null): string {
 export const fmtInt = (x: number): string => Math.round(x).toLocaleString('en');
 export const fmtMiB = (bytes: number): string => `${fmt(bytes / 2 ** 20)} MiB`;
 
-
 function numCell(value: number | undefined, attrs: Record<string, string> = {}, title?: string): HTMLTableCellElement {
   const td = make('td', 'num', fmt(value));
   if (value !== undefined && Number.isFinite(value)) td.dataset.value = String(value);
@@ -121,15 +120,27 @@ export function matmulTable(r: BenchReport, failures: Map<string, string>): HTML
   const t0 = r.matmul[0]?.timing;
   const { box, thead, tbody } = table(`Matmul, n × n f32, GFLOP/s (2n³ / median time${t0 ? ` of ${t0.repetitions}` : ''}); higher is better`, 'matmul-table');
   const top = make('tr');
-  top.append(th('n', 'col-size', 'Square size: A, B and C are n × n', { row: 2 }), th('Descent', 'group', undefined, { col: kernels.length + extra.length + (wall ? 1 : 0) }));
+  top.append(
+    th('n', 'col-size', 'Square size: A, B and C are n × n', { row: 2 }),
+    th('Descent', 'group', undefined, { col: kernels.length + extra.length + (wall ? 1 : 0) }),
+  );
   if (peers.length) top.append(th('Peers', 'group group-peer', undefined, { col: peers.length }));
-  if (peers.length) top.append(th('auto / best peer (wall clock)', 'col-ratio', `Descent’s tuned choice over the fastest peer at this size, both timed by the ${PEER_CLOCK}: above 1, Descent is faster`, { row: 2 }));
+  if (peers.length)
+    top.append(
+      th(
+        'auto / best peer (wall clock)',
+        'col-ratio',
+        `Descent’s tuned choice over the fastest peer at this size, both timed by the ${PEER_CLOCK}: above 1, Descent is faster`,
+        { row: 2 },
+      ),
+    );
   const sub = make('tr');
   const clock = kernelClock(r);
   for (const k of kernels) sub.append(th(k, 'num', `${k === 'auto' ? 'The choice the autotuner made for this shape class' : `The ${k} kernel`}; ${clock}`));
   for (const e of extra) sub.append(th(e.label, 'num', `${e.title}; ${clock}`));
   if (wall) sub.append(th('auto (wall clock)', 'num', `The tuned choice timed as the peers are: ${PEER_CLOCK}`));
-  for (const p of peers) sub.append(th(peerLabel(p), 'num peer', `${peerLabel(p)} ${r.peers.find((x) => x.name === p)?.version ?? ''} on the same adapter; ${PEER_CLOCK}`));
+  for (const p of peers)
+    sub.append(th(peerLabel(p), 'num peer', `${peerLabel(p)} ${r.peers.find((x) => x.name === p)?.version ?? ''} on the same adapter; ${PEER_CLOCK}`));
   thead.append(top, sub);
   for (const n of [...new Set(r.matmul.map((m) => m.size))]) {
     const rows = r.matmul.filter((m) => m.size === n);
@@ -140,7 +151,9 @@ export function matmulTable(r: BenchReport, failures: Map<string, string>): HTML
     const descentBest = Math.max(...rows.filter((m) => !m.transA && !m.transB && !m.epilogue).map((m) => m.gflops));
     for (const k of [...kernels, ...extra.map((e) => e.key)]) {
       const m = rows.find((x) => matmulColumn(x) === k);
-      const title = m ? `${m.kernel}${k !== 'auto' && k.startsWith('auto') ? k.slice(4) : ''}: median ${m.timing.median.toFixed(3)} ms (${m.timing.min.toFixed(3)}–${m.timing.max.toFixed(3)}), ${m.timing.method}` : undefined;
+      const title = m
+        ? `${m.kernel}${k !== 'auto' && k.startsWith('auto') ? k.slice(4) : ''}: median ${m.timing.median.toFixed(3)} ms (${m.timing.min.toFixed(3)}–${m.timing.max.toFixed(3)}), ${m.timing.method}`
+        : undefined;
       const td = numCell(m?.gflops, { kernel: k }, title);
       if (m && m.gflops === descentBest && !k.startsWith('auto ')) td.classList.add('best');
       tr.append(td);
@@ -148,7 +161,15 @@ export function matmulTable(r: BenchReport, failures: Map<string, string>): HTML
     const auto = rows.find(plainAuto);
     if (wall) {
       const w = auto?.wallClock;
-      tr.append(numCell(w?.gflops, { kernel: 'auto wall-clock' }, w ? `median ${w.timing.median.toFixed(3)} ms (${w.timing.min.toFixed(3)}–${w.timing.max.toFixed(3)}), ${w.perBatch} per batch; ${PEER_CLOCK}` : undefined));
+      tr.append(
+        numCell(
+          w?.gflops,
+          { kernel: 'auto wall-clock' },
+          w
+            ? `median ${w.timing.median.toFixed(3)} ms (${w.timing.min.toFixed(3)}–${w.timing.max.toFixed(3)}), ${w.perBatch} per batch; ${PEER_CLOCK}`
+            : undefined,
+        ),
+      );
     }
     const peerValues = peers.map((p) => rows[0]?.peers[p]);
     peers.forEach((p, i) => {
@@ -158,10 +179,15 @@ export function matmulTable(r: BenchReport, failures: Map<string, string>): HTML
       tr.append(td);
     });
     const vs = wallClockVsPeers(auto, rows[0]?.peers ?? {});
-    if (peers.length) tr.append(ratioCell(vs?.ratio, vs ? `auto ${fmt(vs.descent)} / ${peerLabel(vs.peer)} ${fmt(vs.best)} GFLOP/s, both by the ${PEER_CLOCK}` : ''));
+    if (peers.length)
+      tr.append(ratioCell(vs?.ratio, vs ? `auto ${fmt(vs.descent)} / ${peerLabel(vs.peer)} ${fmt(vs.best)} GFLOP/s, both by the ${PEER_CLOCK}` : ''));
     tbody.append(tr);
   }
-  const note = make('p', 'table-note', `Kernel and auto columns: ${clock}. “auto (wall clock)” and the peers: ${PEER_CLOCK}; the ratio compares these two alone.`);
+  const note = make(
+    'p',
+    'table-note',
+    `Kernel and auto columns: ${clock}. “auto (wall clock)” and the peers: ${PEER_CLOCK}; the ratio compares these two alone.`,
+  );
   box.append(note);
   for (const w of autoShortfalls(r.matmul)) {
     const p = make('p', 'table-note table-warning', shortfallWarning(w));
@@ -214,7 +240,10 @@ export function memoryTable(r: BenchReport): HTMLElement {
 /** Training: per workload, Descent's ms/step and samples/s, each peer's, and Descent / best peer in samples/s. */
 export function trainingTable(r: BenchReport, failures: Map<string, string>): HTMLElement {
   const peers = loadedPeers(r);
-  const { box, thead, tbody } = table('Training, whole steps in steady state (upload, forward, loss, backward, update); samples/s higher is better', 'training-table');
+  const { box, thead, tbody } = table(
+    'Training, whole steps in steady state (upload, forward, loss, backward, update); samples/s higher is better',
+    'training-table',
+  );
   const top = make('tr');
   top.append(th('workload', 'col-workload', undefined, { row: 2 }), th('Descent', 'group', undefined, { col: 2 }));
   for (const p of peers) top.append(th(peerLabel(p), 'group group-peer', undefined, { col: 2 }));
@@ -235,7 +264,11 @@ export function trainingTable(r: BenchReport, failures: Map<string, string>): HT
         `${w.dispatchesPerStep} dispatches/step · peak GPU memory ${fmtMiB(w.peakBytes)} · loss ${w.lossFirst.toFixed(3)} → ${w.lossLast.toFixed(3)}`,
       ),
     );
-    const ms = numCell(w.timing.median, { lib: 'descent', field: 'ms' }, `median of ${w.timing.repetitions} (${w.timing.min.toFixed(2)}–${w.timing.max.toFixed(2)} ms)`);
+    const ms = numCell(
+      w.timing.median,
+      { lib: 'descent', field: 'ms' },
+      `median of ${w.timing.repetitions} (${w.timing.min.toFixed(2)}–${w.timing.max.toFixed(2)} ms)`,
+    );
     const sps = numCell(w.samplesPerSecond, { lib: 'descent', field: 'sps' });
     sps.textContent = fmtInt(w.samplesPerSecond);
     tr.append(name, ms, sps);
@@ -256,7 +289,10 @@ export function trainingTable(r: BenchReport, failures: Map<string, string>): HT
         bestName = peerLabel(p);
       }
     }
-    if (peers.length) tr.append(ratioCell(best ? w.samplesPerSecond / best : undefined, `Descent ${fmtInt(w.samplesPerSecond)} / ${bestName} ${fmtInt(best ?? NaN)} samples/s`));
+    if (peers.length)
+      tr.append(
+        ratioCell(best ? w.samplesPerSecond / best : undefined, `Descent ${fmtInt(w.samplesPerSecond)} / ${bestName} ${fmtInt(best ?? NaN)} samples/s`),
+      );
     tbody.append(tr);
   }
   return box;

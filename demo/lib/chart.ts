@@ -199,10 +199,13 @@ export class LineChart {
   /** Away from the cursor the legend shows the latest value of each series (the last non-null one). */
   private showLatest(u: uPlot): void {
     if (u.cursor.idx != null || this.xs.length === 0) return;
-    const idxs = [this.xs.length - 1, ...this.cols.map((c) => {
-      for (let i = c.length - 1; i >= 0; i--) if (c[i] !== null) return i;
-      return null;
-    })];
+    const idxs = [
+      this.xs.length - 1,
+      ...this.cols.map((c) => {
+        for (let i = c.length - 1; i >= 0; i--) if (c[i] !== null) return i;
+        return null;
+      }),
+    ];
     u.setLegend({ idx: this.xs.length - 1, idxs }, false);
   }
 
@@ -226,7 +229,13 @@ export class LineChart {
     this.plot?.destroy();
     const o = this.options;
     const format = o.format ?? defaultFormat;
-    const axisStyle = { stroke: '#5d6877', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e2e6eb', width: 1 }, font: '11px system-ui, sans-serif', labelFont: '600 11px system-ui, sans-serif' };
+    const axisStyle = {
+      stroke: '#5d6877',
+      grid: { stroke: '#eef0f3', width: 1 },
+      ticks: { stroke: '#e2e6eb', width: 1 },
+      font: '11px system-ui, sans-serif',
+      labelFont: '600 11px system-ui, sans-serif',
+    };
     const opts: uPlot.Options = {
       width: this.width(),
       height: o.height ?? 200,
@@ -246,18 +255,16 @@ export class LineChart {
       ],
       series: [
         { label: o.xLabel ?? 'x', value: (_u, v) => (v == null ? '—' : String(v)) },
-        ...o.series.map(
-          (s): uPlot.Series => ({
-            label: s.label,
-            stroke: s.color,
-            width: s.width ?? 1.5,
-            dash: s.dash,
-            show: s.show ?? true,
-            spanGaps: true,
-            points: { show: s.points ?? false, size: 5, fill: s.color },
-            value: (_u, v) => (v == null ? '—' : format(v)),
-          }),
-        ),
+        ...o.series.map((s): uPlot.Series => ({
+          label: s.label,
+          stroke: s.color,
+          width: s.width ?? 1.5,
+          dash: s.dash,
+          show: s.show ?? true,
+          spanGaps: true,
+          points: { show: s.points ?? false, size: 5, fill: s.color },
+          value: (_u, v) => (v == null ? '—' : format(v)),
+        })),
       ],
       legend: { live: true },
       hooks: { setCursor: [(u) => this.showLatest(u)] },

@@ -40,7 +40,13 @@ export class LayerBars {
   }
 
   private options(): uPlot.Options {
-    const axis = { stroke: '#5d6877', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e2e6eb', width: 1 }, font: '11px system-ui, sans-serif', labelFont: '600 11px system-ui, sans-serif' };
+    const axis = {
+      stroke: '#5d6877',
+      grid: { stroke: '#eef0f3', width: 1 },
+      ticks: { stroke: '#e2e6eb', width: 1 },
+      font: '11px system-ui, sans-serif',
+      labelFont: '600 11px system-ui, sans-serif',
+    };
     const color = (v: number) => css(ramp(HEAT_RAMP, (Math.log10(v) - LOG_RANGE[0]) / (LOG_RANGE[1] - LOG_RANGE[0])));
     const n = this.labels.length;
     return {

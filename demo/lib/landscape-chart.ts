@@ -94,7 +94,13 @@ export class LossChart {
   }
 
   private options(paths: readonly ChartPath[]): uPlot.Options {
-    const axis = { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 }, font: '12px system-ui, sans-serif', labelFont: '12px system-ui, sans-serif' };
+    const axis = {
+      stroke: AXIS,
+      grid: { stroke: GRID, width: 1 },
+      ticks: { stroke: GRID, width: 1 },
+      font: '12px system-ui, sans-serif',
+      labelFont: '12px system-ui, sans-serif',
+    };
     return {
       ...this.size(),
       legend: { show: false },

@@ -2,8 +2,18 @@
 // showing the hyper-parameter fields of the chosen optimizer, and the presets for each kind of data.
 import { ACTIVATIONS, type Activation } from '../../src/index.js';
 import {
-  DATASETS, OPTIMIZER_INFO, defaultBetas, defaultWeightDecay, describeOptimizer, optimizerInfo,
-  type Architecture, type DataKind, type DatasetId, type Norm, type OptimizerChoice, type OptimizerId,
+  DATASETS,
+  OPTIMIZER_INFO,
+  defaultBetas,
+  defaultWeightDecay,
+  describeOptimizer,
+  optimizerInfo,
+  type Architecture,
+  type DataKind,
+  type DatasetId,
+  type Norm,
+  type OptimizerChoice,
+  type OptimizerId,
 } from './train-models.js';
 
 /** The element with this id (the page's markup is fixed: a missing one is a bug). */

@@ -1,7 +1,17 @@
 // Interactive training without freezing the page: every GPU operation (a few milliseconds of steps, a
 // prediction for a view, a rebuild) goes through one queue, and steps are submitted from
 // requestAnimationFrame with a time budget per frame, so input and drawing always get their turn.
-import { TrainingError, TrainingSession, compile, type Dataset, type Model, type Network, type OptimizerDef, type Runtime, type StepMetrics } from '../../src/index.js';
+import {
+  TrainingError,
+  TrainingSession,
+  compile,
+  type Dataset,
+  type Model,
+  type Network,
+  type OptimizerDef,
+  type Runtime,
+  type StepMetrics,
+} from '../../src/index.js';
 
 /** Runs async operations one at a time, in order. */
 export class SerialQueue {

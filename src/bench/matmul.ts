@@ -32,7 +32,13 @@ export interface WallClockOptions {
 
 const flops = (n: number, ms: number) => (2 * n ** 3) / (ms * 1e6);
 
-async function timeOne(rt: Runtime, n: number, options: MatmulOptions, epilogue: boolean, wallClock: WallClockOptions | null): Promise<Pick<MatmulBenchRow, 'gflops' | 'timing' | 'wallClock'>> {
+async function timeOne(
+  rt: Runtime,
+  n: number,
+  options: MatmulOptions,
+  epilogue: boolean,
+  wallClock: WallClockOptions | null,
+): Promise<Pick<MatmulBenchRow, 'gflops' | 'timing' | 'wallClock'>> {
   const rng = new Rng(n);
   const a = Tensor.from(rt, rng.floats(n * n), [n, n], 'A');
   const b = Tensor.from(rt, rng.floats(n * n), [n, n], 'B');
@@ -73,7 +79,12 @@ export async function benchMatmul(
     for (const variant of n <= variantsUpTo ? MATMUL_VARIANTS : []) {
       push({ size: n, kernel: variant, transA: false, transB: false, epilogue: false, ...(await timeOne(rt, n, { variant }, false, null)) });
     }
-    for (const [transA, transB, epilogue] of [[false, false, false], [true, false, false], [false, true, false], [false, false, true]] as const) {
+    for (const [transA, transB, epilogue] of [
+      [false, false, false],
+      [true, false, false],
+      [false, true, false],
+      [false, false, true],
+    ] as const) {
       const auto = autoMatmulChoice(rt, n, n, n, transA, transB);
       const plain = !transA && !transB && !epilogue;
       const t = await timeOne(rt, n, { transA, transB }, epilogue, plain ? (options.wallClock ?? {}) : null);

@@ -133,7 +133,10 @@ export async function benchMemory(
   // Ceilings: what any shader reaches on this adapter with the traffic of a copy and of Adam's update (vec4
   // loads and stores, one vec4 per invocation, no arithmetic): where these sit far below the copy, the
   // update is limited by the adapter's shader memory access, not by its own arithmetic.
-  for (const [name, reads, writes] of [['shader copy (1 read, 1 write; vec4)', 1, 1], ["shader streams (Adam's 4 reads, 3 writes; no arithmetic)", 4, 3]] as const) {
+  for (const [name, reads, writes] of [
+    ['shader copy (1 read, 1 write; vec4)', 1, 1],
+    ["shader streams (Adam's 4 reads, 3 writes; no arithmetic)", 4, 3],
+  ] as const) {
     const streams = await prepareStreams(rt, n, reads, writes);
     await record(name, 4 * n * (reads + writes), await timeEncoded(rt, inPass([streams.dispatch])));
     streams.release();

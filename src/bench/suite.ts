@@ -16,7 +16,11 @@ export interface PeerRunner {
   name: string;
   version: string;
   matmul(n: number): Promise<{ gflops: number; msMedian: number; msMin: number; msMax: number }>;
-  mlpTrainStep(o: { layers: number[]; batch: number; optimizer: 'adam' }): Promise<{ msPerStep: number; samplesPerSecond: number; lossFirst: number; lossLast: number }>;
+  mlpTrainStep(o: {
+    layers: number[];
+    batch: number;
+    optimizer: 'adam';
+  }): Promise<{ msPerStep: number; samplesPerSecond: number; lossFirst: number; lossLast: number }>;
 }
 
 export interface BenchReport {
@@ -77,7 +81,8 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
     const rows = await benchMatmul(rt, {
       sizes,
       wallClock: o.wallClock,
-      log: (r) => log(`matmul ${r.size} ${r.kernel}${r.transA ? ' A^T' : ''}${r.transB ? ' B^T' : ''}${r.epilogue ? ' +bias+relu' : ''}: ${r.gflops.toFixed(2)} GFLOP/s`),
+      log: (r) =>
+        log(`matmul ${r.size} ${r.kernel}${r.transA ? ' A^T' : ''}${r.transB ? ' B^T' : ''}${r.epilogue ? ' +bias+relu' : ''}: ${r.gflops.toFixed(2)} GFLOP/s`),
     });
     report.matmul = rows.map((r) => ({ ...r, peers: {} }));
     for (const r of report.matmul) if (r.wallClock) log(`matmul ${r.size} ${r.kernel}, wall clock like the peers: ${r.wallClock.gflops.toFixed(2)} GFLOP/s`);
@@ -100,10 +105,14 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
   }
   if (suites.includes('memory')) {
     const names = o.optimizers ?? ['sgd', 'adam'];
-    report.memory = await benchMemory(rt, names.map((n) => OPTIMIZERS[n]!()), {
-      parameters: o.parameters,
-      log: (r) => log(`${r.kernel}: ${r.gbps.toFixed(2)} GB/s, copy ${r.copyGbps.toFixed(2)} GB/s, ratio ${r.ratio.toFixed(2)}`),
-    });
+    report.memory = await benchMemory(
+      rt,
+      names.map((n) => OPTIMIZERS[n]!()),
+      {
+        parameters: o.parameters,
+        log: (r) => log(`${r.kernel}: ${r.gbps.toFixed(2)} GB/s, copy ${r.copyGbps.toFixed(2)} GB/s, ratio ${r.ratio.toFixed(2)}`),
+      },
+    );
   }
   if (suites.includes('train')) {
     for (const w of WORKLOADS) {
@@ -144,9 +153,17 @@ export function formatReport(r: BenchReport): string {
     out.push('', `matmul GFLOP/s, f32, square (median of ${r.matmul[0]!.timing.repetitions}):`);
     out.push(`  kernel and auto columns: ${TIMING_METHODS[method]}`);
     out.push(`  'auto, wall' and the peers: ${TIMING_METHODS['wall-clock-submits']}; 'wall / best peer' compares these alone`);
-    const kernels = [...new Set(r.matmul.map((m) => m.kernel.startsWith('auto') ? 'auto' : m.kernel))];
+    const kernels = [...new Set(r.matmul.map((m) => (m.kernel.startsWith('auto') ? 'auto' : m.kernel)))];
     const extra = ['auto A^T', 'auto B^T', 'auto +bias+relu', 'auto, wall'];
-    out.push([pad('size', 5), ...kernels.map((k) => pad(k, 12)), ...extra.map((k) => pad(k, 16)), ...peerNames.map((p) => pad(p, 8)), pad('wall / best peer', 17)].join(''));
+    out.push(
+      [
+        pad('size', 5),
+        ...kernels.map((k) => pad(k, 12)),
+        ...extra.map((k) => pad(k, 16)),
+        ...peerNames.map((p) => pad(p, 8)),
+        pad('wall / best peer', 17),
+      ].join(''),
+    );
     for (const n of [...new Set(r.matmul.map((m) => m.size))]) {
       const rows = r.matmul.filter((m) => m.size === n);
       const cell = (f: (m: MatmulBenchRow) => boolean) => rows.find(f)?.gflops;
@@ -164,14 +181,17 @@ export function formatReport(r: BenchReport): string {
         ].join(''),
       );
     }
-    if (r.matmul.some((m) => m.kernel.startsWith('auto'))) out.push(`auto = the tuned choice per shape class (${JSON.stringify(r.tuning ?? 'untuned defaults')})`);
+    if (r.matmul.some((m) => m.kernel.startsWith('auto')))
+      out.push(`auto = the tuned choice per shape class (${JSON.stringify(r.tuning ?? 'untuned defaults')})`);
     for (const w of autoShortfalls(r.matmul)) out.push(shortfallWarning(w));
   }
   if (r.memory.length) {
     out.push('', 'memory-bound kernels, GB/s of bytes read + written, against copyBufferToBuffer of the same bytes:');
     const width = Math.max(...r.memory.map((m) => m.kernel.length));
     for (const m of r.memory) {
-      out.push(`${m.kernel.padEnd(width)} ${(m.bytes / 2 ** 20).toFixed(0).padStart(5)} MiB ${m.timing.median.toFixed(2).padStart(8)} ms ${m.gbps.toFixed(2).padStart(7)} GB/s   copy ${m.copyGbps.toFixed(2).padStart(7)} GB/s   ratio ${m.ratio.toFixed(2)}`);
+      out.push(
+        `${m.kernel.padEnd(width)} ${(m.bytes / 2 ** 20).toFixed(0).padStart(5)} MiB ${m.timing.median.toFixed(2).padStart(8)} ms ${m.gbps.toFixed(2).padStart(7)} GB/s   copy ${m.copyGbps.toFixed(2).padStart(7)} GB/s   ratio ${m.ratio.toFixed(2)}`,
+      );
     }
   }
   if (r.training.length) {
@@ -186,7 +206,10 @@ export function formatReport(r: BenchReport): string {
       );
       for (const p of peerNames) {
         const x = t.peers[p];
-        if (x) out.push(`  ${p}: ${x.msPerStep.toFixed(2)} ms/step, ${Math.round(x.samplesPerSecond)} samples/s, loss ${x.lossFirst.toFixed(3)} -> ${x.lossLast.toFixed(3)}`);
+        if (x)
+          out.push(
+            `  ${p}: ${x.msPerStep.toFixed(2)} ms/step, ${Math.round(x.samplesPerSecond)} samples/s, loss ${x.lossFirst.toFixed(3)} -> ${x.lossLast.toFixed(3)}`,
+          );
       }
       if (peers.length) out.push(`  Descent / best peer: ${(t.samplesPerSecond / best).toFixed(2)}x samples/s`);
     }

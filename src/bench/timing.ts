@@ -126,7 +126,10 @@ const MAX_BATCH = 10_000;
  * grow k until a batch lasts about `minMs` (default 200), then `reps` (default 5) timed batches; per-call
  * milliseconds are the batch time over k, so no side pays a readback per call.
  */
-export async function timeBackToBack(runBatch: (k: number) => Promise<void>, options: { minMs?: number; reps?: number } = {}): Promise<{ timing: Timing; perBatch: number }> {
+export async function timeBackToBack(
+  runBatch: (k: number) => Promise<void>,
+  options: { minMs?: number; reps?: number } = {},
+): Promise<{ timing: Timing; perBatch: number }> {
   const minMs = options.minMs ?? 200;
   const reps = Math.max(1, options.reps ?? 5);
   const time = async (k: number) => {

@@ -53,7 +53,12 @@ export function helpText(specs: readonly OptionSpec[]): string {
 export function numberOption(values: Record<string, string>, name: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
   const raw = values[name]!;
   const v = Number(raw);
-  const ok = raw.trim() !== '' && Number.isFinite(v) && (!opts.integer || Number.isInteger(v)) && (opts.min === undefined || v >= opts.min) && (opts.max === undefined || v <= opts.max);
+  const ok =
+    raw.trim() !== '' &&
+    Number.isFinite(v) &&
+    (!opts.integer || Number.isInteger(v)) &&
+    (opts.min === undefined || v >= opts.min) &&
+    (opts.max === undefined || v <= opts.max);
   if (!ok) {
     const kind = opts.integer ? 'an integer' : 'a number';
     const range = opts.min !== undefined ? ` >= ${opts.min}` : '';

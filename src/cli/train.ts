@@ -79,7 +79,9 @@ export async function train(argv: string[]): Promise<number> {
   const rt = await createRuntime();
   console.log(`adapter: ${rt.description}`);
   const model = sequential(trainSet.inputDim, [...hidden.map((h) => dense(h, { activation: act })), dense(trainSet.classes)], { seed });
-  console.log(`model: ${[trainSet.inputDim, ...hidden, trainSet.classes].join('-')} (${model.layout.count} parameters), ${trainSet.n} training / ${test.n} test examples`);
+  console.log(
+    `model: ${[trainSet.inputDim, ...hidden, trainSet.classes].join('-')} (${model.layout.count} parameters), ${trainSet.n} training / ${test.n} test examples`,
+  );
   const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer: sgd({ lr }) });
   const stepsPerEpoch = Math.ceil(trainSet.n / batch);
   const tty = stderrIsTerminal() && !flags.has('quiet');
@@ -93,19 +95,25 @@ export async function train(argv: string[]): Promise<number> {
       lastLoss = m.loss;
       if (!tty) return;
       const inEpoch = (m.step % stepsPerEpoch) + 1;
-      writeProgress(`\repoch ${Math.floor(m.step / stepsPerEpoch) + 1}/${epochs} ${bar(inEpoch, stepsPerEpoch)} step ${inEpoch}/${stepsPerEpoch} loss ${lastLoss.toFixed(4)}   `);
+      writeProgress(
+        `\repoch ${Math.floor(m.step / stepsPerEpoch) + 1}/${epochs} ${bar(inEpoch, stepsPerEpoch)} step ${inEpoch}/${stepsPerEpoch} loss ${lastLoss.toFixed(4)}   `,
+      );
     },
     onEpoch: (m) => {
       if (tty) writeProgress('\r\x1b[K');
       // At most about 20 epoch lines, the last always.
       if ((m.epoch + 1) % Math.ceil(epochs / 20) !== 0 && m.epoch + 1 !== epochs) return;
-      console.log(`epoch ${m.epoch + 1}/${epochs}: loss ${m.loss.toFixed(4)}, train accuracy ${(100 * m.accuracy).toFixed(2)}%, ${Math.round(m.samplesPerSecond)} samples/s, ${(m.steps / m.seconds).toFixed(1)} steps/s`);
+      console.log(
+        `epoch ${m.epoch + 1}/${epochs}: loss ${m.loss.toFixed(4)}, train accuracy ${(100 * m.accuracy).toFixed(2)}%, ${Math.round(m.samplesPerSecond)} samples/s, ${(m.steps / m.seconds).toFixed(1)} steps/s`,
+      );
     },
   });
   const seconds = (performance.now() - t0) / 1000;
   const samples = result.epochs.reduce((s, e) => s + e.samples, 0);
   const ev = await evaluate(net, test);
-  console.log(`test accuracy ${(100 * ev.accuracy).toFixed(2)}% (loss ${ev.loss.toFixed(4)}) after ${epochs} epochs; ${Math.round(samples / seconds)} samples/s overall`);
+  console.log(
+    `test accuracy ${(100 * ev.accuracy).toFixed(2)}% (loss ${ev.loss.toFixed(4)}) after ${epochs} epochs; ${Math.round(samples / seconds)} samples/s overall`,
+  );
   if (values.save) {
     await writeFile(values.save, await saveSafetensors(net));
     console.log(`saved parameters to ${values.save}`);

@@ -57,9 +57,7 @@ export function checkDataset(ds: Dataset, expect: DatasetExpectation = {}): Data
     }
   }
   if (ds.x.length !== ds.n * ds.inputDim) {
-    throw new DataError(
-      `${where}: x has ${ds.x.length} values, expected n * inputDim = ${ds.n} * ${ds.inputDim} = ${ds.n * ds.inputDim}`,
-    );
+    throw new DataError(`${where}: x has ${ds.x.length} values, expected n * inputDim = ${ds.n} * ${ds.inputDim} = ${ds.n * ds.inputDim}`);
   }
   const yWidth = cls ? 1 : ds.outputDim;
   if (ds.y.length !== ds.n * yWidth) {
@@ -93,9 +91,7 @@ function checkFinite(where: string, field: 'x' | 'y', a: Float32Array, width: nu
     const v = a[i]!;
     // v - v is NaN for both NaN and ±Inf, and the comparison is cheaper than Number.isFinite on hot loops.
     if (v - v !== 0) {
-      throw new DataError(
-        `${where}: ${field} has ${v} at row ${Math.floor(i / width)}, column ${i % width}; every value must be finite`,
-      );
+      throw new DataError(`${where}: ${field} has ${v} at row ${Math.floor(i / width)}, column ${i % width}; every value must be finite`);
     }
   }
 }
@@ -148,16 +144,11 @@ export function splitDataset(ds: Dataset, testFraction: number, seed: number): {
  * Rescales each input feature to zero mean and unit variance using statistics of `train` only (so nothing about
  * the test set leaks into training), and applies the same transform to `test`. Returns new datasets.
  */
-export function standardize(
-  train: Dataset,
-  test?: Dataset,
-): { train: Dataset; test?: Dataset; stats: Standardization } {
+export function standardize(train: Dataset, test?: Dataset): { train: Dataset; test?: Dataset; stats: Standardization } {
   const d = train.inputDim;
   if (train.n === 0) throw new DataError(`standardize: dataset '${train.name}' is empty, so it has no statistics`);
   if (test !== undefined && test.inputDim !== d) {
-    throw new DataError(
-      `standardize: test set '${test.name}' has ${test.inputDim} features, but train set '${train.name}' has ${d}`,
-    );
+    throw new DataError(`standardize: test set '${test.name}' has ${test.inputDim} features, but train set '${train.name}' has ${d}`);
   }
   // Two passes in float64: one-pass sum-of-squares loses everything on features with a large offset.
   const mean = new Float64Array(d);
@@ -184,9 +175,7 @@ export function standardize(
 export function applyStandardization(ds: Dataset, stats: Standardization): Dataset {
   const d = ds.inputDim;
   if (stats.mean.length !== d || stats.std.length !== d) {
-    throw new DataError(
-      `dataset '${ds.name}' has ${d} features, but the standardization statistics are for ${stats.mean.length}`,
-    );
+    throw new DataError(`dataset '${ds.name}' has ${d} features, but the standardization statistics are for ${stats.mean.length}`);
   }
   const x = new Float32Array(ds.x.length);
   for (let i = 0; i < x.length; i++) x[i] = (ds.x[i]! - stats.mean[i % d]!) / stats.std[i % d]!;

@@ -34,9 +34,7 @@ export class BufferPool {
       throw new BufferSizeError(`buffer '${label}': size must be a non-negative integer of bytes, got ${byteLength}`);
     }
     if (byteLength > this.maxBufferSize) {
-      throw new BufferSizeError(
-        `buffer '${label}': ${byteLength} bytes exceeds this device's maxBufferSize of ${this.maxBufferSize} bytes`,
-      );
+      throw new BufferSizeError(`buffer '${label}': ${byteLength} bytes exceeds this device's maxBufferSize of ${this.maxBufferSize} bytes`);
     }
     // Zero-size buffers are legal but cannot be bound; round up to one element.
     const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
@@ -57,9 +55,7 @@ export class BufferPool {
   /** Copy `byteLength` bytes (default: the whole buffer) into a staging buffer and map it; never blocks the queue. */
   async read(buffer: GPUBuffer, byteLength = buffer.size, offset = 0): Promise<ArrayBuffer> {
     if (offset + byteLength > buffer.size) {
-      throw new BufferSizeError(
-        `read of ${byteLength} bytes at offset ${offset} from '${buffer.label}' of ${buffer.size} bytes`,
-      );
+      throw new BufferSizeError(`read of ${byteLength} bytes at offset ${offset} from '${buffer.label}' of ${buffer.size} bytes`);
     }
     const size = Math.ceil(byteLength / 4) * 4;
     const staging = this.device.createBuffer({

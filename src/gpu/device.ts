@@ -49,8 +49,7 @@ export const BROWSER_ADVICE =
 
 export const BROWSER_INSTALL_HINT = `This browser does not expose WebGPU (navigator.gpu is missing). ${BROWSER_ADVICE}`;
 
-export const isNode = (): boolean =>
-  typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
+export const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
 
 let dawn: GPU | undefined;
 
@@ -119,9 +118,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   }
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
-    throw new NoAdapterError(
-      `WebGPU returned no adapter. ${isNode() ? NODE_INSTALL_HINT : `The browser has WebGPU but offers no adapter. ${BROWSER_ADVICE}`}`,
-    );
+    throw new NoAdapterError(`WebGPU returned no adapter. ${isNode() ? NODE_INSTALL_HINT : `The browser has WebGPU but offers no adapter. ${BROWSER_ADVICE}`}`);
   }
   const disabled = new Set(options.disableFeatures ?? []);
   const features = new Set(OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f)));

@@ -12,9 +12,7 @@ export function checkOverrides(shader: ShaderInfo, given: Overrides): Record<str
     const decl = shader.overrides.get(name);
     if (!decl) {
       const known = [...shader.overrides.keys()];
-      throw new OverrideError(
-        `shader '${shader.name}' declares no override '${name}'; it declares: ${known.join(', ') || '(none)'}`,
-      );
+      throw new OverrideError(`shader '${shader.name}' declares no override '${name}'; it declares: ${known.join(', ') || '(none)'}`);
     }
     if (decl.type === 'bool') {
       if (typeof value !== 'boolean') {
@@ -67,9 +65,7 @@ export function bindGroupLayouts(device: GPUDevice, shader: ShaderInfo, entry: E
     layouts.push(
       device.createBindGroupLayout({
         label: `${shader.name}:${entry.name}:group${g}`,
-        entries: entry.bindings
-          .filter((b) => b.group === g)
-          .map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
+        entries: entry.bindings.filter((b) => b.group === g).map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
       }),
     );
   }
@@ -154,9 +150,7 @@ export function checkBindings(kernel: Kernel, spec: DispatchSpec, limits: GPUSup
     }
     const need = spec.needs?.[b.name] ?? 0;
     if (r.size < need) {
-      throw new BufferSizeError(
-        `kernel ${what}: binding '${b.name}' is ${r.size} bytes ('${r.buffer.label}'), the dispatch needs ${need} bytes`,
-      );
+      throw new BufferSizeError(`kernel ${what}: binding '${b.name}' is ${r.size} bytes ('${r.buffer.label}'), the dispatch needs ${need} bytes`);
     }
     resolved.set(b.name, r);
   }

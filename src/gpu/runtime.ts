@@ -1,16 +1,7 @@
 import { BufferPool, type TypedData } from './buffers.js';
 import type { OptionalFeature } from './device.js';
 import { DeviceError, ShaderCompileError } from '../core/errors.js';
-import {
-  Dispatch,
-  Kernel,
-  bindGroupLayouts,
-  checkBindings,
-  checkOverrides,
-  compileErrors,
-  type DispatchSpec,
-  type Overrides,
-} from './kernel.js';
+import { Dispatch, Kernel, bindGroupLayouts, checkBindings, checkOverrides, compileErrors, type DispatchSpec, type Overrides } from './kernel.js';
 import { ShaderInfo, packUniforms } from './shader.js';
 
 /** Where shader sources come from: a name ('matmul', 'optim/sgd') to WGSL text. */
@@ -109,7 +100,10 @@ export class Runtime {
     const entryName = options.entry ?? 'main';
     const entry = info.entry(entryName);
     const constants = checkOverrides(info, options.constants ?? {});
-    const key = `${name}|${entryName}|${Object.keys(constants).sort().map((k) => `${k}=${constants[k]}`).join(',')}`;
+    const key = `${name}|${entryName}|${Object.keys(constants)
+      .sort()
+      .map((k) => `${k}=${constants[k]}`)
+      .join(',')}`;
     let k = this.kernels.get(key);
     if (!k) {
       k = this.compile(info, entry, constants, key);
@@ -166,19 +160,9 @@ export class Runtime {
         entries[b.group]!.push({ binding: b.binding, resource: { buffer: r.buffer, offset: r.offset, size: r.size } });
       }
     }
-    const bindGroups = kernel.layouts.map((layout, g) =>
-      this.device.createBindGroup({ layout, entries: entries[g]!, label: `${label}:group${g}` }),
-    );
+    const bindGroups = kernel.layouts.map((layout, g) => this.device.createBindGroup({ layout, entries: entries[g]!, label: `${label}:group${g}` }));
     const [x, y = 1, z = 1] = spec.workgroups;
-    return new Dispatch(
-      kernel,
-      bindGroups,
-      [x, y, z],
-      uniformBuffers,
-      label,
-      (buf, data) => this.device.queue.writeBuffer(buf, 0, data),
-      spec.uniforms,
-    );
+    return new Dispatch(kernel, bindGroups, [x, y, z], uniformBuffers, label, (buf, data) => this.device.queue.writeBuffer(buf, 0, data), spec.uniforms);
   }
 
   /** Free the uniform buffers a prepared dispatch owns. */

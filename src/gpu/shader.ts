@@ -60,9 +60,7 @@ export class ShaderInfo {
     try {
       reflect = new WgslReflect(code);
     } catch (e) {
-      throw new ShaderCompileError(
-        `shader '${name}' does not parse: ${(e as Error).message}\n${numberLines(code)}`,
-      );
+      throw new ShaderCompileError(`shader '${name}' does not parse: ${(e as Error).message}\n${numberLines(code)}`);
     }
     for (const o of reflect.overrides) {
       const type = (o.type?.name ?? 'f32') as OverrideType;
@@ -88,9 +86,7 @@ export class ShaderInfo {
   entry(name: string): EntryInfo {
     const e = this.entries.get(name);
     if (!e) {
-      throw new ShaderCompileError(
-        `shader '${this.name}' has no compute entry point '${name}'; it declares: ${[...this.entries.keys()].join(', ')}`,
-      );
+      throw new ShaderCompileError(`shader '${this.name}' has no compute entry point '${name}'; it declares: ${[...this.entries.keys()].join(', ')}`);
     }
     return e;
   }
@@ -104,8 +100,7 @@ export class ShaderInfo {
 }
 
 function toBinding(v: VariableInfo): BindingInfo {
-  const kind: BindingKind =
-    v.resourceType === ResourceType.Uniform ? 'uniform' : v.access === 'read' ? 'read-only-storage' : 'storage';
+  const kind: BindingKind = v.resourceType === ResourceType.Uniform ? 'uniform' : v.access === 'read' ? 'read-only-storage' : 'storage';
   return { name: v.name, group: v.group, binding: v.binding, kind, size: v.size };
 }
 
@@ -130,20 +125,12 @@ function uniformLayoutOf(shader: string, u: VariableInfo): UniformLayout {
 export type UniformValues = Record<string, number | readonly number[]>;
 
 /** Pack `values` into the layout; every field must be given, finite, and no unknown name may appear. */
-export function packUniforms(
-  shader: string,
-  binding: string,
-  layout: UniformLayout,
-  values: UniformValues,
-  buf = new ArrayBuffer(layout.size),
-): ArrayBuffer {
+export function packUniforms(shader: string, binding: string, layout: UniformLayout, values: UniformValues, buf = new ArrayBuffer(layout.size)): ArrayBuffer {
   const view = new DataView(buf);
   const known = new Set(layout.fields.map((f) => f.name));
   for (const k of Object.keys(values)) {
     if (!known.has(k)) {
-      throw new UniformError(
-        `shader '${shader}': '${binding}' has no field '${k}'; its fields are ${[...known].join(', ')}`,
-      );
+      throw new UniformError(`shader '${shader}': '${binding}' has no field '${k}'; its fields are ${[...known].join(', ')}`);
     }
   }
   for (const f of layout.fields) {
@@ -151,9 +138,7 @@ export function packUniforms(
     if (v === undefined) throw new UniformError(`shader '${shader}': uniform field '${binding}.${f.name}' not given`);
     const arr = typeof v === 'number' ? [v] : v;
     if (arr.length !== f.components) {
-      throw new UniformError(
-        `shader '${shader}': '${binding}.${f.name}' needs ${f.components} component(s), got ${arr.length}`,
-      );
+      throw new UniformError(`shader '${shader}': '${binding}.${f.name}' needs ${f.components} component(s), got ${arr.length}`);
     }
     arr.forEach((x, i) => {
       const at = f.offset + 4 * i;

@@ -29,9 +29,7 @@ export class Tensor {
   ) {
     this.size = numel(shape, label);
     if (buffer.size < offset + this.size * 4) {
-      throw new ShapeError(
-        `tensor '${label}': ${buffer.size}-byte buffer cannot hold shape [${shape.join(', ')}] at byte ${offset}`,
-      );
+      throw new ShapeError(`tensor '${label}': ${buffer.size}-byte buffer cannot hold shape [${shape.join(', ')}] at byte ${offset}`);
     }
   }
 

@@ -26,10 +26,7 @@ const F32_BYTES = 4;
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Serializes tensors (F32, in the given order) and string metadata to safetensors bytes. */
-export function encodeSafetensors(
-  tensors: Record<string, NamedTensor>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {
     checkMetadata(metadata, 'cannot write safetensors');
@@ -45,9 +42,7 @@ export function encodeSafetensors(
     const count = numel(name, t.shape, 'cannot write safetensors');
     if (!(t.data instanceof Float32Array) || t.data.length !== count) {
       const got = t.data instanceof Float32Array ? `${t.data.length} values` : 'not a Float32Array';
-      throw new CheckpointError(
-        `cannot write safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] (${count} values), but its data is ${got}`,
-      );
+      throw new CheckpointError(`cannot write safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] (${count} values), but its data is ${got}`);
     }
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + count * F32_BYTES] };
     offset += count * F32_BYTES;
@@ -191,8 +186,7 @@ function numel(name: string, shape: readonly unknown[], context: string): number
   shape.forEach((dim, i) => {
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
       throw new CheckpointError(
-        `${context}: tensor '${name}' has shape ${JSON.stringify(shape)}: dimension ${i} is ${JSON.stringify(dim)}, ` +
-          `expected an integer >= 0`,
+        `${context}: tensor '${name}' has shape ${JSON.stringify(shape)}: dimension ${i} is ${JSON.stringify(dim)}, ` + `expected an integer >= 0`,
       );
     }
     count *= dim;
@@ -206,9 +200,7 @@ function numel(name: string, shape: readonly unknown[], context: string): number
 function checkMetadata(m: Record<string, unknown>, context: string): void {
   for (const [k, v] of Object.entries(m)) {
     if (typeof v !== 'string') {
-      throw new CheckpointError(
-        `${context}: metadata '${k}' is ${JSON.stringify(v) ?? typeof v}; metadata values must be strings`,
-      );
+      throw new CheckpointError(`${context}: metadata '${k}' is ${JSON.stringify(v) ?? typeof v}; metadata values must be strings`);
     }
   }
 }

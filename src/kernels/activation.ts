@@ -59,11 +59,7 @@ function checkActivationGrad(
 }
 
 /** Prepare y = act(x), element-wise. */
-export async function prepareActivation(
-  rt: Runtime,
-  t: { x: Tensor; y: Tensor },
-  options: ActivationOptions,
-): Promise<Dispatch> {
+export async function prepareActivation(rt: Runtime, t: { x: Tensor; y: Tensor }, options: ActivationOptions): Promise<Dispatch> {
   const { code, slope, n } = checkActivation(t, options);
   const kernel = await rt.kernel('activation', { constants: { ACT: code, WG } });
   return rt.prepare(kernel, {
@@ -103,12 +99,7 @@ export async function activation(rt: Runtime, x: Tensor, options: ActivationOpti
 }
 
 /** dx = dy * act'(x) on the GPU; allocates dx unless `out` is given. */
-export async function activationGrad(
-  rt: Runtime,
-  x: Tensor,
-  dy: Tensor,
-  options: ActivationOptions & { out?: Tensor; fromOutput?: boolean },
-): Promise<Tensor> {
+export async function activationGrad(rt: Runtime, x: Tensor, dy: Tensor, options: ActivationOptions & { out?: Tensor; fromOutput?: boolean }): Promise<Tensor> {
   checkActivationGrad({ x, dy, dx: options.out }, options);
   const spec = options.out ?? { shape: x.shape, label: `d${x.label}` };
   return (await runOneShot(rt, { dx: spec }, ({ dx }) => [() => prepareActivationGrad(rt, { x, dy, dx }, options)])).dx;

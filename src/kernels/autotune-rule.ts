@@ -26,7 +26,7 @@ export interface TuningDecision {
 export function decideTuning(samples: readonly (readonly number[])[], defaultIndex: number, margin = TUNING_MARGIN): TuningDecision {
   const medians = samples.map((s) => (s.length ? median(s) : Infinity));
   const fastest = medians.reduce((best, m, i) => (m < medians[best]! ? i : best), 0);
-  if (!(Number.isFinite(medians[fastest]!))) throw new RangeError('decideTuning: no candidate has samples');
+  if (!Number.isFinite(medians[fastest]!)) throw new RangeError('decideTuning: no candidate has samples');
   if (defaultIndex < 0 || !Number.isFinite(medians[defaultIndex] ?? Infinity)) return { index: fastest, fastest, speedup: 1, needed: 1 };
   const base = medians[defaultIndex]!;
   const needed = (i: number) => 1 + Math.max(margin, relativeSpread(samples[i]!), relativeSpread(samples[defaultIndex]!));

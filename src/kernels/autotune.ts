@@ -33,9 +33,21 @@ export const TUNING_SHAPES: Readonly<Record<MatmulShapeClass, [number, number, n
   large: [384, 384, 384],
 };
 
-const WORKGROUPS: [number, number][] = [[8, 8], [16, 16], [16, 4], [4, 16], [32, 2]];
+const WORKGROUPS: [number, number][] = [
+  [8, 8],
+  [16, 16],
+  [16, 4],
+  [4, 16],
+  [32, 2],
+];
 // block16's tile is 16 rows per invocation: flatter workgroups keep its tiles from outgrowing the products.
-const BLOCK16_WORKGROUPS: [number, number][] = [[8, 4], [8, 2], [16, 4], [4, 8], [8, 8]];
+const BLOCK16_WORKGROUPS: [number, number][] = [
+  [8, 4],
+  [8, 2],
+  [16, 4],
+  [4, 8],
+  [8, 8],
+];
 
 /** Candidates: every variant, and for those with a tunable workgroup, a few shapes of it. */
 export const TUNING_CANDIDATES: readonly MatmulChoice[] = [
@@ -43,14 +55,23 @@ export const TUNING_CANDIDATES: readonly MatmulChoice[] = [
   ...(['blocked', 'interleaved', 'wide', 'block8', 'vec4'] as const).flatMap((variant) => WORKGROUPS.map((workgroup) => ({ variant, workgroup }))),
   ...BLOCK16_WORKGROUPS.map((workgroup) => ({ variant: 'block16' as const, workgroup })),
   // x is the adapter's subgroup size (8 here); tuning substitutes it, and skips these without subgroups.
-  ...([[8, 2], [8, 4], [8, 8]] as [number, number][]).map((workgroup) => ({ variant: 'subgroup' as const, workgroup })),
+  ...(
+    [
+      [8, 2],
+      [8, 4],
+      [8, 8],
+    ] as [number, number][]
+  ).map((workgroup) => ({ variant: 'subgroup' as const, workgroup })),
   { variant: 'tiled', workgroup: [16, 16] },
 ];
 
 /** The candidates that run on this runtime, the subgroup variant's workgroup fitted to its subgroup size. */
 export function tuningCandidates(rt: Runtime): MatmulChoice[] {
   const subgroups = matmulSubgroupSize(rt) !== null;
-  return TUNING_CANDIDATES.filter((c) => c.variant !== 'subgroup' || subgroups).map((c) => ({ variant: c.variant, workgroup: fitWorkgroup(rt, c.variant, c.workgroup) }));
+  return TUNING_CANDIDATES.filter((c) => c.variant !== 'subgroup' || subgroups).map((c) => ({
+    variant: c.variant,
+    workgroup: fitWorkgroup(rt, c.variant, c.workgroup),
+  }));
 }
 
 /** Transpositions tuned for each class (both transposed is rare and uses the plain choice). */
@@ -87,12 +108,21 @@ const DROP_FACTOR = 2;
  * Time the candidates on one product in interleaved rounds, the order rotated each round so that no candidate
  * always follows the same one: milliseconds per run, one list per candidate.
  */
-async function timeInterleaved(rt: Runtime, choices: MatmulChoice[], defaultIndex: number, mode: MatmulMode, t: { a: Tensor; b: Tensor; c: Tensor }, o: TuningTimes): Promise<number[][]> {
-  const ds = await Promise.all(choices.map((c) => prepareMatmul(rt, t, { variant: c.variant, workgroup: c.workgroup, transA: mode === 'A^T', transB: mode === 'B^T' })));
+async function timeInterleaved(
+  rt: Runtime,
+  choices: MatmulChoice[],
+  defaultIndex: number,
+  mode: MatmulMode,
+  t: { a: Tensor; b: Tensor; c: Tensor },
+  o: TuningTimes,
+): Promise<number[][]> {
+  const ds = await Promise.all(
+    choices.map((c) => prepareMatmul(rt, t, { variant: c.variant, workgroup: c.workgroup, transA: mode === 'A^T', transB: mode === 'B^T' })),
+  );
   try {
     const time = async (i: number, runs: number) => {
       const t0 = performance.now();
-      rt.run(new Array<typeof ds[number]>(runs).fill(ds[i]!));
+      rt.run(new Array<(typeof ds)[number]>(runs).fill(ds[i]!));
       await rt.sync();
       return (performance.now() - t0) / runs;
     };
@@ -215,9 +245,13 @@ export async function tuneMatmul(
         choices[slot] = chosen.choice;
         const gf = (m: TuningMeasurement) => `${m.gflops.toFixed(2)} GFLOP/s`;
         if (at < 0) line(`${name(chosen.choice)} at ${gf(chosen)} (the default ${name(fallback)} disagrees with the reference)`);
-        else if (d.index !== at) line(`${name(chosen.choice)} at ${gf(chosen)}, ${(chosen.gflops / mine[at]!.gflops).toFixed(2)}x the default ${name(fallback)}`);
+        else if (d.index !== at)
+          line(`${name(chosen.choice)} at ${gf(chosen)}, ${(chosen.gflops / mine[at]!.gflops).toFixed(2)}x the default ${name(fallback)}`);
         else if (d.fastest === at) line(`the default ${name(fallback)} at ${gf(chosen)} is the fastest`);
-        else line(`the default ${name(fallback)} at ${gf(chosen)} stays: ${name(mine[d.fastest]!.choice)} is ${d.speedup.toFixed(2)}x, within the noise (${d.needed.toFixed(2)}x needed)`);
+        else
+          line(
+            `the default ${name(fallback)} at ${gf(chosen)} stays: ${name(mine[d.fastest]!.choice)} is ${d.speedup.toFixed(2)}x, within the noise (${d.needed.toFixed(2)}x needed)`,
+          );
       } finally {
         for (const x of Object.values(t)) x.destroy();
       }

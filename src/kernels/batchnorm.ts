@@ -125,11 +125,7 @@ function checkBackward(t: Unmade<BatchNormBackwardTensors, 'dx' | 'dgamma' | 'db
 }
 
 /** Prepare training-mode batch normalization: y from the batch statistics, saved mean / rstd, running stats updated. */
-export async function prepareBatchNormForwardTrain(
-  rt: Runtime,
-  t: BatchNormTrainTensors,
-  options: BatchNormOptions = {},
-): Promise<Dispatch> {
+export async function prepareBatchNormForwardTrain(rt: Runtime, t: BatchNormTrainTensors, options: BatchNormOptions = {}): Promise<Dispatch> {
   const { B, D, ...u } = checkTrain('batchnorm forward_train', t, options);
   const kernel = await rt.kernel('batchnorm', { entry: 'forward_train', constants: { WG_X: COL_WG_X, WG_Y: COL_WG_Y } });
   const { x, gamma, beta, y, mean, rstd } = t;
@@ -179,11 +175,7 @@ export async function prepareBatchNormCommit(rt: Runtime, t: BatchNormCommitTens
 }
 
 /** Prepare evaluation-mode batch normalization from the running statistics (which it does not change). */
-export async function prepareBatchNormForwardEval(
-  rt: Runtime,
-  t: BatchNormEvalTensors,
-  options: NormOptions = {},
-): Promise<Dispatch> {
+export async function prepareBatchNormForwardEval(rt: Runtime, t: BatchNormEvalTensors, options: NormOptions = {}): Promise<Dispatch> {
   const [B, D, epsilon] = checkEval(t, options);
   const kernel = await rt.kernel('batchnorm', { entry: 'forward_eval', constants: { WG } });
   const { gamma, beta, runningMean, runningVar } = t;

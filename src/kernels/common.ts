@@ -40,11 +40,7 @@ export function finiteOption(what: string, name: string, value: number, lo = -In
  * Prepare dispatches one after another, run them in one submit and free their uniforms. If preparing fails, frees
  * * what was prepared so far and the tensors in `outputs` (those a one-shot form made for the call), then rethrows.
  */
-export async function runPrepared(
-  rt: Runtime,
-  outputs: readonly Tensor[],
-  steps: readonly (() => Promise<Dispatch | Dispatch[]>)[],
-): Promise<void> {
+export async function runPrepared(rt: Runtime, outputs: readonly Tensor[], steps: readonly (() => Promise<Dispatch | Dispatch[]>)[]): Promise<void> {
   const ds: Dispatch[] = [];
   try {
     for (const step of steps) ds.push(...[await step()].flat());

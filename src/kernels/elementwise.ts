@@ -9,9 +9,7 @@ const WG = 256;
 
 function checkSame(what: string, a: Tensor, b: Tensor, names: [string, string]): number {
   if (a.size !== b.size || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new ShapeError(
-      `${what}: '${names[0]}' has shape [${a.shape.join(', ')}] but '${names[1]}' has [${b.shape.join(', ')}]; they must match`,
-    );
+    throw new ShapeError(`${what}: '${names[0]}' has shape [${a.shape.join(', ')}] but '${names[1]}' has [${b.shape.join(', ')}]; they must match`);
   }
   return a.size;
 }

@@ -43,11 +43,7 @@ function checkSoftmaxCrossEntropy(t: Unmade<SoftmaxCrossEntropyTensors, 'loss' |
 }
 
 /** Prepare the fused, max-shifted softmax cross-entropy: loss, dlogits and correct in one dispatch. */
-export async function prepareSoftmaxCrossEntropy(
-  rt: Runtime,
-  t: SoftmaxCrossEntropyTensors,
-  options: LossOptions = {},
-): Promise<Dispatch> {
+export async function prepareSoftmaxCrossEntropy(rt: Runtime, t: SoftmaxCrossEntropyTensors, options: LossOptions = {}): Promise<Dispatch> {
   const [B, C, gradScale] = checkSoftmaxCrossEntropy(t, options);
   // Few classes: a row per invocation (no idle invocations, no barriers); many: a workgroup per row.
   const perRow = C <= PER_ROW_MAX_CLASSES;
@@ -107,12 +103,7 @@ export async function prepareMse(rt: Runtime, t: MseTensors, options: LossOption
 }
 
 /** Mean squared error on the GPU; allocates loss [B] and dpred [B, D]. */
-export async function mse(
-  rt: Runtime,
-  pred: Tensor,
-  target: Tensor,
-  options: LossOptions = {},
-): Promise<{ loss: Tensor; dpred: Tensor }> {
+export async function mse(rt: Runtime, pred: Tensor, target: Tensor, options: LossOptions = {}): Promise<{ loss: Tensor; dpred: Tensor }> {
   const [B, D] = checkMse({ pred, target }, options);
   const outputs = { loss: { shape: [B], label: 'loss' }, dpred: { shape: [B, D], label: `d${pred.label}` } };
   return runOneShot(rt, outputs, (out) => [() => prepareMse(rt, { pred, target, ...out }, options)]);

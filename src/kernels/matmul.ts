@@ -20,10 +20,30 @@ export function matmulShader(variant: MatmulVariant): string {
 }
 
 /** Default workgroup size per variant, as [x, y]; 'tiled' is fixed at 16 x 16. */
-export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = { naive: [16, 16], blocked: [8, 8], interleaved: [8, 8], wide: [8, 8], block8: [8, 8], block16: [8, 4], subgroup: [8, 4], vec4: [8, 8], tiled: [16, 16] };
+export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = {
+  naive: [16, 16],
+  blocked: [8, 8],
+  interleaved: [8, 8],
+  wide: [8, 8],
+  block8: [8, 8],
+  block16: [8, 4],
+  subgroup: [8, 4],
+  vec4: [8, 8],
+  tiled: [16, 16],
+};
 
 /** Elements of C one invocation computes, per variant, as [columns, rows]. */
-const PER_INVOCATION: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], interleaved: [4, 4], wide: [8, 4], block8: [8, 8], block16: [8, 16], subgroup: [8, 16], vec4: [4, 4], tiled: [4, 4] };
+const PER_INVOCATION: Record<MatmulVariant, [number, number]> = {
+  naive: [1, 1],
+  blocked: [4, 4],
+  interleaved: [4, 4],
+  wide: [8, 4],
+  block8: [8, 8],
+  block16: [8, 16],
+  subgroup: [8, 16],
+  vec4: [4, 4],
+  tiled: [4, 4],
+};
 
 /**
  * The subgroup size the 'subgroup' variant can use on this runtime: the 'subgroups' feature, one fixed size
@@ -102,7 +122,10 @@ const dims = (t: Tensor) => `[${t.shape.join(', ')}]`;
 
 /** M, N, K of C = op(A) . op(B), or a ShapeError naming both operands. */
 export function matmulShape(a: Tensor, b: Tensor, options: MatmulOptions = {}): MatmulShape {
-  for (const [name, t] of [['A', a], ['B', b]] as const) {
+  for (const [name, t] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
     if (t.shape.length !== 2) throw new ShapeError(`matmul: ${name} must be 2-D, got shape ${dims(t)}`);
   }
   const [ar, ac] = a.shape as [number, number];
@@ -260,12 +283,7 @@ export async function prepareMatmul(
 }
 
 /** C = act(op(A) . op(B) + bias) on the GPU; allocates C unless `out` is given. */
-export async function matmul(
-  rt: Runtime,
-  a: Tensor,
-  b: Tensor,
-  options: MatmulOptions & { bias?: Tensor; gate?: Tensor; out?: Tensor } = {},
-): Promise<Tensor> {
+export async function matmul(rt: Runtime, a: Tensor, b: Tensor, options: MatmulOptions & { bias?: Tensor; gate?: Tensor; out?: Tensor } = {}): Promise<Tensor> {
   const operands = { a, b, ...(options.bias ? { bias: options.bias } : {}), ...(options.gate ? { gate: options.gate } : {}) };
   const { M, N } = checkMatmul(rt, { ...operands, c: options.out }, options).shape;
   const spec = options.out ?? { shape: [M, N], label: `${a.label}.${b.label}` };

@@ -1,13 +1,8 @@
 import { ShaderCompileError } from '../core/errors.js';
 
 // Every .wgsl under shaders/, as text, keyed by path relative to shaders/ without the extension.
-const files = import.meta.glob('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
-  string,
-  string
->;
-const byName = new Map(
-  Object.entries(files).map(([path, code]) => [path.replace(/^.*\/shaders\//, '').replace(/\.wgsl$/, ''), code]),
-);
+const files = import.meta.glob('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const byName = new Map(Object.entries(files).map(([path, code]) => [path.replace(/^.*\/shaders\//, '').replace(/\.wgsl$/, ''), code]));
 
 const INCLUDE = /^\s*\/\/#include\s+([\w/]+)\s*$/gm;
 

@@ -75,11 +75,7 @@ export function segmentTable(rt: Runtime, segments: readonly Segment[], gradCoun
  * Prepare the two telemetry dispatches, to run in this order: per-segment norms and non-finite counts, then loss,
  * accuracy, the non-finite flag and the global norm. Both write only slot `slot` of `metrics`.
  */
-export async function prepareTelemetry(
-  rt: Runtime,
-  t: TelemetryTensors,
-  options: TelemetryOptions = {},
-): Promise<Dispatch[]> {
+export async function prepareTelemetry(rt: Runtime, t: TelemetryTensors, options: TelemetryOptions = {}): Promise<Dispatch[]> {
   const what = 'telemetry';
   const isTensor = t.segments instanceof Tensor;
   const S = options.segmentCount ?? (isTensor ? (t.segments as Tensor).shape[0] : undefined);
@@ -93,9 +89,7 @@ export async function prepareTelemetry(
   const stride = metricsStride(S);
   const slots = t.metrics.size / stride;
   if (!Number.isInteger(slots) || slots < 1) {
-    throw new ShapeError(
-      `${what}: 'metrics' must hold whole slots of ${stride} floats (4 + 2 x ${S} segments), got ${dims(t.metrics.shape)}`,
-    );
+    throw new ShapeError(`${what}: 'metrics' must hold whole slots of ${stride} floats (4 + 2 x ${S} segments), got ${dims(t.metrics.shape)}`);
   }
   const slot = checkSlot(options.slot ?? 0, slots);
   const params = { n: t.grads.size, S, B, has_correct: t.correct ? 1 : 0, slot, slots };

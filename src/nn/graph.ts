@@ -68,7 +68,8 @@ export class Graph {
   /** A readable one-line-per-node summary with widths and parameter counts. */
   summary(): string {
     const count = (n: GraphNode) =>
-      this.params.filter((p) => p.name.startsWith(`${n.name}.`) && !p.name.slice(n.name.length + 1).includes('.'))
+      this.params
+        .filter((p) => p.name.startsWith(`${n.name}.`) && !p.name.slice(n.name.length + 1).includes('.'))
         .reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     const lines = this.nodes.map((n) => {
       const what = n.op.op === 'activation' ? n.op.activation : n.op.op;
@@ -136,9 +137,7 @@ export function buildGraph(inputDim: number, layers: readonly (Layer | Layer[])[
           const out = chain(layer.block, cur, `${name}.block.`);
           const w = nodes[out]!.width;
           if (w !== width) {
-            throw new GraphError(
-              `residual '${name}': its block maps width ${width} to ${w}; a residual block must keep the width (${width})`,
-            );
+            throw new GraphError(`residual '${name}': its block maps width ${width} to ${w}; a residual block must keep the width (${width})`);
           }
           cur = add(name, { op: 'add' }, [cur, out], width);
           break;

@@ -45,7 +45,9 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions, decoupled: boo
     options: { lr: fields.lr, weightDecay: fields.weightDecay, ...opts, epsilon: o.epsilon as string },
     rule:
       `${decoupled ? 'theta <- theta (1 - lr wd); ' : ''}m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; ${opts.amsgrad ? 'v <- max(vmax, v); ' : ''}` +
-      (opts.epsHat ? 'theta <- theta - lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)' : 'theta <- theta - lr / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps)'),
+      (opts.epsHat
+        ? 'theta <- theta - lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)'
+        : 'theta <- theta - lr / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps)'),
     reference: (theta, grad, state, c) => ref.adamStep(theta, grad, state, c, opts),
   };
 }

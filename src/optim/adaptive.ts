@@ -33,7 +33,13 @@ export function adagrad(options: AdagradOptions = {}): OptimizerDef {
     decoupled: false,
     hyper: { eps: opts.eps },
     scalars: (step, lr) => ({ step_lr: lr / (1 + (step - 1) * opts.lrDecay), root_scale: 1 }),
-    options: { lr: o.lr as number, weightDecay: o.weightDecay as number, ...opts, initialAccumulator: o.initialAccumulator as number, epsilon: o.epsilon as string },
+    options: {
+      lr: o.lr as number,
+      weightDecay: o.weightDecay as number,
+      ...opts,
+      initialAccumulator: o.initialAccumulator as number,
+      epsilon: o.epsilon as string,
+    },
     rule: `sum <- sum + g^2; theta <- theta - lr / (1 + (t - 1) lrDecay) g / ${opts.epsInside ? 'sqrt(sum + eps)' : '(sqrt(sum) + eps)'}`,
     reference: (theta, grad, state, c) => ref.adagradStep(theta, grad, state, c, opts),
   };

@@ -8,7 +8,18 @@ export { adagrad, adadelta, rmsprop, type AdagradOptions, type AdadeltaOptions, 
 export { adam, adamw, adamax, lion, type AdamOptions, type AdamaxOptions, type LionOptions } from './adam.js';
 export { momentum, nesterov, sgd, type MomentumOptions } from './sgd.js';
 export * from './schedules.js';
-export { chunkOptions, elementOptions, referenceState, referenceUpdate, tensorOptions, type CommonOptions, type OptimizerDef, type ParamGroup, type StepInfo, type StepScalars } from './optimizer.js';
+export {
+  chunkOptions,
+  elementOptions,
+  referenceState,
+  referenceUpdate,
+  tensorOptions,
+  type CommonOptions,
+  type OptimizerDef,
+  type ParamGroup,
+  type StepInfo,
+  type StepScalars,
+} from './optimizer.js';
 export { checkLearningRate, checkOptimizer, F32_MAX } from './options.js';
 
 /** Every optimizer by name, with its defaults: for menus, sweeps and tests. */

@@ -38,7 +38,6 @@ export interface StepScalars {
   root_scale: number;
 }
 
-
 /** Options for a subset of the parameter tensors. */
 export interface ParamGroup {
   /** Which tensors: a name, a regular expression on names, or a predicate on name and role. */
@@ -89,7 +88,6 @@ export interface OptimizerDef {
   /** The same update on the CPU, in place. */
   reference(theta: Values, grad: ArrayLike<number>, state: Record<string, Values>, c: UpdateContext): void;
 }
-
 
 function matches(g: ParamGroup, s: Segment): boolean {
   if (typeof g.match === 'string') return g.match === s.name;

@@ -89,7 +89,9 @@ export function resolveOptions<T extends object>(optimizer: string, given: T, sp
 /** An optimizer's options must be an object (or absent): sgd(null) or adam(0.01) is an OptionError. */
 export function checkOptionsObject(optimizer: string, given: unknown): void {
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw new OptionError(`${optimizer}: options must be an object such as { lr: 0.01 }, got ${given === null ? 'null' : Array.isArray(given) ? 'an array' : `${typeof given} ${String(given)}`}`);
+    throw new OptionError(
+      `${optimizer}: options must be an object such as { lr: 0.01 }, got ${given === null ? 'null' : Array.isArray(given) ? 'an array' : `${typeof given} ${String(given)}`}`,
+    );
   }
 }
 
@@ -99,9 +101,11 @@ function checkGroups(optimizer: string, v: unknown): ParamGroup[] {
     const ok = typeof g === 'object' && g !== null && (typeof g.match === 'string' || g.match instanceof RegExp || typeof g.match === 'function');
     if (!ok) throw new OptionError(`${optimizer}: groups[${i}].match must be a name, a RegExp or a function`);
     for (const k of Object.keys(g)) {
-      if (!['match', 'lrScale', 'weightDecay'].includes(k)) throw new OptionError(`${optimizer}: groups[${i}] has unknown option '${k}'; valid: match, lrScale, weightDecay`);
+      if (!['match', 'lrScale', 'weightDecay'].includes(k))
+        throw new OptionError(`${optimizer}: groups[${i}] has unknown option '${k}'; valid: match, lrScale, weightDecay`);
     }
-    if (g.lrScale !== undefined && !valid('rate', g.lrScale)) throw new OptionError(`${optimizer}: groups[${i}].lrScale must be ${RANGE.rate}, got ${g.lrScale}`);
+    if (g.lrScale !== undefined && !valid('rate', g.lrScale))
+      throw new OptionError(`${optimizer}: groups[${i}].lrScale must be ${RANGE.rate}, got ${g.lrScale}`);
     if (g.weightDecay !== undefined && !valid('nonNegative', g.weightDecay)) {
       throw new OptionError(`${optimizer}: groups[${i}].weightDecay must be ${RANGE.nonNegative}, got ${g.weightDecay}`);
     }
@@ -137,14 +141,23 @@ export function commonFields(o: Record<string, unknown>) {
  * since it becomes an f32 uniform. `where` names the caller, e.g. 'fit: learningRate at step 12'.
  */
 export function checkLearningRate(lr: unknown, where: string): number {
-  if (!valid('rate', lr)) throw new OptionError(`${where}: learning rate must be ${RANGE.rate}, got ${typeof lr === 'number' ? lr : JSON.stringify(lr) ?? String(lr)}`);
+  if (!valid('rate', lr))
+    throw new OptionError(`${where}: learning rate must be ${RANGE.rate}, got ${typeof lr === 'number' ? lr : (JSON.stringify(lr) ?? String(lr))}`);
   return lr as number;
 }
 
 const DEF_FIELDS: [key: keyof OptimizerDef, type: string][] = [
-  ['name', 'string'], ['shader', 'string'], ['rule', 'string'], ['constants', 'object'], ['stateInit', 'object'],
-  ['hyper', 'object'], ['options', 'object'], ['decayAll', 'boolean'], ['decoupled', 'boolean'],
-  ['scalars', 'function'], ['reference', 'function'],
+  ['name', 'string'],
+  ['shader', 'string'],
+  ['rule', 'string'],
+  ['constants', 'object'],
+  ['stateInit', 'object'],
+  ['hyper', 'object'],
+  ['options', 'object'],
+  ['decayAll', 'boolean'],
+  ['decoupled', 'boolean'],
+  ['scalars', 'function'],
+  ['reference', 'function'],
 ];
 
 /**
@@ -153,7 +166,8 @@ const DEF_FIELDS: [key: keyof OptimizerDef, type: string][] = [
  */
 export function checkOptimizer(def: unknown, where: string): OptimizerDef {
   const hint = 'make one with a factory such as sgd({ lr: 0.01 }) or adam()';
-  if (typeof def === 'function') throw new OptionError(`${where}: got the function ${def.name || '(anonymous)'}, not an optimizer; call it: ${def.name || 'sgd'}()`);
+  if (typeof def === 'function')
+    throw new OptionError(`${where}: got the function ${def.name || '(anonymous)'}, not an optimizer; call it: ${def.name || 'sgd'}()`);
   if (typeof def !== 'object' || def === null) throw new OptionError(`${where}: optimizer must be an object; ${hint}, got ${String(def)}`);
   const d = def as Record<string, unknown>;
   for (const [key, type] of DEF_FIELDS) {

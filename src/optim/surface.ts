@@ -19,8 +19,7 @@ export interface SurfacePath {
   steps: number;
 }
 
-const lrAt = (lr: number | Schedule | undefined, def: OptimizerDef, step: number) =>
-  lr === undefined ? def.lr : typeof lr === 'number' ? lr : lr(step);
+const lrAt = (lr: number | Schedule | undefined, def: OptimizerDef, step: number) => (lr === undefined ? def.lr : typeof lr === 'number' ? lr : lr(step));
 
 /** Run `steps` steps of the optimizer on a surface from `start`, on the GPU; one submit per step. */
 export async function optimizeOnSurface(
@@ -35,10 +34,7 @@ export async function optimizeOnSurface(
   const path = rt.buffers.create((options.steps + 1) * 3 * 4, { label: 'surface:path' });
   const counter = rt.buffers.create(4, { label: 'surface:counter' });
   const constants = { SURFACE: SURFACE_NAMES.indexOf(surface) };
-  const [gk, rk] = await Promise.all([
-    rt.kernel('surface', { entry: 'gradient', constants }),
-    rt.kernel('surface', { entry: 'record', constants }),
-  ]);
+  const [gk, rk] = await Promise.all([rt.kernel('surface', { entry: 'gradient', constants }), rt.kernel('surface', { entry: 'record', constants })]);
   const gradient = rt.prepare(gk, { buffers: { theta: { buffer: runner.params, size: 8 }, grad: runner.grads, metrics: runner.metrics }, workgroups: [1] });
   const record = rt.prepare(rk, { buffers: { theta: { buffer: runner.params, size: 8 }, path, counter }, workgroups: [1] });
   try {

@@ -31,9 +31,15 @@ const OPTIMIZER_OF = new WeakMap<Dispatch, OptimizerDef>();
  */
 export function stepUniforms(optimizer: OptimizerDef, info: StepInfo): { step: number; lr: number } & StepScalars {
   const scalars = optimizer.scalars(info.step, info.lr);
-  for (const [name, v] of [['learning rate', info.lr], ['step_lr', scalars.step_lr], ['root_scale', scalars.root_scale]] as const) {
+  for (const [name, v] of [
+    ['learning rate', info.lr],
+    ['step_lr', scalars.step_lr],
+    ['root_scale', scalars.root_scale],
+  ] as const) {
     if (!(Number.isFinite(v) && v >= 0 && v <= F32_MAX)) {
-      throw new OptionError(`${optimizer.name}: ${name} at step ${info.step} must be a finite number >= 0 and <= 3.4e38 (f32), got ${v} (learning rate ${info.lr})`);
+      throw new OptionError(
+        `${optimizer.name}: ${name} at step ${info.step} must be a finite number >= 0 and <= 3.4e38 (f32), got ${v} (learning rate ${info.lr})`,
+      );
     }
   }
   return { step: info.step, lr: info.lr, ...scalars };

@@ -43,13 +43,7 @@ export function softmaxCrossEntropy(
  * Mean squared error per row of pred [B, D] against target [B, D]: loss[i] = (1/D) sum_d (p - t)^2 and
  * dpred = gradScale * 2 (p - t) / D (the gradient of gradScale * sum_i loss[i]).
  */
-export function mse(
-  pred: ArrayLike<number>,
-  target: ArrayLike<number>,
-  B: number,
-  D: number,
-  gradScale = 1,
-): { loss: Float64Array; dpred: Float64Array } {
+export function mse(pred: ArrayLike<number>, target: ArrayLike<number>, B: number, D: number, gradScale = 1): { loss: Float64Array; dpred: Float64Array } {
   const loss = new Float64Array(B);
   const dpred = new Float64Array(B * D);
   for (let i = 0; i < B; i++) {

@@ -64,13 +64,7 @@ export function momentumStep(
 }
 
 /** Adagrad: sum += g^2; theta -= lr / (1 + (t - 1) lrDecay) g / (sqrt(sum) + eps), or / sqrt(sum + eps) (TensorFlow). */
-export function adagradStep(
-  theta: Values,
-  grad: ArrayLike<number>,
-  s: State,
-  c: UpdateContext,
-  o: { eps: number; lrDecay: number; epsInside: boolean },
-): void {
+export function adagradStep(theta: Values, grad: ArrayLike<number>, s: State, c: UpdateContext, o: { eps: number; lrDecay: number; epsInside: boolean }): void {
   const sum = s.sum!;
   for (let i = 0; i < theta.length; i++) {
     const { g, lr } = prepare(theta, grad, i, c, 1 / (1 + (c.step - 1) * o.lrDecay));

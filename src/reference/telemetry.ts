@@ -15,12 +15,7 @@ export const metricsStride = (segmentCount: number): number => 4 + 2 * segmentCo
  * its segment's norm and the global norm NaN. The flag is 1 when either happens. Without `correct`, accuracy is NaN.
  * Elements of a segment past the end of `grads` are ignored.
  */
-export function telemetry(
-  grads: ArrayLike<number>,
-  segments: readonly GradSegment[],
-  loss: ArrayLike<number>,
-  correct?: ArrayLike<number>,
-): Float64Array {
+export function telemetry(grads: ArrayLike<number>, segments: readonly GradSegment[], loss: ArrayLike<number>, correct?: ArrayLike<number>): Float64Array {
   const out = new Float64Array(metricsStride(segments.length));
   let total = 0;
   let anyBadGrad = false;

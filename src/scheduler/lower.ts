@@ -8,23 +8,13 @@ import { derivativeFromOutput, prepareActivation, prepareActivationGrad } from '
 import { prepareAccumulate, prepareAdd, prepareScale } from '../kernels/elementwise.js';
 import { prepareMatmul } from '../kernels/matmul.js';
 import { prepareSumRows } from '../kernels/reduce.js';
-import {
-  prepareLayerNormBackward,
-  prepareLayerNormBackwardParams,
-  prepareLayerNormForward,
-} from '../kernels/layernorm.js';
-import {
-  prepareBatchNormBackward,
-  prepareBatchNormCommit,
-  prepareBatchNormForwardBatch,
-  prepareBatchNormForwardEval,
-} from '../kernels/batchnorm.js';
+import { prepareLayerNormBackward, prepareLayerNormBackwardParams, prepareLayerNormForward } from '../kernels/layernorm.js';
+import { prepareBatchNormBackward, prepareBatchNormCommit, prepareBatchNormForwardBatch, prepareBatchNormForwardEval } from '../kernels/batchnorm.js';
 import { prepareMse, prepareSoftmaxCrossEntropy } from '../kernels/loss.js';
 import type { Program } from './program.js';
 import type { LossKind } from '../core/losses.js';
 
 export type { LossKind } from '../core/losses.js';
-
 
 /** The persistent buffers a step reads and writes: arenas and their layouts. */
 export interface ModelBuffers {
@@ -93,8 +83,7 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
           label: epilogue ? `${n.name}:dense+${epilogue.name}:${ep.activation}` : `${n.name}:dense`,
           reads: b ? [x, w, b] : [x, w],
           writes: [out],
-          make: (t) =>
-            prepareMatmul(rt, b ? { a: t(x), b: t(w), c: t(out), bias: t(b) } : { a: t(x), b: t(w), c: t(out) }, { transB: true, ...ep }),
+          make: (t) => prepareMatmul(rt, b ? { a: t(x), b: t(w), c: t(out), bias: t(b) } : { a: t(x), b: t(w), c: t(out) }, { transB: true, ...ep }),
         });
         break;
       }
@@ -114,8 +103,7 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
           label: `${n.name}:layerNorm`,
           reads: [x, gain, shift],
           writes: [out, mean, rstd],
-          make: (t) =>
-            prepareLayerNormForward(rt, { x: t(x), gamma: t(gain), beta: t(shift), y: t(out), mean: t(mean), rstd: t(rstd) }, { eps: op.eps }),
+          make: (t) => prepareLayerNormForward(rt, { x: t(x), gamma: t(gain), beta: t(shift), y: t(out), mean: t(mean), rstd: t(rstd) }, { eps: op.eps }),
         });
         break;
       }
@@ -144,11 +132,7 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
             reads: [x, gain, shift, rm, rv],
             writes: [out],
             make: (t) =>
-              prepareBatchNormForwardEval(
-                rt,
-                { x: t(x), gamma: t(gain), beta: t(shift), runningMean: t(rm), runningVar: t(rv), y: t(out) },
-                { eps: op.eps },
-              ),
+              prepareBatchNormForwardEval(rt, { x: t(x), gamma: t(gain), beta: t(shift), runningMean: t(rm), runningVar: t(rv), y: t(out) }, { eps: op.eps }),
           });
         }
         break;
@@ -197,7 +181,11 @@ export function lowerLoss(rt: Runtime, p: Program, g: Graph, loss: LossKind, B: 
       reads: [out, keys.target],
       writes: [keys.loss, dout, keys.correct],
       make: (t) =>
-        prepareSoftmaxCrossEntropy(rt, { logits: t(out), labels: t(keys.target), loss: t(keys.loss), dlogits: t(dout), correct: t(keys.correct) }, { gradScale: 1 / B }),
+        prepareSoftmaxCrossEntropy(
+          rt,
+          { logits: t(out), labels: t(keys.target), loss: t(keys.loss), dlogits: t(dout), correct: t(keys.correct) },
+          { gradScale: 1 / B },
+        ),
     });
   } else {
     p.push({
@@ -250,8 +238,12 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
           // (dY . W) * act'(its output) in one dispatch, and its own backward step is skipped.
           const { activation, slope } = src.op;
           const gate = act(src.id);
-          contribute(n, src.inputs[0]!, `${n.name}:dX*${activation}'`, [dy, w, gate], (out) => (t) =>
-            prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out), gate: t(gate) }, { gateActivation: activation, slope }),
+          contribute(
+            n,
+            src.inputs[0]!,
+            `${n.name}:dX*${activation}'`,
+            [dy, w, gate],
+            (out) => (t) => prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out), gate: t(gate) }, { gateActivation: activation, slope }),
           );
         } else {
           contribute(n, n.inputs[0]!, `${n.name}:dX`, [dy, w], (out) => (t) => prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out) }));
@@ -263,8 +255,12 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
         // Fused into the dense node before it: the derivative comes from this node's own output.
         const fromOutput = fused.has(n.id);
         const src = fromOutput ? act(n.id) : x;
-        contribute(n, n.inputs[0]!, `${n.name}:d${op.activation}`, [src, dy], (out) => (t) =>
-          prepareActivationGrad(rt, { x: t(src), dy: t(dy), dx: t(out) }, { activation: op.activation, slope: op.slope, fromOutput }),
+        contribute(
+          n,
+          n.inputs[0]!,
+          `${n.name}:d${op.activation}`,
+          [src, dy],
+          (out) => (t) => prepareActivationGrad(rt, { x: t(src), dy: t(dy), dx: t(out) }, { activation: op.activation, slope: op.slope, fromOutput }),
         );
         break;
       }
@@ -277,8 +273,12 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
           writes: [dgain, dshift],
           make: (t) => prepareLayerNormBackwardParams(rt, { x: t(x), mean: t(mean), rstd: t(rstd), dy: t(dy), dgamma: t(dgain), dbeta: t(dshift) }),
         });
-        contribute(n, n.inputs[0]!, `${n.name}:dLayerNorm`, [x, gain, mean, rstd, dy], (out) => (t) =>
-          prepareLayerNormBackward(rt, { x: t(x), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: t(dy), dx: t(out) }),
+        contribute(
+          n,
+          n.inputs[0]!,
+          `${n.name}:dLayerNorm`,
+          [x, gain, mean, rstd, dy],
+          (out) => (t) => prepareLayerNormBackward(rt, { x: t(x), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: t(dy), dx: t(out) }),
         );
         break;
       }
@@ -306,7 +306,12 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
             contribute(n, input, `${n.name}:dAdd`, [dy], (out) => (t) => prepareScale(rt, { a: t(dy), out: t(out) }, 1));
           } else {
             const target = grad(input);
-            p.push({ label: `${n.name}:dAdd:accumulate`, reads: [dy, target], writes: [target], make: (t) => prepareAccumulate(rt, { a: t(dy), out: t(target) }) });
+            p.push({
+              label: `${n.name}:dAdd:accumulate`,
+              reads: [dy, target],
+              writes: [target],
+              make: (t) => prepareAccumulate(rt, { a: t(dy), out: t(target) }),
+            });
           }
         }
         break;

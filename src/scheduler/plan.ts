@@ -32,7 +32,6 @@ export interface PlanContext {
   chunkOpts: GPUBuffer;
 }
 
-
 export class StepPlan {
   private destroyed = false;
 
@@ -102,10 +101,20 @@ export class StepPlan {
     if (training) update = compiled.byLabel.get('update')![0]!;
     const output = compiled.tensors.get(act(graph.output.id))!;
     return new StepPlan(
-      B, training, input, target, loss, correct, output, dispatches,
-      telemetryLabel ? compiled.byLabel.get(telemetryLabel)! : [], update,
+      B,
+      training,
+      input,
+      target,
+      loss,
+      correct,
+      output,
+      dispatches,
+      telemetryLabel ? compiled.byLabel.get(telemetryLabel)! : [],
+      update,
       [input.buffer, target.buffer, loss.buffer, correct.buffer, ...compiled.buffers],
-      compiled.transientBytes, compiled.unsharedBytes, ctx,
+      compiled.transientBytes,
+      compiled.unsharedBytes,
+      ctx,
     );
   }
 

@@ -33,8 +33,16 @@ export const MATMUL_SHAPES: readonly [number, number, number][] = [
 /** Activations whose backward pass can be fused into a matmul (derivative from the output). */
 const GATE_ACTIVATIONS: readonly Activation[] = ['relu', 'leaky_relu', 'sigmoid', 'tanh'];
 
-function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number], transA: boolean, transB: boolean,
-  act: Activation | null, seed: number, workgroup?: [number, number], gateAct?: Activation): KernelCase {
+function matmulCase(
+  variant: MatmulVariant,
+  [M, N, K]: [number, number, number],
+  transA: boolean,
+  transB: boolean,
+  act: Activation | null,
+  seed: number,
+  workgroup?: [number, number],
+  gateAct?: Activation,
+): KernelCase {
   // The subgroup variant's workgroup is [the adapter's subgroup size, rows]: x is fitted when the case runs.
   const sgFitted = variant === 'subgroup' && workgroup;
   const wgTag = workgroup ? `wg ${sgFitted ? `SGx${workgroup[1]}` : workgroup.join('x')}` : '';
@@ -51,7 +59,13 @@ function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number],
       const bias = act ? rng.floats(N) : undefined;
       const slope = 0.1;
       // A gate holds an activation's outputs: half of them exactly at the kink (0), where ReLU' is 0.
-      const gate = gateAct ? ref.activationForward(rng.floats(M * N, -3, 3).map((v, i) => (i % 4 === 0 ? 0 : v)), gateAct, slope) : undefined;
+      const gate = gateAct
+        ? ref.activationForward(
+            rng.floats(M * N, -3, 3).map((v, i) => (i % 4 === 0 ? 0 : v)),
+            gateAct,
+            slope,
+          )
+        : undefined;
       const want = ref.matmul(a, b, M, N, K, { transA, transB, bias, activation: act ?? undefined, slope, gate, gateActivation: gateAct });
       const A = Tensor.from(rt, a, transA ? [K, M] : [M, K], 'A');
       const B = Tensor.from(rt, b, transB ? [N, K] : [K, N], 'B');
@@ -66,7 +80,12 @@ function matmulCase(variant: MatmulVariant, [M, N, K]: [number, number, number],
 }
 
 /** Non-square workgroup sizes the autotuner may pick, tried on odd shapes for every variant that takes one. */
-export const MATMUL_TUNING_WORKGROUPS: readonly [number, number][] = [[16, 16], [16, 4], [4, 16], [32, 2]];
+export const MATMUL_TUNING_WORKGROUPS: readonly [number, number][] = [
+  [16, 16],
+  [16, 4],
+  [4, 16],
+  [32, 2],
+];
 
 /** The workgroups tried for a variant: the shared list and every one the tuner may pick for it. */
 function tuningWorkgroups(variant: MatmulVariant): [number, number][] {
@@ -85,7 +104,12 @@ export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS
   let seed = 1000;
   for (const variant of variants) {
     MATMUL_SHAPES.forEach((shape, s) => {
-      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const [transA, transB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
         seed++;
         const act = (seed + s) % 2 === 0 ? ACTIVATIONS[seed % ACTIVATIONS.length]! : null;
         cases.push(matmulCase(variant, shape, transA, transB, act, seed));
@@ -99,7 +123,10 @@ export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS
     });
     if (variant === 'tiled') continue;
     for (const wg of tuningWorkgroups(variant)) {
-      for (const shape of [[45, 65, 37], [130, 190, 150]] as [number, number, number][]) {
+      for (const shape of [
+        [45, 65, 37],
+        [130, 190, 150],
+      ] as [number, number, number][]) {
         seed++;
         cases.push(matmulCase(variant, shape, seed % 2 === 0, seed % 3 === 0, seed % 2 ? 'relu' : null, seed, wg));
       }
@@ -166,7 +193,14 @@ export function activationCases(): KernelCase[] {
           const Y = Tensor.from(rt, y, [n], 'y');
           const DY = Tensor.from(rt, dy, [n], 'dy');
           const want = ref.activationBackwardFromOutput(y, dy, act, 0.2);
-          return compare(`activation_grad ${act} from output n=${n}`, s3, [Y, DY], () => activationGrad(rt, Y, DY, { activation: act, slope: 0.2, fromOutput: true }), want, ELEMENTWISE_TOL);
+          return compare(
+            `activation_grad ${act} from output n=${n}`,
+            s3,
+            [Y, DY],
+            () => activationGrad(rt, Y, DY, { activation: act, slope: 0.2, fromOutput: true }),
+            want,
+            ELEMENTWISE_TOL,
+          );
         },
       });
     }

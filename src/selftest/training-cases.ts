@@ -16,20 +16,28 @@ export function lossCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   let seed = 4000;
   const ce = (B: number, C: number, tag: string, scaleBy: number | null, make: (rng: Rng) => { z: Float32Array; y: Float32Array }) =>
-    cases.push(kcase('softmax_cross_entropy', `${B}x${C}${tag}`, ++seed, async (rt, rng, check) => {
-      const { z, y } = make(rng);
-      const gradScale = scaleBy ?? 1 / B;
-      const want = ref.softmaxCrossEntropy(z, y, B, C, gradScale);
-      const Z = Tensor.from(rt, z, [B, C], 'logits');
-      const Y = Tensor.from(rt, y, [B], 'labels');
-      const tol = reductionTolerance(C);
-      return check([Z, Y], async () => {
-        const o = await softmaxCrossEntropy(rt, Z, Y, { gradScale });
-        return [['loss', o.loss, want.loss, tol], ['dlogits', o.dlogits, want.dlogits, tol], ['correct', o.correct, want.correct, EXACT]];
-      });
-    }));
+    cases.push(
+      kcase('softmax_cross_entropy', `${B}x${C}${tag}`, ++seed, async (rt, rng, check) => {
+        const { z, y } = make(rng);
+        const gradScale = scaleBy ?? 1 / B;
+        const want = ref.softmaxCrossEntropy(z, y, B, C, gradScale);
+        const Z = Tensor.from(rt, z, [B, C], 'logits');
+        const Y = Tensor.from(rt, y, [B], 'labels');
+        const tol = reductionTolerance(C);
+        return check([Z, Y], async () => {
+          const o = await softmaxCrossEntropy(rt, Z, Y, { gradScale });
+          return [
+            ['loss', o.loss, want.loss, tol],
+            ['dlogits', o.dlogits, want.dlogits, tol],
+            ['correct', o.correct, want.correct, EXACT],
+          ];
+        });
+      }),
+    );
   const labels = (rng: Rng, B: number, C: number) => Float32Array.from({ length: B }, () => rng.int(C));
-  const plain = (B: number, C: number, lo = -4, hi = 4) => (rng: Rng) => ({ z: rng.floats(B * C, lo, hi), y: labels(rng, B, C) });
+  const plain =
+    (B: number, C: number, lo = -4, hi = 4) =>
+    (rng: Rng) => ({ z: rng.floats(B * C, lo, hi), y: labels(rng, B, C) });
   ce(1, 1, '', 1, plain(1, 1));
   ce(1, 10, '', 1, plain(1, 10));
   ce(37, 13, '', null, plain(37, 13));
@@ -58,17 +66,22 @@ export function lossCases(): KernelCase[] {
   }
   for (const C of [5, 80]) ce(6, C, ' bad labels', null, (rng) => ({ z: rng.floats(6 * C, -2, 2), y: Float32Array.of(-1, C, 2.5, NaN, 4, 1e9) }));
   const mseCase = (B: number, D: number, mag: number) =>
-    cases.push(kcase('mse', `${B}x${D}${mag > 1 ? ` values +-${mag}` : ''}`, ++seed, async (rt, rng, check) => {
-      const p = rng.floats(B * D, -mag, mag);
-      const t = rng.floats(B * D, -mag, mag);
-      const want = ref.mse(p, t, B, D, 1 / B);
-      const P = Tensor.from(rt, p, [B, D], 'pred');
-      const T = Tensor.from(rt, t, [B, D], 'target');
-      return check([P, T], async () => {
-        const o = await mse(rt, P, T);
-        return [['loss', o.loss, want.loss, reductionTolerance(D)], ['dpred', o.dpred, want.dpred, ELEMENTWISE_TOL]];
-      });
-    }));
+    cases.push(
+      kcase('mse', `${B}x${D}${mag > 1 ? ` values +-${mag}` : ''}`, ++seed, async (rt, rng, check) => {
+        const p = rng.floats(B * D, -mag, mag);
+        const t = rng.floats(B * D, -mag, mag);
+        const want = ref.mse(p, t, B, D, 1 / B);
+        const P = Tensor.from(rt, p, [B, D], 'pred');
+        const T = Tensor.from(rt, t, [B, D], 'target');
+        return check([P, T], async () => {
+          const o = await mse(rt, P, T);
+          return [
+            ['loss', o.loss, want.loss, reductionTolerance(D)],
+            ['dpred', o.dpred, want.dpred, ELEMENTWISE_TOL],
+          ];
+        });
+      }),
+    );
   mseCase(1, 1, 1);
   mseCase(37, 13, 1);
   mseCase(3, 700, 1);
@@ -81,23 +94,34 @@ export function lossCases(): KernelCase[] {
 export function reduceCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   let seed = 5000;
-  for (const [B, N] of [[1, 1], [1, 37], [37, 1], [37, 13], [300, 70], [1000, 3]] as const) {
-    cases.push(kcase('sum_rows', `${B}x${N}`, ++seed, async (rt, rng, check) => {
-      const x = rng.floats(B * N);
-      const X = Tensor.from(rt, x, [B, N], 'x');
-      const { owner, views } = arena(rt, [{ data: rng.floats(N), shape: [N] }]);
-      return check([X, owner], async () => [['out', await sumRows(rt, X, views[0]), ref.sumRows(x, B, N), reductionTolerance(B)]]);
-    }));
+  for (const [B, N] of [
+    [1, 1],
+    [1, 37],
+    [37, 1],
+    [37, 13],
+    [300, 70],
+    [1000, 3],
+  ] as const) {
+    cases.push(
+      kcase('sum_rows', `${B}x${N}`, ++seed, async (rt, rng, check) => {
+        const x = rng.floats(B * N);
+        const X = Tensor.from(rt, x, [B, N], 'x');
+        const { owner, views } = arena(rt, [{ data: rng.floats(N), shape: [N] }]);
+        return check([X, owner], async () => [['out', await sumRows(rt, X, views[0]), ref.sumRows(x, B, N), reductionTolerance(B)]]);
+      }),
+    );
   }
   seed = 3100;
   for (const n of [1, 1000, 65537]) {
-    cases.push(kcase('accumulate', `n=${n}`, ++seed, async (rt, rng, check) => {
-      const a = rng.floats(n);
-      const o = rng.floats(n);
-      const A = Tensor.from(rt, a, [n], 'a');
-      const O = Tensor.from(rt, o, [n], 'out');
-      return check([A], async () => [['out', await accumulate(rt, A, O), ref.accumulate(o, a), ELEMENTWISE_TOL]]);
-    }));
+    cases.push(
+      kcase('accumulate', `n=${n}`, ++seed, async (rt, rng, check) => {
+        const a = rng.floats(n);
+        const o = rng.floats(n);
+        const A = Tensor.from(rt, a, [n], 'a');
+        const O = Tensor.from(rt, o, [n], 'out');
+        return check([A], async () => [['out', await accumulate(rt, A, O), ref.accumulate(o, a), ELEMENTWISE_TOL]]);
+      }),
+    );
   }
   return cases;
 }
@@ -113,33 +137,55 @@ const normTol = (K: number, offset: number) => reductionTolerance(K, { atol: 1e-
 export function layerNormCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   let seed = 6000;
-  const shapes: [number, number, number][] = [[1, 1, 0], [1, 37, 0], [37, 13, 0], [5, 300, 0], [300, 7, 0], [16, 64, 1000]];
+  const shapes: [number, number, number][] = [
+    [1, 1, 0],
+    [1, 37, 0],
+    [37, 13, 0],
+    [5, 300, 0],
+    [300, 7, 0],
+    [16, 64, 1000],
+  ];
   for (const [B, D, offset] of shapes) {
     const tag = `${B}x${D}${offset ? ` mean ${offset}` : ''}`;
-    cases.push(kcase('layernorm', tag, ++seed, async (rt, rng, check) => {
-      const [x, g, b] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(D)];
-      const want = ref.layerNormForward(x, g, b, B, D);
-      const X = Tensor.from(rt, x, [B, D], 'x');
-      const { owner, views } = arena(rt, [{ data: g, shape: [D] }, { data: b, shape: [D] }]);
-      const tol = normTol(D, offset);
-      return check([X, owner], async () => {
-        const o = await layerNorm(rt, X, views[0]!, views[1]!);
-        return [['y', o.y, want.y, tol], ['mean', o.mean, want.mean, tol], ['rstd', o.rstd, want.rstd, tol]];
-      });
-    }));
-    cases.push(kcase('layernorm_backward', tag, ++seed, async (rt, rng, check) => {
-      const [x, g, dy] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(B * D)];
-      const fwd = ref.layerNormForward(x, g, new Float32Array(D), B, D);
-      const want = ref.layerNormBackward(x, g, dy, B, D);
-      const [X, G, DY] = [Tensor.from(rt, x, [B, D], 'x'), Tensor.from(rt, g, [D], 'gamma'), Tensor.from(rt, dy, [B, D], 'dy')];
-      const M = Tensor.from(rt, Float32Array.from(fwd.mean), [B], 'mean');
-      const R = Tensor.from(rt, Float32Array.from(fwd.rstd), [B], 'rstd');
-      const tol = normTol(Math.max(B, D), offset);
-      return check([X, G, DY, M, R], async () => {
-        const o = await layerNormBackward(rt, { x: X, gamma: G, mean: M, rstd: R, dy: DY });
-        return [['dx', o.dx, want.dx, tol], ['dgamma', o.dgamma, want.dgamma, tol], ['dbeta', o.dbeta, want.dbeta, tol]];
-      });
-    }));
+    cases.push(
+      kcase('layernorm', tag, ++seed, async (rt, rng, check) => {
+        const [x, g, b] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(D)];
+        const want = ref.layerNormForward(x, g, b, B, D);
+        const X = Tensor.from(rt, x, [B, D], 'x');
+        const { owner, views } = arena(rt, [
+          { data: g, shape: [D] },
+          { data: b, shape: [D] },
+        ]);
+        const tol = normTol(D, offset);
+        return check([X, owner], async () => {
+          const o = await layerNorm(rt, X, views[0]!, views[1]!);
+          return [
+            ['y', o.y, want.y, tol],
+            ['mean', o.mean, want.mean, tol],
+            ['rstd', o.rstd, want.rstd, tol],
+          ];
+        });
+      }),
+    );
+    cases.push(
+      kcase('layernorm_backward', tag, ++seed, async (rt, rng, check) => {
+        const [x, g, dy] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(B * D)];
+        const fwd = ref.layerNormForward(x, g, new Float32Array(D), B, D);
+        const want = ref.layerNormBackward(x, g, dy, B, D);
+        const [X, G, DY] = [Tensor.from(rt, x, [B, D], 'x'), Tensor.from(rt, g, [D], 'gamma'), Tensor.from(rt, dy, [B, D], 'dy')];
+        const M = Tensor.from(rt, Float32Array.from(fwd.mean), [B], 'mean');
+        const R = Tensor.from(rt, Float32Array.from(fwd.rstd), [B], 'rstd');
+        const tol = normTol(Math.max(B, D), offset);
+        return check([X, G, DY, M, R], async () => {
+          const o = await layerNormBackward(rt, { x: X, gamma: G, mean: M, rstd: R, dy: DY });
+          return [
+            ['dx', o.dx, want.dx, tol],
+            ['dgamma', o.dgamma, want.dgamma, tol],
+            ['dbeta', o.dbeta, want.dbeta, tol],
+          ];
+        });
+      }),
+    );
   }
   return cases;
 }
@@ -148,48 +194,82 @@ export function layerNormCases(): KernelCase[] {
 export function batchNormCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   let seed = 7000;
-  const shapes: [number, number, number][] = [[1, 5, 0], [2, 3, 0], [37, 13, 0], [300, 70, 0], [64, 9, 1000]];
+  const shapes: [number, number, number][] = [
+    [1, 5, 0],
+    [2, 3, 0],
+    [37, 13, 0],
+    [300, 70, 0],
+    [64, 9, 1000],
+  ];
   for (const [B, D, offset] of shapes) {
     const tag = `${B}x${D}${offset ? ` mean ${offset}` : ''}`;
     const tol = normTol(B, offset);
-    cases.push(kcase('batchnorm_train', tag, ++seed, async (rt, rng, check) => {
-      const [x, g, b, rm, rv] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(D), rng.floats(D), rng.floats(D, 0.5, 2)];
-      const want = ref.batchNormTrain(x, g, b, rm, rv, B, D, { momentum: 0.25 });
-      const X = Tensor.from(rt, x, [B, D], 'x');
-      // Written running statistics may not share a buffer with read-only inputs: parameters and stats in two arenas.
-      const pa = arena(rt, [g, b].map((data) => ({ data, shape: [D] })));
-      const sa = arena(rt, [rm, rv].map((data) => ({ data, shape: [D] })));
-      const [G, Bt, RM, RV] = [...pa.views, ...sa.views] as [Tensor, Tensor, Tensor, Tensor];
-      return check([X, pa.owner, sa.owner], async () => {
-        const o = await batchNormTrain(rt, { x: X, gamma: G, beta: Bt, runningMean: RM, runningVar: RV }, { momentum: 0.25 });
-        return [['y', o.y, want.y, tol], ['mean', o.mean, want.mean, tol], ['rstd', o.rstd, want.rstd, tol],
-          ['runningMean', RM, want.runningMean, tol], ['runningVar', RV, want.runningVar, tol]];
-      });
-    }));
-    cases.push(kcase('batchnorm_backward', tag, ++seed, async (rt, rng, check) => {
-      const [x, g, dy] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(B * D)];
-      const fwd = ref.batchNormTrain(x, g, new Float32Array(D), new Float32Array(D), new Float32Array(D), B, D);
-      const want = ref.batchNormBackward(x, g, dy, B, D);
-      const [X, G, DY] = [Tensor.from(rt, x, [B, D], 'x'), Tensor.from(rt, g, [D], 'gamma'), Tensor.from(rt, dy, [B, D], 'dy')];
-      const M = Tensor.from(rt, Float32Array.from(fwd.mean), [D], 'mean');
-      const R = Tensor.from(rt, Float32Array.from(fwd.rstd), [D], 'rstd');
-      return check([X, G, DY, M, R], async () => {
-        const o = await batchNormBackward(rt, { x: X, gamma: G, mean: M, rstd: R, dy: DY });
-        return [['dx', o.dx, want.dx, tol], ['dgamma', o.dgamma, want.dgamma, tol], ['dbeta', o.dbeta, want.dbeta, tol]];
-      });
-    }));
+    cases.push(
+      kcase('batchnorm_train', tag, ++seed, async (rt, rng, check) => {
+        const [x, g, b, rm, rv] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(D), rng.floats(D), rng.floats(D, 0.5, 2)];
+        const want = ref.batchNormTrain(x, g, b, rm, rv, B, D, { momentum: 0.25 });
+        const X = Tensor.from(rt, x, [B, D], 'x');
+        // Written running statistics may not share a buffer with read-only inputs: parameters and stats in two arenas.
+        const pa = arena(
+          rt,
+          [g, b].map((data) => ({ data, shape: [D] })),
+        );
+        const sa = arena(
+          rt,
+          [rm, rv].map((data) => ({ data, shape: [D] })),
+        );
+        const [G, Bt, RM, RV] = [...pa.views, ...sa.views] as [Tensor, Tensor, Tensor, Tensor];
+        return check([X, pa.owner, sa.owner], async () => {
+          const o = await batchNormTrain(rt, { x: X, gamma: G, beta: Bt, runningMean: RM, runningVar: RV }, { momentum: 0.25 });
+          return [
+            ['y', o.y, want.y, tol],
+            ['mean', o.mean, want.mean, tol],
+            ['rstd', o.rstd, want.rstd, tol],
+            ['runningMean', RM, want.runningMean, tol],
+            ['runningVar', RV, want.runningVar, tol],
+          ];
+        });
+      }),
+    );
+    cases.push(
+      kcase('batchnorm_backward', tag, ++seed, async (rt, rng, check) => {
+        const [x, g, dy] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(B * D)];
+        const fwd = ref.batchNormTrain(x, g, new Float32Array(D), new Float32Array(D), new Float32Array(D), B, D);
+        const want = ref.batchNormBackward(x, g, dy, B, D);
+        const [X, G, DY] = [Tensor.from(rt, x, [B, D], 'x'), Tensor.from(rt, g, [D], 'gamma'), Tensor.from(rt, dy, [B, D], 'dy')];
+        const M = Tensor.from(rt, Float32Array.from(fwd.mean), [D], 'mean');
+        const R = Tensor.from(rt, Float32Array.from(fwd.rstd), [D], 'rstd');
+        return check([X, G, DY, M, R], async () => {
+          const o = await batchNormBackward(rt, { x: X, gamma: G, mean: M, rstd: R, dy: DY });
+          return [
+            ['dx', o.dx, want.dx, tol],
+            ['dgamma', o.dgamma, want.dgamma, tol],
+            ['dbeta', o.dbeta, want.dbeta, tol],
+          ];
+        });
+      }),
+    );
   }
-  for (const [B, D] of [[1, 1], [37, 13], [100, 70]] as const) {
-    cases.push(kcase('batchnorm_eval', `${B}x${D}`, ++seed, async (rt, rng, check) => {
-      const [x, g, b, rm, rv] = [rng.floats(B * D, -3, 3), rng.floats(D, 0.5, 2), rng.floats(D), rng.floats(D), rng.floats(D, 0.1, 2)];
-      const X = Tensor.from(rt, x, [B, D], 'x');
-      const { owner, views } = arena(rt, [g, b, rm, rv].map((data) => ({ data, shape: [D] })));
-      const [G, Bt, RM, RV] = views as [Tensor, Tensor, Tensor, Tensor];
-      const want = ref.batchNormEval(x, g, b, rm, rv, B, D);
-      return check([X, owner], async () => [
-        ['y', await batchNormEval(rt, { x: X, gamma: G, beta: Bt, runningMean: RM, runningVar: RV }), want, ELEMENTWISE_TOL],
-      ]);
-    }));
+  for (const [B, D] of [
+    [1, 1],
+    [37, 13],
+    [100, 70],
+  ] as const) {
+    cases.push(
+      kcase('batchnorm_eval', `${B}x${D}`, ++seed, async (rt, rng, check) => {
+        const [x, g, b, rm, rv] = [rng.floats(B * D, -3, 3), rng.floats(D, 0.5, 2), rng.floats(D), rng.floats(D), rng.floats(D, 0.1, 2)];
+        const X = Tensor.from(rt, x, [B, D], 'x');
+        const { owner, views } = arena(
+          rt,
+          [g, b, rm, rv].map((data) => ({ data, shape: [D] })),
+        );
+        const [G, Bt, RM, RV] = views as [Tensor, Tensor, Tensor, Tensor];
+        const want = ref.batchNormEval(x, g, b, rm, rv, B, D);
+        return check([X, owner], async () => [
+          ['y', await batchNormEval(rt, { x: X, gamma: G, beta: Bt, runningMean: RM, runningVar: RV }), want, ELEMENTWISE_TOL],
+        ]);
+      }),
+    );
   }
   return cases;
 }
@@ -212,8 +292,17 @@ export function telemetryCases(): KernelCase[] {
     { tag: 'S=1 n=1', lengths: [1], B: 1, slots: 1, slot: 0, withCorrect: true },
     { tag: 'S=5 slot 2/3, empty + long segments', lengths: [300, 0, 5000, 1, 37], B: 37, slots: 3, slot: 2, withCorrect: true },
     {
-      tag: 'S=4 NaN and Inf gradients', lengths: [100, 700, 50, 3], B: 16, slots: 2, slot: 1, withCorrect: true,
-      poison: [[150, NaN], [151, Infinity], [852, -Infinity]],
+      tag: 'S=4 NaN and Inf gradients',
+      lengths: [100, 700, 50, 3],
+      B: 16,
+      slots: 2,
+      slot: 1,
+      withCorrect: true,
+      poison: [
+        [150, NaN],
+        [151, Infinity],
+        [852, -Infinity],
+      ],
     },
     { tag: 'S=2 NaN loss, no accuracy', lengths: [10, 10], B: 8, slots: 1, slot: 0, badLoss: [3] },
     { tag: 'S=300 B=300', lengths: new Array<number>(300).fill(7), B: 300, slots: 2, slot: 0, withCorrect: true },

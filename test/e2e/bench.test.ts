@@ -35,157 +35,177 @@ describe('demo: benchmark page in headless Chromium', () => {
     await demo?.close();
   });
 
-  it('runs the quick suite with TF.js and jax-js and shows every table, the chart and the report', async () => {
-    const browser = await demo.launch();
-    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    const errors = collectErrors(page);
-    const t0 = Date.now();
-    await page.goto(new URL('bench.html?run=1&quick=1', demo.url).href);
-    const status = await waitForStatus(page, ['done'], RUN_TIMEOUT_MS, async () => {
-      const last = await page.locator('#log li').last().innerText().catch(() => null);
-      return `${await page.locator('#progress-text').textContent()} | ${last}`;
-    });
-    const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-    await page.screenshot({ path: screenshotPath('bench.png'), fullPage: true });
-    if (status !== 'done') {
-      const why = (await page.locator('#no-webgpu, #fatal').allInnerTexts()).join('\n').trim();
-      throw new Error(`benchmark page ended with status '${status}': ${why}\n${errors.join('\n')}`);
-    }
-    console.log(`[e2e] bench page: ${await page.locator('#adapter-name').textContent()}; quick run finished in ${seconds} s (page says ${await page.evaluate(() => document.body.dataset.seconds)} s)`);
-    console.log(`[e2e] ${(await page.locator('#report-text').textContent())?.split('\n').join('\n[e2e] ')}`);
-
-    // The peers: each one measured, or listed as unavailable with its reason.
-    const loaded: string[] = [];
-    for (const p of PEERS) {
-      const li = page.locator(`#peer-status li[data-peer="${p}"]`);
-      expect(await li.count(), `peer ${p} listed`).toBe(1);
-      const state = await li.getAttribute('data-state');
-      if (state === 'ok') loaded.push(p);
-      else {
-        const text = await li.innerText();
-        console.log(`[e2e] peer ${p} unavailable in Chromium: ${text}`);
-        expect(text).toMatch(/unavailable: \S+/);
+  it(
+    'runs the quick suite with TF.js and jax-js and shows every table, the chart and the report',
+    async () => {
+      const browser = await demo.launch();
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      const errors = collectErrors(page);
+      const t0 = Date.now();
+      await page.goto(new URL('bench.html?run=1&quick=1', demo.url).href);
+      const status = await waitForStatus(page, ['done'], RUN_TIMEOUT_MS, async () => {
+        const last = await page
+          .locator('#log li')
+          .last()
+          .innerText()
+          .catch(() => null);
+        return `${await page.locator('#progress-text').textContent()} | ${last}`;
+      });
+      const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+      await page.screenshot({ path: screenshotPath('bench.png'), fullPage: true });
+      if (status !== 'done') {
+        const why = (await page.locator('#no-webgpu, #fatal').allInnerTexts()).join('\n').trim();
+        throw new Error(`benchmark page ended with status '${status}': ${why}\n${errors.join('\n')}`);
       }
-    }
-    console.log(`[e2e] peers measured: ${loaded.join(', ') || 'none'}`);
+      console.log(
+        `[e2e] bench page: ${await page.locator('#adapter-name').textContent()}; quick run finished in ${seconds} s (page says ${await page.evaluate(() => document.body.dataset.seconds)} s)`,
+      );
+      console.log(`[e2e] ${(await page.locator('#report-text').textContent())?.split('\n').join('\n[e2e] ')}`);
 
-    // Matmul: a row per size, every Descent cell positive, each loaded peer's column filled, the ratio there.
-    const sizes = await page.locator('#matmul-table tbody tr').evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.size)));
-    expect(sizes).toEqual(SIZES);
-    for (const n of SIZES) {
-      const row = `#matmul-table tr[data-size="${n}"]`;
-      const descent = await numbers(page, `${row} td[data-kernel]`);
-      expect(descent.length).toBeGreaterThanOrEqual(6);
-      for (const v of descent) expect(v).toBeGreaterThan(0);
-      for (const p of loaded) {
-        const [v] = await numbers(page, `${row} td[data-peer="${p}"]`);
-        expect(v, `${p} GFLOP/s at n = ${n}`).toBeGreaterThan(0);
+      // The peers: each one measured, or listed as unavailable with its reason.
+      const loaded: string[] = [];
+      for (const p of PEERS) {
+        const li = page.locator(`#peer-status li[data-peer="${p}"]`);
+        expect(await li.count(), `peer ${p} listed`).toBe(1);
+        const state = await li.getAttribute('data-state');
+        if (state === 'ok') loaded.push(p);
+        else {
+          const text = await li.innerText();
+          console.log(`[e2e] peer ${p} unavailable in Chromium: ${text}`);
+          expect(text).toMatch(/unavailable: \S+/);
+        }
       }
-      // The tuned choice timed as the peers are, and the ratio taken on that clock alone.
-      const [wall] = await numbers(page, `${row} td[data-kernel="auto wall-clock"]`);
-      expect(wall, `auto (wall clock) at n = ${n}`).toBeGreaterThan(0);
-      if (loaded.length) {
-        const peerFigures = (await Promise.all(loaded.map((p) => numbers(page, `${row} td[data-peer="${p}"]`)))).flat().filter((v) => v > 0);
-        const [ratio] = await numbers(page, `${row} td.ratio`);
-        expect(ratio).toBeGreaterThan(0);
-        expect(ratio).toBeCloseTo(wall! / Math.max(...peerFigures), 6);
+      console.log(`[e2e] peers measured: ${loaded.join(', ') || 'none'}`);
+
+      // Matmul: a row per size, every Descent cell positive, each loaded peer's column filled, the ratio there.
+      const sizes = await page.locator('#matmul-table tbody tr').evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.size)));
+      expect(sizes).toEqual(SIZES);
+      for (const n of SIZES) {
+        const row = `#matmul-table tr[data-size="${n}"]`;
+        const descent = await numbers(page, `${row} td[data-kernel]`);
+        expect(descent.length).toBeGreaterThanOrEqual(6);
+        for (const v of descent) expect(v).toBeGreaterThan(0);
+        for (const p of loaded) {
+          const [v] = await numbers(page, `${row} td[data-peer="${p}"]`);
+          expect(v, `${p} GFLOP/s at n = ${n}`).toBeGreaterThan(0);
+        }
+        // The tuned choice timed as the peers are, and the ratio taken on that clock alone.
+        const [wall] = await numbers(page, `${row} td[data-kernel="auto wall-clock"]`);
+        expect(wall, `auto (wall clock) at n = ${n}`).toBeGreaterThan(0);
+        if (loaded.length) {
+          const peerFigures = (await Promise.all(loaded.map((p) => numbers(page, `${row} td[data-peer="${p}"]`)))).flat().filter((v) => v > 0);
+          const [ratio] = await numbers(page, `${row} td.ratio`);
+          expect(ratio).toBeGreaterThan(0);
+          expect(ratio).toBeCloseTo(wall! / Math.max(...peerFigures), 6);
+        }
       }
-    }
-    expect(await page.locator('#matmul-table thead').innerText()).toContain('auto (wall clock)');
-    expect(await page.locator('#matmul-box .table-note').first().innerText()).toContain('wall clock around back-to-back submits');
+      expect(await page.locator('#matmul-table thead').innerText()).toContain('auto (wall clock)');
+      expect(await page.locator('#matmul-box .table-note').first().innerText()).toContain('wall clock around back-to-back submits');
 
-    // The chart: one series per Descent kernel and per peer, a point per size each.
-    const chart = await page.locator('#chart').evaluate((c) => {
-      const d = (c as HTMLElement).dataset;
-      return { sizes: d.sizes, series: d.series, values: d.values, canvas: !!c.querySelector('canvas') };
-    });
-    expect(chart.canvas).toBe(true);
-    expect(chart.sizes).toBe(SIZES.join(','));
-    const series = Number(chart.series);
-    expect(series).toBe(descentKernels(await page.locator('#matmul-table thead tr:nth-child(2) th').allTextContents()) + loaded.length);
-    expect(Number(chart.values)).toBe(series * SIZES.length);
+      // The chart: one series per Descent kernel and per peer, a point per size each.
+      const chart = await page.locator('#chart').evaluate((c) => {
+        const d = (c as HTMLElement).dataset;
+        return { sizes: d.sizes, series: d.series, values: d.values, canvas: !!c.querySelector('canvas') };
+      });
+      expect(chart.canvas).toBe(true);
+      expect(chart.sizes).toBe(SIZES.join(','));
+      const series = Number(chart.series);
+      expect(series).toBe(descentKernels(await page.locator('#matmul-table thead tr:nth-child(2) th').allTextContents()) + loaded.length);
+      expect(Number(chart.values)).toBe(series * SIZES.length);
 
-    // Training: both workloads, Descent's figures and each loaded peer's, the Descent / best-peer ratio.
-    const workloads = page.locator('#training-table tbody tr');
-    expect(await workloads.count()).toBe(2);
-    for (const lib of ['descent', ...loaded]) {
-      for (const field of ['ms', 'sps']) {
-        const vs = await numbers(page, `#training-table td[data-lib="${lib}"][data-field="${field}"]`);
-        expect(vs.length, `${lib} ${field}`).toBe(2);
-        for (const v of vs) expect(v, `${lib} ${field}`).toBeGreaterThan(0);
+      // Training: both workloads, Descent's figures and each loaded peer's, the Descent / best-peer ratio.
+      const workloads = page.locator('#training-table tbody tr');
+      expect(await workloads.count()).toBe(2);
+      for (const lib of ['descent', ...loaded]) {
+        for (const field of ['ms', 'sps']) {
+          const vs = await numbers(page, `#training-table td[data-lib="${lib}"][data-field="${field}"]`);
+          expect(vs.length, `${lib} ${field}`).toBe(2);
+          for (const v of vs) expect(v, `${lib} ${field}`).toBeGreaterThan(0);
+        }
       }
-    }
-    if (loaded.length) for (const v of await numbers(page, '#training-table td.ratio')) expect(v).toBeGreaterThan(0);
+      if (loaded.length) for (const v of await numbers(page, '#training-table td.ratio')) expect(v).toBeGreaterThan(0);
 
-    // Memory-bound: scale, add, the two shader ceilings and the two optimizer updates, each with a copy and a ratio.
-    expect(await page.locator('#memory-table tbody tr').count()).toBe(6);
-    for (const v of await numbers(page, '#memory-table td.num[data-value]')) expect(v).toBeGreaterThan(0);
-    expect(await page.locator('#cold-start').count()).toBe(0);
+      // Memory-bound: scale, add, the two shader ceilings and the two optimizer updates, each with a copy and a ratio.
+      expect(await page.locator('#memory-table tbody tr').count()).toBe(6);
+      for (const v of await numbers(page, '#memory-table td.num[data-value]')) expect(v).toBeGreaterThan(0);
+      expect(await page.locator('#cold-start').count()).toBe(0);
 
-    // The JSON download is the BenchReport; the plain-text report is in a closed <details>.
-    const json = await page.evaluate(async () => {
-      const a = document.getElementById('download') as HTMLAnchorElement;
-      const r = (await (await fetch(a.href)).json()) as {
-        matmul: { wallClock?: { timing: { method: string } } }[];
-        training: unknown[];
-        memory: unknown[];
-        peers: { name: string }[];
-        environment: string;
-      };
-      const clocks = r.matmul.flatMap((m) => (m.wallClock ? [m.wallClock.timing.method] : []));
-      return { download: a.download, matmul: r.matmul.length, clocks, training: r.training.length, memory: r.memory.length, peers: r.peers.map((p) => p.name), env: r.environment };
-    });
-    expect(json.download).toMatch(/^descent-bench-.*\.json$/);
-    // Every variant, then 'auto' plain, with A or B transposed, and with the epilogue.
-    expect(json.matmul).toBe(SIZES.length * (MATMUL_VARIANTS.length + 4));
-    // One figure per size on the peers' clock: the plain tuned product's.
-    expect(json.clocks).toEqual(SIZES.map(() => 'wall-clock-submits'));
-    expect(json.training).toBe(2);
-    expect(json.memory).toBe(6);
-    expect(json.peers.sort()).toEqual([...PEERS].sort());
-    expect(json.env).toContain('Chrome');
-    expect(await page.locator('#text-report').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
-    expect(await page.locator('#report-text').textContent()).toContain('matmul GFLOP/s');
-    expect(await page.locator('#environment').textContent()).toContain('Chrome');
+      // The JSON download is the BenchReport; the plain-text report is in a closed <details>.
+      const json = await page.evaluate(async () => {
+        const a = document.getElementById('download') as HTMLAnchorElement;
+        const r = (await (await fetch(a.href)).json()) as {
+          matmul: { wallClock?: { timing: { method: string } } }[];
+          training: unknown[];
+          memory: unknown[];
+          peers: { name: string }[];
+          environment: string;
+        };
+        const clocks = r.matmul.flatMap((m) => (m.wallClock ? [m.wallClock.timing.method] : []));
+        return {
+          download: a.download,
+          matmul: r.matmul.length,
+          clocks,
+          training: r.training.length,
+          memory: r.memory.length,
+          peers: r.peers.map((p) => p.name),
+          env: r.environment,
+        };
+      });
+      expect(json.download).toMatch(/^descent-bench-.*\.json$/);
+      // Every variant, then 'auto' plain, with A or B transposed, and with the epilogue.
+      expect(json.matmul).toBe(SIZES.length * (MATMUL_VARIANTS.length + 4));
+      // One figure per size on the peers' clock: the plain tuned product's.
+      expect(json.clocks).toEqual(SIZES.map(() => 'wall-clock-submits'));
+      expect(json.training).toBe(2);
+      expect(json.memory).toBe(6);
+      expect(json.peers.sort()).toEqual([...PEERS].sort());
+      expect(json.env).toContain('Chrome');
+      expect(await page.locator('#text-report').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      expect(await page.locator('#report-text').textContent()).toContain('matmul GFLOP/s');
+      expect(await page.locator('#environment').textContent()).toContain('Chrome');
 
-    if (updateDocs) {
-      mkdirSync(join(docsShot, '..'), { recursive: true });
-      // From the controls down (under the sticky navigation bar): the controls, the chart, the run summary (with
-      // the adapter) and the matmul table fit in 1200 x 800.
-      await page.evaluate(() => window.scrollTo(0, document.getElementById('controls')!.getBoundingClientRect().top + window.scrollY - 52));
-      await page.screenshot({ path: docsShot, fullPage: false });
-      const kb = statSync(docsShot).size / 1024;
-      console.log(`[e2e] wrote ${docsShot} (${kb.toFixed(0)} KB)`);
-      expect(kb).toBeLessThan(250);
-    }
+      if (updateDocs) {
+        mkdirSync(join(docsShot, '..'), { recursive: true });
+        // From the controls down (under the sticky navigation bar): the controls, the chart, the run summary (with
+        // the adapter) and the matmul table fit in 1200 x 800.
+        await page.evaluate(() => window.scrollTo(0, document.getElementById('controls')!.getBoundingClientRect().top + window.scrollY - 52));
+        await page.screenshot({ path: docsShot, fullPage: false });
+        const kb = statSync(docsShot).size / 1024;
+        console.log(`[e2e] wrote ${docsShot} (${kb.toFixed(0)} KB)`);
+        expect(kb).toBeLessThan(250);
+      }
 
-    // Every control is labelled and reachable with Tab.
-    const unlabelled = await page.locator('#controls input, #controls button').evaluateAll((els) =>
-      els.filter((e) => !((e as HTMLInputElement).labels?.length || e.textContent?.trim())).map((e) => e.outerHTML),
-    );
-    expect(unlabelled).toEqual([]);
-    await page.locator('#nav a').last().focus();
-    const reached = new Set<string>();
-    for (let i = 0; i < 16; i++) {
-      await page.keyboard.press('Tab');
-      reached.add(await page.evaluate(() => {
-        const a = document.activeElement as HTMLInputElement | null;
-        return a?.id || (a?.name === 'suite' ? `suite-${a.value}` : a?.tagName ?? '');
-      }));
-    }
-    for (const id of ['suite-matmul', 'suite-memory', 'suite-train', 'suite-cold', 'peers', 'tune', 'sizes', 'params', 'run', 'quick', 'defaults']) {
-      expect(reached, `Tab reaches #${id}`).toContain(id);
-    }
+      // Every control is labelled and reachable with Tab.
+      const unlabelled = await page
+        .locator('#controls input, #controls button')
+        .evaluateAll((els) => els.filter((e) => !((e as HTMLInputElement).labels?.length || e.textContent?.trim())).map((e) => e.outerHTML));
+      expect(unlabelled).toEqual([]);
+      await page.locator('#nav a').last().focus();
+      const reached = new Set<string>();
+      for (let i = 0; i < 16; i++) {
+        await page.keyboard.press('Tab');
+        reached.add(
+          await page.evaluate(() => {
+            const a = document.activeElement as HTMLInputElement | null;
+            return a?.id || (a?.name === 'suite' ? `suite-${a.value}` : (a?.tagName ?? ''));
+          }),
+        );
+      }
+      for (const id of ['suite-matmul', 'suite-memory', 'suite-train', 'suite-cold', 'peers', 'tune', 'sizes', 'params', 'run', 'quick', 'defaults']) {
+        expect(reached, `Tab reaches #${id}`).toContain(id);
+      }
 
-    // Phone width: one column, nothing wider than the screen (the tables scroll inside their boxes).
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(300);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    await page.screenshot({ path: screenshotPath('bench-phone.png'), fullPage: true });
-    expect(overflow, 'horizontal overflow at 390 px').toBeLessThanOrEqual(0);
+      // Phone width: one column, nothing wider than the screen (the tables scroll inside their boxes).
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(300);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      await page.screenshot({ path: screenshotPath('bench-phone.png'), fullPage: true });
+      expect(overflow, 'horizontal overflow at 390 px').toBeLessThanOrEqual(0);
 
-    expect(errors, errors.join('\n')).toEqual([]);
-  }, RUN_TIMEOUT_MS + 60_000);
+      expect(errors, errors.join('\n')).toEqual([]);
+    },
+    RUN_TIMEOUT_MS + 60_000,
+  );
 
   it('waits for the button without ?run=1', async () => {
     const browser = await demo.launch();

@@ -101,7 +101,9 @@ describe('demo: vanishing gradients lab', () => {
     await page.screenshot({ path: screenshotPath('gradients-phone.png'), fullPage: true });
     const wide = await page.locator('.vg-grid').evaluate((g) => {
       const right = g.getBoundingClientRect().right;
-      return [...g.querySelectorAll('*')].filter((e) => !e.closest('.sr-only') && e.getBoundingClientRect().right > right + 1).map((e) => `${e.tagName}.${e.className}`);
+      return [...g.querySelectorAll('*')]
+        .filter((e) => !e.closest('.sr-only') && e.getBoundingClientRect().right > right + 1)
+        .map((e) => `${e.tagName}.${e.className}`);
     });
     expect(wide, 'elements wider than the phone-width layout').toEqual([]);
     expect(errors, errors.join('\n')).toEqual([]);

@@ -112,7 +112,9 @@ describe('demo: loss landscapes lab', () => {
     await page.screenshot({ path: screenshotPath('landscapes-phone.png'), fullPage: true });
     const wide = await page.locator('.ls-grid').evaluate((g) => {
       const right = g.getBoundingClientRect().right;
-      return [...g.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > right + 1).map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`);
+      return [...g.querySelectorAll('*')]
+        .filter((e) => e.getBoundingClientRect().right > right + 1)
+        .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`);
     });
     expect(wide, 'elements wider than the phone-width layout').toEqual([]);
     expect(errors, errors.join('\n')).toEqual([]);

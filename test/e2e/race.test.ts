@@ -46,7 +46,15 @@ describe('demo: optimizer race in headless Chromium', () => {
     const rows = await page.locator('#race-rows tr').evaluateAll((trs) =>
       trs.map((tr) => {
         const d = (tr as HTMLElement).dataset;
-        return { id: d.optimizer!, steps: Number(d.steps), initial: Number(d.initialLoss), loss: Number(d.loss), accuracy: Number(d.accuracy), ms: Number(d.ms), text: (tr as HTMLElement).innerText.replace(/\s+/g, ' ') };
+        return {
+          id: d.optimizer!,
+          steps: Number(d.steps),
+          initial: Number(d.initialLoss),
+          loss: Number(d.loss),
+          accuracy: Number(d.accuracy),
+          ms: Number(d.ms),
+          text: (tr as HTMLElement).innerText.replace(/\s+/g, ' '),
+        };
       }),
     );
     for (const r of rows) console.log(`[e2e] race: ${r.text}`);

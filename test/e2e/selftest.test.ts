@@ -29,40 +29,44 @@ describe('demo: kernel self-test page in headless Chromium', () => {
     }
   });
 
-  it('runs every kernel case on the browser adapter, all matching the CPU reference', async () => {
-    const browser = await demo.launch();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors = collectErrors(page);
-    const t0 = Date.now();
-    await page.goto(new URL('selftest.html', demo.url).href);
-    const status = await waitForStatus(page, ['done'], RUN_TIMEOUT_MS, () => page.locator('#summary-text').textContent());
-    const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-    await page.screenshot({ path: screenshotPath('selftest.png'), fullPage: true });
+  it(
+    'runs every kernel case on the browser adapter, all matching the CPU reference',
+    async () => {
+      const browser = await demo.launch();
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors = collectErrors(page);
+      const t0 = Date.now();
+      await page.goto(new URL('selftest.html', demo.url).href);
+      const status = await waitForStatus(page, ['done'], RUN_TIMEOUT_MS, () => page.locator('#summary-text').textContent());
+      const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+      await page.screenshot({ path: screenshotPath('selftest.png'), fullPage: true });
 
-    const adapter = await page.locator('#adapter-name').textContent();
-    const features = await page.locator('#adapter-features .chip').allTextContents();
-    console.log(`[e2e] browser WebGPU adapter: ${adapter} (${features.join(', ')}); page finished in ${seconds} s`);
+      const adapter = await page.locator('#adapter-name').textContent();
+      const features = await page.locator('#adapter-features .chip').allTextContents();
+      console.log(`[e2e] browser WebGPU adapter: ${adapter} (${features.join(', ')}); page finished in ${seconds} s`);
 
-    if (status !== 'done') {
-      const why = (await page.locator('#no-webgpu, #fatal').allInnerTexts()).join('\n').trim();
-      throw new Error(`self-test page ended with status '${status}': ${why}\n${errors.join('\n')}`);
-    }
-    const body = await page.evaluate(() => ({ ...document.body.dataset }));
-    const rows = page.locator('#case-rows tr');
-    const rowCount = await rows.count();
-    const failures = await page.locator('#case-rows tr.row-fail').evaluateAll((trs) =>
-      trs.map((tr) => (tr as HTMLElement).title || (tr as HTMLElement).innerText),
-    );
-    const expected = allKernelCases().length;
+      if (status !== 'done') {
+        const why = (await page.locator('#no-webgpu, #fatal').allInnerTexts()).join('\n').trim();
+        throw new Error(`self-test page ended with status '${status}': ${why}\n${errors.join('\n')}`);
+      }
+      const body = await page.evaluate(() => ({ ...document.body.dataset }));
+      const rows = page.locator('#case-rows tr');
+      const rowCount = await rows.count();
+      const failures = await page
+        .locator('#case-rows tr.row-fail')
+        .evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).title || (tr as HTMLElement).innerText));
+      const expected = allKernelCases().length;
 
-    expect(failures, `failing cases:\n${failures.join('\n')}`).toEqual([]);
-    expect(body.failed).toBe('0');
-    expect(Number(body.passed)).toBe(rowCount);
-    expect(rowCount).toBe(expected);
-    expect(await page.locator('#case-rows tr.row-pass').count()).toBe(expected);
-    expect(await page.locator('#summary-text').textContent()).toBe(`${expected}/${expected} passed`);
-    expect(errors, errors.join('\n')).toEqual([]);
-  }, RUN_TIMEOUT_MS + 60_000);
+      expect(failures, `failing cases:\n${failures.join('\n')}`).toEqual([]);
+      expect(body.failed).toBe('0');
+      expect(Number(body.passed)).toBe(rowCount);
+      expect(rowCount).toBe(expected);
+      expect(await page.locator('#case-rows tr.row-pass').count()).toBe(expected);
+      expect(await page.locator('#summary-text').textContent()).toBe(`${expected}/${expected} passed`);
+      expect(errors, errors.join('\n')).toEqual([]);
+    },
+    RUN_TIMEOUT_MS + 60_000,
+  );
 
   it('without WebGPU, explains how to enable it', async () => {
     // Without --enable-unsafe-webgpu Chromium blocklists the CPU adapters: navigator.gpu exists, no adapter.

@@ -24,7 +24,13 @@ export async function settle<T>(p: Promise<T>, ms: number, what: string): Promis
     timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
   });
   try {
-    return await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), late]);
+    return await Promise.race([
+      p.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
     Atomics.store(flag, 0, 1);

@@ -100,12 +100,20 @@ class JaxPeer implements Peer {
         h = np.matmul(h, p[2 * i]!).add(p[2 * i + 1]!);
         if (i < L - 1) h = nn.relu(h);
       }
-      return nn.logSoftmax(h, -1).mul(y).sum().mul(-1 / o.batch);
+      return nn
+        .logSoftmax(h, -1)
+        .mul(y)
+        .sum()
+        .mul(-1 / o.batch);
     };
     // The whole step under one jit: forward, backward, and the update (jax-js has no optax: Adam written out,
     // PyTorch's form as in TF.js and Descent: p -= lr * m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps)).
     const step = jit((s: State, x: Arr, y: Arr): [Arr, State] => {
-      const [loss, g] = valueAndGrad(lossFn)(s.p.map((a) => a.ref), x, y);
+      const [loss, g] = valueAndGrad(lossFn)(
+        s.p.map((a) => a.ref),
+        x,
+        y,
+      );
       const t = s.t.add(1);
       if (!adam) return [loss, { p: s.p.map((a, i) => a.sub(g[i]!.mul(lr))), m: [], v: [], t }];
       const c1 = np.subtract(1, np.power(b1, t.ref));

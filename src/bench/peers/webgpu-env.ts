@@ -35,7 +35,10 @@ export function setupPeerEnvironment(gpu: GPU): void {
   }
   if (nav.gpu !== gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
   if (typeof nav.userAgent !== 'string') {
-    Object.defineProperty(nav, 'userAgent', { value: `Node.js/${typeof process === 'undefined' ? '' : process.versions.node} (Dawn)`, configurable: true, writable: true });
+    Object.defineProperty(nav, 'userAgent', {
+      value: `Node.js/${typeof process === 'undefined' ? '' : process.versions.node} (Dawn)`,
+      configurable: true,
+      writable: true,
+    });
   }
 }
-
