@@ -38,7 +38,7 @@ const reason: Record<Fault, RegExp> = {
 
 describe('a fault in the middle of fit', () => {
   for (const fault of faults) {
-    it(`${fault} makes fit reject promptly with DeviceError`, { timeout: 20_000 }, async () => {
+    it(`${fault} makes fit reject promptly with DeviceError`, { timeout: 60_000 }, async () => {
       const rt = await ownRuntime();
       const net = await Network.compile(rt, model(), { loss: 'cross_entropy', metricsEvery: 2, maxPendingReads: 2 });
       let injected = -1;
@@ -53,7 +53,7 @@ describe('a fault in the middle of fit', () => {
           }
         },
       });
-      const r = await settle(run, 10_000, `fit after ${fault}`);
+      const r = await settle(run, 30_000, `fit after ${fault}`);
       expect(injected, 'the fault was injected mid-run').toBeGreaterThanOrEqual(6);
       expect(r.error, `fit must reject, got ${JSON.stringify(r.value)?.slice(0, 80)}`).toBeInstanceOf(DeviceError);
       expect((r.error as DeviceError).code).toBe('DEVICE');
@@ -65,14 +65,14 @@ describe('a fault in the middle of fit', () => {
 
 describe('fit, a session, predict and evaluate after a fault', () => {
   for (const fault of faults) {
-    it(`after ${fault}: each rejects with DeviceError and the counters stay`, { timeout: 20_000 }, async () => {
+    it(`after ${fault}: each rejects with DeviceError and the counters stay`, { timeout: 60_000 }, async () => {
       const rt = await ownRuntime();
       const net = await Network.compile(rt, model(), { loss: 'cross_entropy', metricsEvery: 4 });
       await net.fit(data, { epochs: 1, batchSize: 16 });
       const before = counters(net);
       expect(before.steps).toBe(4);
       inject(fault, rt, net);
-      const r = await settle(net.fit(data, { epochs: 2, batchSize: 16 }), 5_000, `fit after ${fault}`);
+      const r = await settle(net.fit(data, { epochs: 2, batchSize: 16 }), 15_000, `fit after ${fault}`);
       expect(r.error, `fit must reject, got ${JSON.stringify(r.value)}`).toBeInstanceOf(DeviceError);
       expect((r.error as Error).message).toMatch(reason[fault]);
       expect(counters(net)).toEqual(before);
@@ -83,7 +83,7 @@ describe('fit, a session, predict and evaluate after a fault', () => {
         ['parameters', () => net.parameters()],
       ];
       for (const [what, call] of calls) {
-        const e = await settle(Promise.resolve().then(call), 5_000, `${what} after ${fault}`);
+        const e = await settle(Promise.resolve().then(call), 15_000, `${what} after ${fault}`);
         expect(e.error, what).toBeInstanceOf(DeviceError);
         expect((e.error as Error).message, what).toMatch(reason[fault]);
       }
@@ -94,16 +94,16 @@ describe('fit, a session, predict and evaluate after a fault', () => {
 });
 
 describe('one operation at a time', () => {
-  it('a second fit while one runs is a BusyError; the first finishes with real metrics; the next pair too', { timeout: 30_000 }, async () => {
+  it('a second fit while one runs is a BusyError; the first finishes with real metrics; the next pair too', { timeout: 90_000 }, async () => {
     const rt = await gpu();
     const net = await Network.compile(rt, model(), { loss: 'cross_entropy', optimizer: sgd({ lr: 0.05 }), metricsEvery: 3 });
     for (let pair = 0; pair < 2; pair++) {
       const first = net.fit(data, { epochs: 2, batchSize: 8 });
-      const second = await settle(net.fit(data, { epochs: 2, batchSize: 8 }), 5_000, 'second fit');
+      const second = await settle(net.fit(data, { epochs: 2, batchSize: 8 }), 15_000, 'second fit');
       expect(second.error).toBeInstanceOf(BusyError);
       expect((second.error as BusyError).code).toBe('BUSY');
       expect((second.error as Error).message).toMatch(/fit\(\): the network is busy with fit\(\)/);
-      const r = await settle(first, 15_000, 'first fit');
+      const r = await settle(first, 45_000, 'first fit');
       expect(r.error).toBeUndefined();
       expect(r.value!.epochs.map((e) => e.samples)).toEqual([64, 64]);
       for (const e of r.value!.epochs) expect(e.loss).toBeGreaterThan(0);
@@ -115,7 +115,7 @@ describe('one operation at a time', () => {
     await net.destroy();
   });
 
-  it('predict and evaluate calls at once are queued: each gets its own results, also during a fit', { timeout: 30_000 }, async () => {
+  it('predict and evaluate calls at once are queued: each gets its own results, also during a fit', { timeout: 90_000 }, async () => {
     const rt = await gpu();
     const net = await Network.compile(rt, model(), { loss: 'cross_entropy' });
     const xs = [0, 1, 2, 3].map((i) => data.x.slice(i * 32, i * 32 + 32));
@@ -133,14 +133,14 @@ describe('one operation at a time', () => {
     expect(at.value!.slice(5)).toEqual(seq.evals);
     // During a fit they are allowed (they only read), and still queued among themselves.
     const run = net.fit(data, { epochs: 2, batchSize: 8 });
-    const during = await settle(Promise.all(xs.map((x) => net.predict(x))), 10_000, 'predicts during a fit');
+    const during = await settle(Promise.all(xs.map((x) => net.predict(x))), 30_000, 'predicts during a fit');
     expect(during.error).toBeUndefined();
     expect(during.value!.map((o) => o.length)).toEqual([48, 48, 48, 48]);
-    expect((await settle(run, 20_000, 'fit')).error).toBeUndefined();
+    expect((await settle(run, 60_000, 'fit')).error).toBeUndefined();
     await net.destroy();
   });
 
-  it('setOptimizer, reset, load, loadSafetensors and a session run during a fit are BusyErrors that change nothing', { timeout: 30_000 }, async () => {
+  it('setOptimizer, reset, load, loadSafetensors and a session run during a fit are BusyErrors that change nothing', { timeout: 90_000 }, async () => {
     const rt = await gpu();
     const net = await Network.compile(rt, model(), { loss: 'cross_entropy', optimizer: adam({ lr: 0.01 }), metricsEvery: 3 });
     const params = await net.parameters();
@@ -154,11 +154,11 @@ describe('one operation at a time', () => {
       ['session run', () => new TrainingSession(net, data, { batchSize: 8 }).run({ steps: 2 })],
     ];
     for (const [what, call] of attempts) {
-      const r = await settle(Promise.resolve().then(call), 5_000, what);
+      const r = await settle(Promise.resolve().then(call), 15_000, what);
       expect(r.error, what).toBeInstanceOf(BusyError);
       expect((r.error as Error).message, what).toMatch(/busy with fit\(\)/);
     }
-    const r = await settle(run, 20_000, 'fit');
+    const r = await settle(run, 60_000, 'fit');
     expect(r.error).toBeUndefined();
     expect(net.optimizer.name).toBe('adam');
     expect(net.steps).toBe(24);

@@ -16,6 +16,7 @@ import {
   telemetryCases,
   type KernelCase,
 } from '../src/selftest/cases.js';
+import { batchNormGuardCases } from '../src/selftest/norm-guard-cases.js';
 
 interface Mutation {
   shader: string;
@@ -248,6 +249,22 @@ const MUTATIONS: Mutation[] = [
     edits: [['let unbiased = select(', 'let unbiased = variance; let unused = select(']],
     cases: batchNormCases,
     kernels: ['batchnorm_train'],
+    mustFail: ['37x13'],
+  },
+  {
+    shader: 'batchnorm_commit',
+    what: 'halt flag tested against the wrong value',
+    edits: [['control[0] != 0u', 'control[0] > 1u']],
+    cases: batchNormGuardCases,
+    kernels: ['batchnorm_commit'],
+    mustFail: ['37x13 halted'],
+  },
+  {
+    shader: 'batchnorm_commit',
+    what: 'running variance folded from the batch mean',
+    edits: [['m * batch_stats[params.D + j]', 'm * batch_stats[j]']],
+    cases: batchNormGuardCases,
+    kernels: ['batchnorm_commit'],
     mustFail: ['37x13'],
   },
   {

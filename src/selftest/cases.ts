@@ -10,6 +10,7 @@ import * as ref from '../reference/index.js';
 import { reductionTolerance } from '../util/allclose.js';
 import { Rng } from '../util/rng.js';
 import { ELEMENTWISE_TOL, compare, type KernelCase } from './harness.js';
+import { batchNormGuardCases } from './norm-guard-cases.js';
 import { batchNormCases, layerNormCases, lossCases, reduceCases, telemetryCases } from './training-cases.js';
 import { optimizerCases } from './optim-cases.js';
 
@@ -266,6 +267,7 @@ export function allKernelCases(): KernelCase[] {
     ...reduceCases(),
     ...layerNormCases(),
     ...batchNormCases(),
+    ...batchNormGuardCases(),
     ...telemetryCases(),
     ...optimizerCases(),
   ];

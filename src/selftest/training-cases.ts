@@ -130,8 +130,8 @@ export function reduceCases(): KernelCase[] {
  * Inputs for the norms: uniform values, or (offset > 0) a large mean with unit spread, where a one-pass
  * E[x^2] - E[x]^2 variance cancels. f32 rounding of the centred values grows with offset, so does the tolerance.
  */
-const normInput = (rng: Rng, n: number, offset: number) => Float32Array.from({ length: n }, () => offset + rng.uniform(-2, 2));
-const normTol = (K: number, offset: number) => reductionTolerance(K, { atol: 1e-5 * (1 + offset / 100), rtol: 1e-4 });
+export const normInput = (rng: Rng, n: number, offset: number) => Float32Array.from({ length: n }, () => offset + rng.uniform(-2, 2));
+export const normTol = (K: number, offset: number) => reductionTolerance(K, { atol: 1e-5 * (1 + offset / 100), rtol: 1e-4 });
 
 /** LayerNorm forward and backward (all three outputs); gamma, beta in an arena; D = 1, odd, beyond a workgroup, offset. */
 export function layerNormCases(): KernelCase[] {
