@@ -2,8 +2,8 @@
 // every step after it, leave them as they were (as they leave the parameters), until resume(). The training
 // forward pass leaves the batch's statistics aside (forward_batch) and the commit after the update folds them in.
 import { describe, expect, it } from 'vitest';
-import { Tensor, reference as ref, type Runtime } from '../src/index.js';
-import { prepareBatchNormCommit, prepareBatchNormForwardBatch } from '../src/kernels/batchnorm.js';
+import { reference as ref, type Runtime } from '../src/index.js';
+import { runBatchNormStep } from '../src/selftest/norm-guard-cases.js';
 import { batchNorm, dense } from '../src/nn/layers.js';
 import { sequential } from '../src/nn/model.js';
 import { sgd } from '../src/optim/sgd.js';
@@ -26,23 +26,8 @@ describe('forward_batch and commit against the CPU reference', () => {
   async function setup(rt: Runtime, halted: number) {
     const rng = new Rng(71);
     const [x, g, b, rm, rv] = [rng.floats(B * D, -2, 2), rng.floats(D, 0.5, 2), rng.floats(D), rng.floats(D), rng.floats(D, 0.5, 2)];
-    const T = (data: Float32Array, shape: number[], label: string) => Tensor.from(rt, data, shape, label);
-    const t = {
-      x: T(x, [B, D], 'x'),
-      gamma: T(g, [D], 'gamma'),
-      beta: T(b, [D], 'beta'),
-      y: Tensor.zeros(rt, [B, D]),
-      mean: Tensor.zeros(rt, [D]),
-      rstd: Tensor.zeros(rt, [D]),
-      batchStats: Tensor.zeros(rt, [2, D]),
-      runningMean: T(rm, [D], 'running_mean'),
-      runningVar: T(rv, [D], 'running_var'),
-      control: new Tensor(rt, rt.upload(new Uint32Array([halted]), 'control'), [1], 'control'),
-    };
-    const ds = [await prepareBatchNormForwardBatch(rt, t), await prepareBatchNormCommit(rt, t, { momentum: m })];
-    rt.run(ds);
-    for (const d of ds) rt.release(d);
-    return { t, x, g, b, rm, rv, destroy: () => Object.values(t).forEach((v) => v.destroy()) };
+    const t = await runBatchNormStep(rt, { x, gamma: g, beta: b, runningMean: rm, runningVar: rv }, B, D, halted !== 0, m);
+    return { t, x, g, b, rm, rv, destroy: t.destroyAll };
   }
 
   it('a finite step: y, mean, rstd and the batch statistics as batchNormTrain, running statistics updated', async () => {

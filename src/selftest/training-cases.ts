@@ -191,17 +191,19 @@ export function layerNormCases(): KernelCase[] {
 }
 
 /** BatchNorm training forward (with running stats), evaluation forward and backward; B = 1, 2, odd, large, offset. */
+/** BatchNorm's break-it shapes [B, D, mean offset]: one row, two rows, odd, beyond a workgroup, a large mean. */
+export const BATCHNORM_SHAPES: readonly [number, number, number][] = [
+  [1, 5, 0],
+  [2, 3, 0],
+  [37, 13, 0],
+  [300, 70, 0],
+  [64, 9, 1000],
+];
+
 export function batchNormCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   let seed = 7000;
-  const shapes: [number, number, number][] = [
-    [1, 5, 0],
-    [2, 3, 0],
-    [37, 13, 0],
-    [300, 70, 0],
-    [64, 9, 1000],
-  ];
-  for (const [B, D, offset] of shapes) {
+  for (const [B, D, offset] of BATCHNORM_SHAPES) {
     const tag = `${B}x${D}${offset ? ` mean ${offset}` : ''}`;
     const tol = normTol(B, offset);
     cases.push(
