@@ -1,7 +1,7 @@
 // The benchmark's matmul comparisons, on synthetic rows: a warning where the tuned 'auto' trails the fastest
 // variant, and Descent against the peers on one clock (wall clock against wall clock), in the text report.
 import { describe, expect, it } from 'vitest';
-import { AUTO_WARN_BELOW, autoShortfalls, wallClockVsPeers } from '../src/bench/compare.js';
+import { AUTO_WARN_BELOW, autoShortfalls, shortfallWarning, wallClockVsPeers } from '../src/bench/compare.js';
 import type { MatmulBenchRow } from '../src/bench/matmul.js';
 import { formatReport, type BenchReport } from '../src/bench/suite.js';
 import type { Timing, TimingMethod } from '../src/bench/timing.js';
@@ -39,8 +39,21 @@ describe('benchmark comparisons', () => {
     expect(s[0]!.best.kernel).toBe('subgroup');
     expect(s[0]!.ratio).toBeCloseTo(4 / 8.09, 6);
     expect(AUTO_WARN_BELOW).toBe(0.8);
+    expect(s[0]!.sameKernel).toBe(false);
     // Exactly at the threshold is no shortfall.
     expect(autoShortfalls([row(64, 'wide', 10), row(64, 'auto (wide 8x8)', 8)])).toEqual([]);
+  });
+
+  it('says when auto ran the very kernel of the fastest variant: the gap is noise, not the tuning', () => {
+    const choice = { variant: 'subgroup', workgroup: [8, 4] as [number, number] };
+    const noisy = [row(512, 'subgroup', 22, { choice }), row(512, 'auto (subgroup 8x4)', 14, { choice })];
+    const [s] = autoShortfalls(noisy);
+    expect(s!.sameKernel).toBe(true);
+    expect(shortfallWarning(s!)).toMatch(/same kernel timed twice.*noise/);
+    const other = [row(512, 'subgroup', 22, { choice }), row(512, 'auto (subgroup 8x8)', 14, { choice: { variant: 'subgroup', workgroup: [8, 8] } })];
+    const [t] = autoShortfalls(other);
+    expect(t!.sameKernel).toBe(false);
+    expect(shortfallWarning(t!)).toMatch(/tuning does not fit/);
   });
 
   it('compares auto with the peers by its wall-clock figure, not its GPU-timestamp one', () => {

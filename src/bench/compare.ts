@@ -16,7 +16,12 @@ export interface AutoShortfall {
   best: MatmulBenchRow;
   /** auto's GFLOP/s over best's, both from the same clock. */
   ratio: number;
+  /** auto ran the very kernel (variant and workgroup) of the fastest variant's row: the gap is timing noise. */
+  sameKernel: boolean;
 }
+
+const sameChoice = (a: MatmulBenchRow, b: MatmulBenchRow): boolean =>
+  !!a.choice && !!b.choice && a.choice.variant === b.choice.variant && a.choice.workgroup.join('x') === b.choice.workgroup.join('x');
 
 /** The sizes where plain 'auto' runs below `threshold` times the fastest plain variant. */
 export function autoShortfalls(rows: readonly MatmulBenchRow[], threshold = AUTO_WARN_BELOW): AutoShortfall[] {
@@ -27,17 +32,17 @@ export function autoShortfalls(rows: readonly MatmulBenchRow[], threshold = AUTO
     const variants = here.filter((m) => !isPlainAuto(m));
     if (!auto || variants.length === 0) continue;
     const best = variants.reduce((a, b) => (b.gflops > a.gflops ? b : a));
-    if (auto.gflops < threshold * best.gflops) out.push({ size, auto, best, ratio: auto.gflops / best.gflops });
+    if (auto.gflops < threshold * best.gflops) out.push({ size, auto, best, ratio: auto.gflops / best.gflops, sameKernel: sameChoice(auto, best) });
   }
   return out;
 }
 
 /** One line saying what a shortfall is and what to do about it. */
 export function shortfallWarning(s: AutoShortfall): string {
-  return (
-    `warning: at n = ${s.size} ${s.auto.kernel} ran ${s.auto.gflops.toFixed(2)} GFLOP/s, ${s.ratio.toFixed(2)}x the fastest variant ` +
-    `${s.best.kernel} (${s.best.gflops.toFixed(2)}): the tuning does not fit this size or was measured under load (npm run bench -- --retune)`
-  );
+  const head = `warning: at n = ${s.size} ${s.auto.kernel} ran ${s.auto.gflops.toFixed(2)} GFLOP/s, ${s.ratio.toFixed(2)}x the fastest variant ${s.best.kernel} (${s.best.gflops.toFixed(2)})`;
+  return s.sameKernel
+    ? `${head}: the same kernel timed twice, so the gap is timing noise (a busy machine or adapter), not the tuning; rerun on a quiet machine`
+    : `${head}: the tuning does not fit this size or was measured under load (npm run bench -- --retune)`;
 }
 
 export interface PeerComparison {

@@ -2,7 +2,7 @@
 // plain tuned choice is also timed by the peers' protocol, so that it can be compared with them on one clock.
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import { MATMUL_VARIANTS, autoMatmulChoice, prepareMatmul, type MatmulOptions } from '../kernels/matmul.js';
+import { MATMUL_VARIANTS, autoMatmulChoice, defaultWorkgroup, prepareMatmul, type MatmulOptions } from '../kernels/matmul.js';
 import { Rng } from '../util/rng.js';
 import { timeBackToBack, timeDispatches, type Timing } from './timing.js';
 
@@ -14,6 +14,8 @@ export interface MatmulBenchRow {
   transB: boolean;
   /** Fused bias + ReLU. */
   epilogue: boolean;
+  /** The kernel that ran: the variant and its workgroup (a variant row's default, or auto's tuned choice). */
+  choice?: { variant: string; workgroup: [number, number] };
   /** From `timing`: GPU timestamps (or the wall clock) around one pass of many dispatches. */
   gflops: number;
   timing: Timing;
@@ -77,7 +79,8 @@ export async function benchMatmul(
   };
   for (const n of sizes) {
     for (const variant of n <= variantsUpTo ? MATMUL_VARIANTS : []) {
-      push({ size: n, kernel: variant, transA: false, transB: false, epilogue: false, ...(await timeOne(rt, n, { variant }, false, null)) });
+      const choice = { variant, workgroup: defaultWorkgroup(rt, variant) };
+      push({ size: n, kernel: variant, transA: false, transB: false, epilogue: false, choice, ...(await timeOne(rt, n, { variant }, false, null)) });
     }
     for (const [transA, transB, epilogue] of [
       [false, false, false],
@@ -88,7 +91,15 @@ export async function benchMatmul(
       const auto = autoMatmulChoice(rt, n, n, n, transA, transB);
       const plain = !transA && !transB && !epilogue;
       const t = await timeOne(rt, n, { transA, transB }, epilogue, plain ? (options.wallClock ?? {}) : null);
-      push({ size: n, kernel: `auto (${auto.variant} ${auto.workgroup.join('x')})`, transA, transB, epilogue, ...t });
+      push({
+        size: n,
+        kernel: `auto (${auto.variant} ${auto.workgroup.join('x')})`,
+        transA,
+        transB,
+        epilogue,
+        choice: { variant: auto.variant, workgroup: auto.workgroup },
+        ...t,
+      });
     }
   }
   return rows;

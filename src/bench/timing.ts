@@ -33,6 +33,9 @@ export function summarise(samples: number[], method: TimingMethod): Timing {
   return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), repetitions: samples.length, method };
 }
 
+/** The most runs one timed pass encodes. */
+const MAX_RUNS = 20_000;
+
 /**
  * Time one run of `dispatches` (encoded in order in one pass). Each repetition encodes as many runs as
  * take about `targetMs`, so per-submit overhead is amortised, and divides.
@@ -50,28 +53,36 @@ export async function timeDispatches(rt: Runtime, dispatches: readonly Dispatch[
   const t0 = performance.now();
   rt.run(dispatches);
   await rt.sync();
-  const runs = Math.max(1, Math.min(1000, Math.round(target / Math.max(0.01, performance.now() - t0))));
+  let runs = Math.max(1, Math.min(1000, Math.round(target / Math.max(0.01, performance.now() - t0))));
   const samples: number[] = [];
   if (rt.features.has('timestamp-query')) {
     const query = device.createQuerySet({ type: 'timestamp', count: 2 });
     const resolve = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     const read = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const timedPass = async (n: number): Promise<number> => {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass({ timestampWrites: { querySet: query, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+      encodeRuns(pass, n);
+      pass.end();
+      enc.resolveQuerySet(query, 0, 2, resolve, 0);
+      enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
+      device.queue.submit([enc.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const [a, b] = new BigUint64Array(read.getMappedRange());
+      read.unmap();
+      return Number(b! - a!) / 1e6;
+    };
     try {
+      // The first estimate came from the wall clock, submit and wait included: for a small kernel it is mostly
+      // overhead, and its passes would last a fraction of the target, short enough for scheduling noise to
+      // dominate. Resize the batch from what the GPU itself measured.
+      const passMs = await timedPass(runs);
+      if (passMs > 0 && passMs < target / 2) runs = Math.min(MAX_RUNS, Math.ceil((runs * target) / passMs));
       for (let i = 0; i < reps; i++) {
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass({ timestampWrites: { querySet: query, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
-        encodeRuns(pass, runs);
-        pass.end();
-        enc.resolveQuerySet(query, 0, 2, resolve, 0);
-        enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
-        device.queue.submit([enc.finish()]);
-        await read.mapAsync(GPUMapMode.READ);
-        const [a, b] = new BigUint64Array(read.getMappedRange());
-        read.unmap();
-        const ns = Number(b! - a!);
+        const ms = await timedPass(runs);
         // Some implementations quantise or zero timestamps; fall back to the clock if they say nothing.
-        if (!(ns > 0)) break;
-        samples.push(ns / 1e6 / runs);
+        if (!(ms > 0)) break;
+        samples.push(ms / runs);
       }
     } finally {
       query.destroy();
