@@ -17,3 +17,16 @@ export { sumRows } from './reduce.js';
 export { NORM_EPS, layerNormBackward, layerNormForward } from './layernorm.js';
 export { BATCHNORM_MOMENTUM, batchNormBackward, batchNormBatchStats, batchNormCommit, batchNormEval, batchNormTrain } from './batchnorm.js';
 export { metricsStride, telemetry, type GradSegment } from './telemetry.js';
+export { convGeometry, type Conv2dGeometry, type ConvGeometryOptions, type Padding } from './conv-geometry.js';
+export { conv2dBackward, conv2dForward, type RefConv2dOptions } from './conv2d.js';
+export {
+  avgPool2d,
+  avgPool2dBackward,
+  globalAvgPool,
+  globalAvgPoolBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  poolGeometry,
+  type AvgPool2dOptions,
+  type Pool2dOptions,
+} from './pool2d.js';
