@@ -19,6 +19,22 @@ export {
 } from './kernels/activation.js';
 export { add, scale, prepareAdd, prepareScale } from './kernels/elementwise.js';
 export {
+  avgPool2d,
+  avgPool2dBackward,
+  globalAvgPool,
+  globalAvgPoolBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  prepareAvgPool2d,
+  prepareAvgPool2dBackward,
+  prepareGlobalAvgPool,
+  prepareGlobalAvgPoolBackward,
+  prepareMaxPool2d,
+  prepareMaxPool2dBackward,
+  type AvgPool2dOptions,
+  type Pool2dOptions,
+} from './kernels/pool2d.js';
+export {
   MATMUL_VARIANTS,
   matmul,
   matmulShape,

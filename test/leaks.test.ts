@@ -13,23 +13,10 @@ import { layerNorm, layerNormBackward } from '../src/kernels/layernorm.js';
 import { mse, softmaxCrossEntropy } from '../src/kernels/loss.js';
 import { matmul } from '../src/kernels/matmul.js';
 import { sumRows } from '../src/kernels/reduce.js';
+import { allocatesNothing } from './helpers/allocation.js';
 import { gpu } from './helpers/gpu.js';
 
 const z = (rt: Runtime, ...shape: number[]) => Tensor.zeros(rt, shape);
-
-/** `f` rejects with `type` and every fragment in its message, and no buffer was made, even for a moment. */
-async function allocatesNothing(rt: Runtime, f: () => Promise<unknown>, type: Function, ...fragments: string[]) {
-  const before = rt.buffers.stats();
-  rt.buffers.resetPeak();
-  const err = await f().then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${type.name}`).toBeInstanceOf(type);
-  for (const s of fragments) expect((err as Error).message).toContain(s);
-  expect(rt.buffers.stats(), (err as Error).message).toEqual(before);
-  expect(rt.buffers.peakBytes, `${(err as Error).message}: a buffer was made, then freed`).toBe(before.bytes);
-}
 
 describe('a one-shot call rejected for its input allocates nothing', () => {
   it('100 failing 64x16 matmuls leave the pool as it was', async () => {

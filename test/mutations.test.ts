@@ -17,6 +17,7 @@ import {
   type KernelCase,
 } from '../src/selftest/cases.js';
 import { batchNormGuardCases } from '../src/selftest/norm-guard-cases.js';
+import { poolCases } from '../src/selftest/pool-cases.js';
 
 interface Mutation {
   shader: string;
@@ -342,6 +343,41 @@ const MUTATIONS: Mutation[] = [
     what: 'sign of the gradient instead of the interpolation',
     edits: [['step_lr_of(i) * sign(c)', 'step_lr_of(i) * sign(g)']],
     cases: optimizerCases,
+  },
+  {
+    shader: 'pool2d',
+    what: 'max ties go to the last maximal element',
+    edits: [['if (v > best_v) {', 'if (v >= best_v) {']],
+    cases: poolCases,
+    mustFail: ['max k3 s2 same 7x7 N2 C3 ties'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'windows start at the unpadded origin',
+    edits: [['i32(oh * params.stride_h) - i32(params.pad_top)', 'i32(oh * params.stride_h)']],
+    cases: poolCases,
+    mustFail: ['max k3 s2 same 7x5 N1 C2'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'countIncludePad ignored',
+    edits: [['if (params.count_include_pad != 0u) {', 'if (false) {']],
+    cases: poolCases,
+    mustFail: ['avg k2 same 1x1 N1 C2 include pad'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'backward misses the last window covering a pixel',
+    edits: [['min(p / stride + 1u, out)', 'min(p / stride, out)']],
+    cases: poolCases,
+    mustFail: ['avg k2 valid 5x7 N2 C3'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'image rows and columns swapped',
+    edits: [['((n * params.H + h) * params.W + w) * params.C + c', '((n * params.H + w) * params.W + h) * params.C + c']],
+    cases: poolCases,
+    mustFail: ['global 5x7 N2 C3'],
   },
 ];
 

@@ -13,6 +13,7 @@ import { ELEMENTWISE_TOL, compare, type KernelCase } from './harness.js';
 import { batchNormGuardCases } from './norm-guard-cases.js';
 import { batchNormCases, layerNormCases, lossCases, reduceCases, telemetryCases } from './training-cases.js';
 import { optimizerCases } from './optim-cases.js';
+import { poolCases } from './pool-cases.js';
 
 export type { CaseResult, KernelCase } from './harness.js';
 export { batchNormCases, layerNormCases, lossCases, optimizerCases, reduceCases, telemetryCases };
@@ -270,5 +271,6 @@ export function allKernelCases(): KernelCase[] {
     ...batchNormGuardCases(),
     ...telemetryCases(),
     ...optimizerCases(),
+    ...poolCases(),
   ];
 }

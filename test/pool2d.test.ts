@@ -1,0 +1,43 @@
+// Pooling kernels against the CPU reference on the break-it geometries, and the wrappers' checks: a one-shot call
+// with a bad shape or option throws a typed error naming it and allocates nothing.
+import { describe, expect, it } from 'vitest';
+import { OptionError, ShapeError, Tensor } from '../src/index.js';
+import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward, prepareMaxPool2d } from '../src/kernels/pool2d.js';
+import { poolCases } from '../src/selftest/pool-cases.js';
+import { allocatesNothing } from './helpers/allocation.js';
+import { gpu, itRunsCases } from './helpers/gpu.js';
+
+describe('pooling forward and backward against the CPU reference', () => itRunsCases(poolCases()));
+
+describe('pooling wrappers refuse bad input before allocating', () => {
+  it('shapes and options of every one-shot form', async () => {
+    const rt = await gpu();
+    const z = (...shape: number[]) => Tensor.zeros(rt, shape);
+    const [x, flat, dy, wrongDy, nc, cn] = [z(2, 5, 7, 3), z(10, 3), z(2, 2, 3, 3), z(2, 3, 3, 3), z(2, 3), z(3, 2)];
+    const k2 = { kernel: 2 };
+    await allocatesNothing(rt, () => maxPool2d(rt, flat, k2), ShapeError, "'x' must be a non-empty NHWC image [N, H, W, C], got [10, 3]");
+    await allocatesNothing(rt, () => maxPool2d(rt, x, { kernel: 0 }), OptionError, 'kernel must be a positive integer', 'got 0');
+    await allocatesNothing(rt, () => maxPool2d(rt, x, { kernel: 8 }), ShapeError, 'larger than the padded input');
+    await allocatesNothing(rt, () => avgPool2d(rt, x, { kernel: 2, padding: 2 }), OptionError, 'top padding 2 must be smaller than the window (2)');
+    await allocatesNothing(rt, () => avgPool2d(rt, x, { kernel: 2, stride: 1.5 }), OptionError, 'stride');
+    const yes = 'yes' as unknown as boolean;
+    await allocatesNothing(rt, () => avgPool2d(rt, x, { ...k2, countIncludePad: yes }), OptionError, 'countIncludePad must be true or false, got "yes"');
+    await allocatesNothing(rt, () => maxPool2dBackward(rt, x, wrongDy, k2), ShapeError, "'dy' must have shape [2, 2, 3, 3], got [2, 3, 3, 3]");
+    await allocatesNothing(rt, () => avgPool2dBackward(rt, dy, [2, 5, 7], k2), ShapeError, "'input' must be a non-empty NHWC image");
+    await allocatesNothing(rt, () => avgPool2dBackward(rt, wrongDy, [2, 5, 7, 3], k2), ShapeError, "'dy' must have shape [2, 2, 3, 3]");
+    await allocatesNothing(rt, () => globalAvgPool(rt, flat), ShapeError, "'x' must be a non-empty NHWC image");
+    await allocatesNothing(rt, () => globalAvgPoolBackward(rt, cn, [2, 5, 7, 3]), ShapeError, "'dy' must have shape [2, 3], got [3, 2]");
+    await expect(prepareMaxPool2d(rt, { x, y: nc }, k2)).rejects.toThrow(/'y' must have shape \[2, 2, 3, 3\], got \[2, 3\]/);
+    for (const t of [x, flat, dy, wrongDy, nc, cn]) t.destroy();
+  });
+
+  it('a global average of an image that is already 1x1 returns its pixels', async () => {
+    const rt = await gpu();
+    const x = Tensor.from(rt, [1, -2, 3, 0.5], [2, 1, 1, 2]);
+    const y = await globalAvgPool(rt, x);
+    expect(y.shape).toEqual([2, 2]);
+    expect([...(await y.read())]).toEqual([1, -2, 3, 0.5]);
+    x.destroy();
+    y.destroy();
+  });
+});
