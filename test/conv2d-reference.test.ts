@@ -3,23 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { OptionError, ShapeError, reference as ref, Rng } from '../src/index.js';
 import { convGeometry, type ConvGeometryOptions } from '../src/reference/conv-geometry.js';
+import { numericGrad } from './helpers/numeric-grad.js';
 
 const rand = (rng: Rng, n: number) => Float64Array.from({ length: n }, () => rng.uniform(-2, 2));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i]!, 0);
-
-function numericGrad(f: () => number, arr: Float64Array, h = 1e-5): Float64Array {
-  const g = new Float64Array(arr.length);
-  for (let k = 0; k < arr.length; k++) {
-    const keep = arr[k]!;
-    arr[k] = keep + h;
-    const up = f();
-    arr[k] = keep - h;
-    const down = f();
-    arr[k] = keep;
-    g[k] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol = 1e-6) {
   expect(got.length, what).toBe(want.length);
