@@ -67,6 +67,20 @@ export {
 } from './kernels/autotune.js';
 export { decideTuning, TUNING_MARGIN, type TuningDecision } from './kernels/autotune-rule.js';
 export { tunedMatmulChoices, type MatmulChoices } from './kernels/tuning.js';
+export {
+  conv2d,
+  conv2dBackward,
+  conv2dBackwardScratch,
+  conv2dShape,
+  conv2dWeightSplits,
+  prepareConv2d,
+  prepareConv2dBackward,
+  type Conv2dBackwardOptions,
+  type Conv2dBackwardTensors,
+  type Conv2dOptions,
+  type Conv2dTensors,
+} from './kernels/conv2d.js';
+export { convGeometry, type Conv2dGeometry, type ConvGeometryOptions, type Padding } from './reference/conv-geometry.js';
 export * as reference from './reference/index.js';
 export { Rng } from './util/rng.js';
 export { allclose, reductionTolerance, type Tolerance } from './util/allclose.js';

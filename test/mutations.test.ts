@@ -18,6 +18,7 @@ import {
 } from '../src/selftest/cases.js';
 import { batchNormGuardCases } from '../src/selftest/norm-guard-cases.js';
 import { poolCases } from '../src/selftest/pool-cases.js';
+import { convCases } from '../src/selftest/conv-cases.js';
 
 interface Mutation {
   shader: string;
@@ -378,6 +379,62 @@ const MUTATIONS: Mutation[] = [
     edits: [['((n * params.H + h) * params.W + w) * params.C + c', '((n * params.H + w) * params.W + h) * params.C + c']],
     cases: poolCases,
     mustFail: ['global 5x7 N2 C3'],
+  },
+  {
+    shader: 'conv2d',
+    what: 'padding offset one pixel off in the gather',
+    edits: [['return i32(o * stride + k * dil) - i32(pad);', 'return i32(o * stride + k * dil) - i32(pad) + 1;']],
+    cases: convCases,
+    mustFail: ['odd 2x7x5x3 k3x3 pad1 oc5'],
+  },
+  {
+    shader: 'conv2d',
+    what: 'dilation ignored in the gather',
+    edits: [['params.dil_h, params.pad_top)', '1u, params.pad_top)']],
+    cases: convCases,
+    mustFail: ['dilation2 2x9x8x3 k3x3 pad2 oc5'],
+  },
+  {
+    shader: 'conv2d',
+    what: 'channel loop stops one short',
+    edits: [['c < params.C;', 'c + 1u < params.C;']],
+    cases: convCases,
+    mustFail: ['1x1 filter 2x5x6x7 oc9'],
+  },
+  {
+    shader: 'conv2d',
+    what: "every channel's bias read from channel 0",
+    edits: [['v += bias[oc];', 'v += bias[0];']],
+    cases: convCases,
+    mustFail: ['odd 2x7x5x3 k3x3 pad1 oc5'],
+  },
+  {
+    shader: 'conv2d_grad_input',
+    what: 'stride used for dilation in dx',
+    edits: [['out_coord(pix[r].y, ky, params.stride_h, params.dil_h,', 'out_coord(pix[r].y, ky, params.stride_h, params.stride_h,']],
+    cases: convCases,
+    mustFail: ['stride2 same odd 1x9x7x2 k3x3 oc4'],
+  },
+  {
+    shader: 'conv2d_grad_input',
+    what: 'outputs between strides credited (divisibility check dropped)',
+    edits: [['u32(t) % stride != 0u || ', '']],
+    cases: convCases,
+    mustFail: ['stride2 same odd 1x9x7x2 k3x3 oc4'],
+  },
+  {
+    shader: 'conv2d_grad_weight',
+    what: 'every split writes the first partial sum',
+    edits: [['let part = wid.z * params.OC * taps;', 'let part = 0u;']],
+    cases: convCases,
+    mustFail: ['dw in 7 splits 2x5x5x3 k3x3 same oc4 chunk7'],
+  },
+  {
+    shader: 'conv2d_grad_weight',
+    what: 'last output pixel of each split dropped',
+    edits: [['p < p_end;', 'p + 1u < p_end;']],
+    cases: convCases,
+    mustFail: ['1x1 image 3x1x1x5 k1x1 oc6'],
   },
 ];
 

@@ -13,6 +13,7 @@ import { ELEMENTWISE_TOL, compare, type KernelCase } from './harness.js';
 import { batchNormGuardCases } from './norm-guard-cases.js';
 import { batchNormCases, layerNormCases, lossCases, reduceCases, telemetryCases } from './training-cases.js';
 import { optimizerCases } from './optim-cases.js';
+import { convCases } from './conv-cases.js';
 import { poolCases } from './pool-cases.js';
 
 export type { CaseResult, KernelCase } from './harness.js';
@@ -272,5 +273,6 @@ export function allKernelCases(): KernelCase[] {
     ...telemetryCases(),
     ...optimizerCases(),
     ...poolCases(),
+    ...convCases(),
   ];
 }
