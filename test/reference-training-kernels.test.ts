@@ -2,21 +2,7 @@
 // conventions, and every backward against float64 central differences.
 import { describe, expect, it } from 'vitest';
 import { reference as ref, Rng } from '../src/index.js';
-
-/** d f / d arr[k] for every k, by float64 central differences (arr is restored afterwards). */
-function numericGrad(f: () => number, arr: Float64Array, h = 1e-5): Float64Array {
-  const g = new Float64Array(arr.length);
-  for (let k = 0; k < arr.length; k++) {
-    const keep = arr[k]!;
-    arr[k] = keep + h;
-    const up = f();
-    arr[k] = keep - h;
-    const down = f();
-    arr[k] = keep;
-    g[k] = (up - down) / (2 * h);
-  }
-  return g;
-}
+import { numericGrad } from './helpers/numeric-grad.js';
 
 const rand = (rng: Rng, n: number, lo = -2, hi = 2) => Float64Array.from({ length: n }, () => rng.uniform(lo, hi));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i]!, 0);
