@@ -151,7 +151,7 @@ async function startRace(): Promise<void> {
   await disposeEntries();
   target = s.steps;
   $('table-steps').textContent = String(target);
-  if (s.dataset === 'mnist') setPhase('loading MNIST (21 MB)…', 'busy');
+  if (s.dataset === 'mnist') setPhase('loading MNIST (1.6 MB)…', 'busy');
   const data: Dataset = (await loadData(s.dataset, { mnistTrain: MNIST_TRAIN, mnistTest: 1 })).train;
   const batch = Math.min(data.n, Math.max(1, Math.round(Number(input('batch').value)) || 32));
   input('batch').value = String(batch);

@@ -80,7 +80,7 @@ let visualAgain = false;
 
 function setPhase(p: Phase, detail = ''): void {
   const text: Record<Phase, string> = {
-    loading: 'loading MNIST (21 MB)…',
+    loading: 'loading MNIST (8 MB)…',
     compiling: 'compiling kernels…',
     ready: 'ready',
     running: 'training',

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DataError } from '../src/core/errors.js';
 import { checkDataset, splitDataset, standardize, subset, type Dataset } from '../src/data/dataset.js';
 import { circles, moons, spiral, xor } from '../src/data/synthetic.js';
-import { loadMnist } from '../src/data/mnist.js';
+import { parseIdx } from '../src/data/idx.js';
+import { loadMnist, loadMnistSplit, mnistFetchSource, type MnistFile, type MnistSource } from '../src/data/mnist.js';
 
 /** A tiny dataset whose x values are all distinct, so rows can be traced through splits. */
 function table(n = 10, inputDim = 3): Dataset {
@@ -217,11 +218,61 @@ describe('split, subset, standardize', () => {
   });
 });
 
+/** An IDX file of unsigned bytes: magic 00 00 08 rank, big-endian dimensions, then `data`. */
+function idx(dims: number[], data: number[], type = 0x08): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + data.length);
+  out.set([0, 0, type, dims.length]);
+  const view = new DataView(out.buffer);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(data, 4 + 4 * dims.length);
+  return out;
+}
+
+describe('IDX parser', () => {
+  it('reads dimensions big-endian and the items row-major, all of them or a prefix', () => {
+    const bytes = idx([2, 3, 256], Array.from({ length: 2 * 3 * 256 }, (_, i) => i % 251));
+    const all = parseIdx(bytes, 'x');
+    // 256 = 0x00000100 tells big-endian from little-endian (which would read 65536).
+    expect(all.dims).toEqual([2, 3, 256]);
+    expect(all.data.length).toBe(1536);
+    expect([all.data[0], all.data[255], all.data[1535]]).toEqual([0, 255 % 251, 1535 % 251]);
+    const labels = parseIdx(idx([4], [5, 0, 4, 1]), 'labels');
+    expect(labels.dims).toEqual([4]);
+    expect(Array.from(labels.data)).toEqual([5, 0, 4, 1]);
+    // With a count, a prefix of the file is enough: the header and the first items.
+    const prefix = parseIdx(bytes.subarray(0, 16 + 768), 'x', 1);
+    expect(prefix.dims).toEqual([1, 3, 256]);
+    expect(Array.from(prefix.data)).toEqual(Array.from(all.data.subarray(0, 768)));
+  });
+
+  it('rejects corrupt or truncated files with a DataError saying what is wrong', () => {
+    const good = idx([2, 2], [1, 2, 3, 4]);
+    const cases: [Uint8Array, RegExp, number?][] = [
+      [new Uint8Array([0, 0, 8]), /f: not a valid IDX file: 3 bytes, shorter than the 4-byte magic number/],
+      [Uint8Array.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]), /magic number should start with two zero bytes, got 0x1f 0x8b/],
+      [idx([2, 2], [1, 2, 3, 4], 0x0d), /type 0x0d \(float32\) is not supported, expected 0x08 \(ubyte\)/],
+      [Uint8Array.from([0, 0, 8, 0]), /0 dimensions, expected at least 1/],
+      [good.subarray(0, 10), /truncated header: 2 dimensions need 12 bytes, got 10/],
+      [good.subarray(0, 15), /truncated: 2 items of 2 bytes \(dimensions 2x2\) need 16 bytes, got 15/],
+      [Uint8Array.from([...good, 9]), /1 trailing bytes: .* need 16 bytes, got 17/],
+      [good.subarray(0, 13), /truncated: 1 items of 2 bytes .* need 14 bytes, got 13/, 1],
+      [good, /f: count must be an integer in \[0, 2\]/, 3],
+    ];
+    for (const [bytes, message, count] of cases) expectDataError(() => parseIdx(bytes, 'f', count), message);
+  });
+});
+
+/** MNIST's class counts, as published: the training and the test split. */
+const MNIST_COUNTS = {
+  train: [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+  test: [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+};
+
 describe('MNIST', () => {
-  it('fixed 8000 / 2000 split: sizes, range, labels, stratified, disjoint', async () => {
+  it('the original 60,000 + 10,000 digits: sizes, range, labels, class counts, first labels', async () => {
     const { train, test } = await loadMnist();
-    expect([train.n, test.n]).toEqual([8000, 2000]);
-    expect([train.x.length, test.x.length]).toEqual([8000 * 784, 2000 * 784]);
+    expect([train.n, test.n]).toEqual([60000, 10000]);
+    expect([train.x.length, test.x.length]).toEqual([60000 * 784, 10000 * 784]);
     checkDataset(train, { inputDim: 784, classes: 10 });
     checkDataset(test, { inputDim: 784, classes: 10 });
     for (const ds of [train, test]) {
@@ -235,34 +286,93 @@ describe('MNIST', () => {
       }
       expect([lo, hi]).toEqual([0, 1]);
       // MNIST's well-known mean intensity is 0.1307.
-      expect(sum / ds.x.length).toBeGreaterThan(0.11);
-      expect(sum / ds.x.length).toBeLessThan(0.15);
+      expect(sum / ds.x.length).toBeGreaterThan(0.12);
+      expect(sum / ds.x.length).toBeLessThan(0.14);
+      for (const c of classCounts(ds)) {
+        expect(c / ds.n).toBeGreaterThan(0.05);
+        expect(c / ds.n).toBeLessThan(0.15);
+      }
     }
-    expect(classCounts(test)).toEqual([200, 225, 198, 206, 196, 173, 203, 214, 189, 196]);
-    expect(classCounts(train)).toEqual([801, 902, 793, 826, 784, 690, 811, 856, 755, 782]);
-    const key = (ds: Dataset, r: number) => ds.x.subarray(r * 784, (r + 1) * 784).join(',');
-    const trainImages = new Set(Array.from({ length: train.n }, (_, r) => key(train, r)));
-    for (let r = 0; r < test.n; r++) expect(trainImages.has(key(test, r))).toBe(false);
+    expect(classCounts(train)).toEqual(MNIST_COUNTS.train);
+    expect(classCounts(test)).toEqual(MNIST_COUNTS.test);
+    expect(Array.from(train.y.subarray(0, 5))).toEqual([5, 0, 4, 1, 9]);
+    expect(Array.from(test.y.subarray(0, 5))).toEqual([7, 2, 1, 0, 4]);
   });
 
-  it('same split on every call, prefixes for smaller sizes, and copies the caller may edit', async () => {
+  it('prefixes for smaller sizes, one split alone, copies the caller may edit, typed errors for bad sizes', async () => {
     const a = await loadMnist({ trainSize: 1000, testSize: 300 });
     a.train.x.fill(0);
     const full = await loadMnist();
-    expect([a.train.n, a.test.n]).toEqual([1000, 300]);
+    expect([a.train.n, a.test.n, a.train.x.length]).toEqual([1000, 300, 1000 * 784]);
     expect(Array.from(full.test.x.subarray(0, 300 * 784))).toEqual(Array.from(a.test.x));
     expect(full.test.y.subarray(0, 300)).toEqual(a.test.y);
     expect(full.train.y.subarray(0, 1000)).toEqual(a.train.y);
     expect(full.train.x.some((v) => v > 0)).toBe(true);
-    // The interleaved order makes a prefix close to stratified.
-    const fullTrain = classCounts(full.train);
-    classCounts(a.train).forEach((c, d) => expect(Math.abs(c - (fullTrain[d]! * 1000) / 8000)).toBeLessThanOrEqual(1));
-    await expect(loadMnist({ trainSize: 8001 })).rejects.toThrow(/trainSize must be an integer in \[1, 8000\], got 8001/);
+    const five = await loadMnistSplit({ split: 'test', count: 5 });
+    expect([five.name, five.n, five.x.length]).toEqual(['mnist/test', 5, 5 * 784]);
+    expect(Array.from(five.y)).toEqual([7, 2, 1, 0, 4]);
+    expect((await loadMnistSplit({ split: 'train' })).n).toBe(60000);
+    await expect(loadMnist({ trainSize: 60001 })).rejects.toThrow(/trainSize must be an integer in \[1, 60000\], got 60001/);
     await expect(loadMnist({ testSize: 0 })).rejects.toBeInstanceOf(DataError);
+    await expect(loadMnistSplit({ split: 'test', count: 10001 })).rejects.toThrow(/count must be an integer in \[1, 10000\]/);
+    await expect(loadMnistSplit({ split: 'val' as 'test' })).rejects.toThrow(/split must be 'train' or 'test', got 'val'/);
   });
 
-  it('is real digits: a nearest-class-mean classifier beats 60% on the test split', async () => {
-    const { train, test } = await loadMnist();
+  it('reads only the bytes a prefix needs, and retries a source that failed', async () => {
+    const asked: [MnistFile, number][] = [];
+    let fail = true;
+    const digits = (n: number) => idx([60000, 28, 28], new Array<number>(n * 784).fill(255));
+    const source: MnistSource = async (file, bytes) => {
+      asked.push([file, bytes]);
+      if (fail) throw new DataError('offline');
+      return file.endsWith('labels-idx1-ubyte') ? idx([60000], [3, 1, 4]) : digits(3);
+    };
+    await expect(loadMnistSplit({ split: 'train', count: 3, source })).rejects.toThrow(/offline/);
+    fail = false;
+    const ds = await loadMnistSplit({ split: 'train', count: 3, source });
+    expect(Array.from(ds.y)).toEqual([3, 1, 4]);
+    expect(ds.x.every((v) => v === 1)).toBe(true);
+    expect(asked.slice(-2).sort()).toEqual([
+      ['train-images-idx3-ubyte', 16 + 3 * 784],
+      ['train-labels-idx1-ubyte', 8 + 3],
+    ]);
+  });
+
+  it('a source with the wrong files or corrupt bytes gives a DataError naming the file', async () => {
+    const wrong = (images: Uint8Array, labels: Uint8Array): MnistSource => async (file) =>
+      file.includes('labels') ? labels : images;
+    const labels = idx([10000], [1]);
+    const load = (source: MnistSource) => loadMnistSplit({ split: 'test', count: 1, source });
+    await expect(load(wrong(idx([10000, 28, 27], new Array<number>(756).fill(0)), labels))).rejects.toThrow(
+      /t10k-images-idx3-ubyte: expected MNIST's 10000x28x28, got 10000x28x27/,
+    );
+    await expect(load(wrong(idx([60000, 28, 28], new Array<number>(784).fill(0)), labels))).rejects.toThrow(/expected MNIST's 10000x28x28, got 60000x28x28/);
+    await expect(load(wrong(idx([10000, 28, 28], new Array<number>(784).fill(0)), idx([10000], [10])))).rejects.toThrow(
+      /t10k-labels-idx1-ubyte: label 0 is 10, expected 0..9/,
+    );
+    await expect(load(wrong(idx([10000, 28, 28], [1, 2, 3]), labels))).rejects.toThrow(/t10k-images-idx3-ubyte: not a valid IDX file: truncated/);
+    await expect(load(wrong(new Uint8Array([31, 139, 8, 0]), labels))).rejects.toBeInstanceOf(DataError);
+  });
+
+  it('mnistFetchSource asks for a byte range, takes a whole file too, and types HTTP errors', async () => {
+    const urls = { 'train-images-idx3-ubyte': '/a', 'train-labels-idx1-ubyte': '/b', 't10k-images-idx3-ubyte': '/c', 't10k-labels-idx1-ubyte': '/d' };
+    const fetchMock = vi.spyOn(globalThis, 'fetch').mockImplementation(async (url) => {
+      if (url === '/d') return new Response(null, { status: 404 });
+      return new Response(new Uint8Array([1, 2, 3]), { status: url === '/a' ? 206 : 200 });
+    });
+    try {
+      const source = mnistFetchSource(urls);
+      expect(Array.from(await source('train-images-idx3-ubyte', 3))).toEqual([1, 2, 3]);
+      expect(fetchMock).toHaveBeenCalledWith('/a', { headers: { Range: 'bytes=0-2' } });
+      expect((await source('t10k-images-idx3-ubyte', 2)).length).toBe(3);
+      await expect(source('t10k-labels-idx1-ubyte', 9)).rejects.toThrow(/fetching t10k-labels-idx1-ubyte from \/d failed: HTTP 404/);
+    } finally {
+      fetchMock.mockRestore();
+    }
+  });
+
+  it('is real digits: a nearest-class-mean classifier beats 75% on the test split', async () => {
+    const { train, test } = await loadMnist({ trainSize: 20000, testSize: 2000 });
     const means = new Float64Array(10 * 784);
     const counts = classCounts(train);
     for (let r = 0; r < train.n; r++) {
@@ -280,6 +390,6 @@ describe('MNIST', () => {
       }
       if (best === test.y[r]) correct++;
     }
-    expect(correct / test.n).toBeGreaterThan(0.6);
+    expect(correct / test.n).toBeGreaterThan(0.75);
   });
 });

@@ -41,8 +41,8 @@ export interface LoadedData {
 }
 
 /**
- * The dataset, generated (2-D, seeded) or loaded (MNIST, ~21 MB fetched lazily once per page).
- * `mnistTrain` takes a prefix of MNIST's fixed 8,000-digit training split.
+ * The dataset, generated (2-D, seeded) or loaded (MNIST, fetched lazily: 0.8 MB per 1,000 digits).
+ * `mnistTrain` and `mnistTest` take prefixes of MNIST's original 60,000 training and 10,000 test digits.
  */
 export async function loadData(id: DatasetId, options: { mnistTrain?: number; mnistTest?: number } = {}): Promise<LoadedData> {
   switch (id) {
@@ -55,8 +55,8 @@ export async function loadData(id: DatasetId, options: { mnistTrain?: number; mn
     case 'xor':
       return { id, train: xor({ n: 200, seed: 1 }), test: null };
     case 'mnist': {
-      const { loadMnist } = await import('../../src/data/mnist.js');
-      const { train, test } = await loadMnist({ trainSize: options.mnistTrain ?? 8000, testSize: options.mnistTest ?? 2000 });
+      const [{ loadMnist }, { demoMnistSource }] = await Promise.all([import('../../src/data/mnist.js'), import('./mnist-source.js')]);
+      const { train, test } = await loadMnist({ trainSize: options.mnistTrain ?? 8000, testSize: options.mnistTest ?? 2000, source: demoMnistSource });
       return { id, train, test };
     }
   }

@@ -24,8 +24,8 @@ const OPTIONS: OptionSpec[] = [
   { name: 'epochs', help: 'passes over the training set', default: '3' },
   { name: 'lr', help: 'learning rate', default: '0.1' },
   { name: 'seed', help: 'seed for initialisation, shuffling and synthetic data', default: '1' },
-  { name: 'train-size', help: 'MNIST training examples (at most 8000)', default: '8000' },
-  { name: 'test-size', help: 'MNIST test examples (at most 2000)', default: '2000' },
+  { name: 'train-size', help: 'MNIST training examples (a prefix of the 60000)', default: '8000' },
+  { name: 'test-size', help: 'MNIST test examples (a prefix of the 10000)', default: '2000' },
   { name: 'samples', help: 'examples in a synthetic dataset (a fifth is held out for testing)', default: '1000' },
   { name: 'save', help: 'write the trained parameters to this .safetensors file' },
   { name: 'quiet', help: 'no progress bar', flag: true },
@@ -44,8 +44,8 @@ example:
 
 async function loadData(name: string, values: Record<string, string>, seed: number): Promise<{ train: Dataset; test: Dataset }> {
   if (name === 'mnist') {
-    const trainSize = numberOption(values, 'train-size', { integer: true, min: 1, max: 8000 });
-    const testSize = numberOption(values, 'test-size', { integer: true, min: 1, max: 2000 });
+    const trainSize = numberOption(values, 'train-size', { integer: true, min: 1, max: 60000 });
+    const testSize = numberOption(values, 'test-size', { integer: true, min: 1, max: 10000 });
     return loadMnist({ trainSize, testSize });
   }
   const n = numberOption(values, 'samples', { integer: true, min: 10 });

