@@ -72,6 +72,8 @@ export default defineConfig(({ mode }) => {
       chunkSizeWarningLimit: 4096,
       // Every page of the demo is an entry: demo/*.html.
       rollupOptions: {
+        // MNIST's IDX files have no extension; the default pattern would end their names with a bare dot.
+        output: { assetFileNames: (a: { names: string[] }) => (/\.\w+$/.test(a.names[0] ?? '') ? 'assets/[name]-[hash][extname]' : 'assets/[name]-[hash]') },
         input: Object.fromEntries(
           readdirSync(resolve(import.meta.dirname, 'demo'))
             .filter((f) => f.endsWith('.html'))
