@@ -89,6 +89,16 @@ export { allKernelCases, type CaseResult, type KernelCase } from './selftest/cas
 // Models, training and data.
 export { dense, activation as activationLayer, relu, leakyRelu, sigmoid, tanh, gelu, layerNorm, batchNorm, residual } from './nn/layers.js';
 export type { Layer, Init } from './nn/layers.js';
+// The kernel functions own the plain names (conv2d, maxPool2d, ...), so the layers carry a Layer suffix, as activationLayer.
+export {
+  conv2d as conv2dLayer,
+  maxPool2d as maxPool2dLayer,
+  avgPool2d as avgPool2dLayer,
+  globalAvgPool as globalAvgPoolLayer,
+  flatten,
+} from './nn/image-layers.js';
+export type { Conv2dLayer, Pool2dLayer, GlobalAvgPoolLayer, FlattenLayer, ImageLayer } from './nn/image-layers.js';
+export type { NodeShape } from './nn/graph.js';
 export { Model, sequential } from './nn/model.js';
 export { Graph, buildGraph, type GraphNode, type ParamSpec } from './nn/graph.js';
 export { ArenaLayout, type Segment } from './nn/arena.js';

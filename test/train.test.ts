@@ -9,6 +9,7 @@ import { sgd } from '../src/optim/sgd.js';
 import { evaluate, fit } from '../src/train/fit.js';
 import { Network } from '../src/train/network.js';
 import { gpu } from './helpers/gpu.js';
+import { countCreations, NO_CREATIONS } from './helpers/creations.js';
 
 const spiralModel = (seed = 1) => sequential(2, [dense(32, { activation: 'relu' }), dense(32, { activation: 'relu' }), dense(3)], { seed });
 
@@ -74,17 +75,8 @@ describe('the step plan', () => {
     expect(plan.dispatches.some((d) => d.kernel.shader.name === 'activation_grad')).toBe(false);
     const data = spiral({ n: 64, seed: 1 });
     await fit(net, data, { epochs: 1, batchSize: 8 }); // warm: every plan and staging buffer exists
-    const device = rt.device as unknown as Record<string, unknown>;
-    const counts = { createBuffer: 0, createBindGroup: 0, createComputePipeline: 0, createComputePipelineAsync: 0 };
-    const originals = Object.fromEntries(Object.keys(counts).map((k) => [k, device[k]])) as Record<string, (...a: unknown[]) => unknown>;
-    for (const k of Object.keys(counts) as (keyof typeof counts)[]) {
-      device[k] = (...args: unknown[]) => {
-        counts[k]++;
-        return originals[k]!.apply(device, args);
-      };
-    }
     const before = rt.buffers.stats();
-    try {
+    const counts = await countCreations(rt, async () => {
       const x = new Float32Array(8 * 2);
       const y = new Float32Array(8);
       for (let s = 0; s < 100; s++) {
@@ -93,10 +85,8 @@ describe('the step plan', () => {
         await net.trainStep(plan, x, y);
       }
       await net.flush();
-    } finally {
-      for (const k of Object.keys(counts)) device[k] = originals[k];
-    }
-    expect(counts).toEqual({ createBuffer: 0, createBindGroup: 0, createComputePipeline: 0, createComputePipelineAsync: 0 });
+    });
+    expect(counts).toEqual(NO_CREATIONS);
     expect(rt.buffers.stats()).toEqual(before);
     await net.destroy();
   });

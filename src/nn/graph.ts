@@ -1,7 +1,13 @@
 // A model as a graph of nodes with known widths: what the planner compiles and the reference trainer runs.
 import type { Activation } from '../core/activations.js';
-import { GraphError } from '../core/errors.js';
+import { DescentError, GraphError } from '../core/errors.js';
+import { convGeometry, type Conv2dGeometry, type Padding } from '../reference/conv-geometry.js';
+import { poolGeometry } from '../reference/pool2d.js';
 import type { Init, Layer } from './layers.js';
+
+/** A node's output per example: [H, W, C] for an NHWC image, [width] for a vector. */
+export type NodeShape = [number] | [number, number, number];
+type Pair = number | [number, number];
 
 /** A trainable tensor. Names follow PyTorch's (`0.weight`, `0.bias`, `3.block.0.weight`, ...). */
 export interface ParamSpec {
@@ -26,8 +32,18 @@ export type NodeOp =
   | { op: 'dense'; weight: string; bias: string | null }
   | { op: 'activation'; activation: Activation; slope: number }
   | { op: 'layerNorm'; eps: number; gain: string; shift: string }
-  | { op: 'batchNorm'; eps: number; momentum: number; gain: string; shift: string; runningMean: string; runningVar: string }
-  | { op: 'add' };
+  | { op: 'batchNorm'; eps: number; momentum: number; gain: string; shift: string; runningMean: string; runningVar: string; channels: number }
+  | { op: 'add' }
+  | { op: 'conv2d'; weight: string; bias: string | null; input: [number, number, number]; kernel: [number, number]; filters: number; stride: Pair; padding: Padding; dilation: Pair }
+  | { op: 'pool2d'; mode: 'max' | 'avg'; input: [number, number, number]; kernel: [number, number]; stride: Pair; padding: Padding; countIncludePad: boolean }
+  | { op: 'globalAvgPool'; input: [number, number, number] };
+
+/** The geometry of a conv2d or pool2d node's operation on a batch of B images. */
+export function nodeGeometry(op: Extract<NodeOp, { op: 'conv2d' | 'pool2d' }>, B: number): Conv2dGeometry {
+  const [H, W, C] = op.input;
+  if (op.op === 'pool2d') return poolGeometry([B, H, W, C], op);
+  return convGeometry([B, H, W, C], op.kernel, op);
+}
 
 export interface GraphNode {
   id: number;
@@ -36,8 +52,10 @@ export interface GraphNode {
   op: NodeOp;
   /** Ids of the nodes whose outputs this node reads, in order. */
   inputs: number[];
-  /** Features per example of this node's output. */
+  /** Features per example of this node's output (the product of its shape). */
   width: number;
+  /** The output's logical shape per example. */
+  shape: NodeShape;
 }
 
 /** A model compiled to nodes in topological order; node 0 is the input, the last node the output. */
@@ -72,26 +90,42 @@ export class Graph {
         .filter((p) => p.name.startsWith(`${n.name}.`) && !p.name.slice(n.name.length + 1).includes('.'))
         .reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     const lines = this.nodes.map((n) => {
+      const shape = n.shape.length === 3 ? n.shape.join('x') : String(n.width);
       const what = n.op.op === 'activation' ? n.op.activation : n.op.op;
       const from = n.inputs.length ? ` <- ${n.inputs.join(', ')}` : '';
-      return `${String(n.id).padStart(3)} ${n.name.padEnd(14)} ${what.padEnd(11)} width ${String(n.width).padEnd(6)} params ${count(n)}${from}`;
+      return `${String(n.id).padStart(3)} ${n.name.padEnd(14)} ${what.padEnd(11)} shape ${shape.padEnd(9)} params ${count(n)}${from}`;
     });
     const total = this.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     return [...lines, `total parameters: ${total}`].join('\n');
   }
 }
 
-/** Lay the layers out as a graph, checking every width; throws GraphError naming the layer and the shapes. */
-export function buildGraph(inputDim: number, layers: readonly (Layer | Layer[])[]): Graph {
-  if (!Number.isInteger(inputDim) || inputDim < 1) throw new GraphError(`input width must be a positive integer, got ${inputDim}`);
-  const nodes: GraphNode[] = [{ id: 0, name: 'input', op: { op: 'input' }, inputs: [], width: inputDim }];
+const show = (s: readonly number[]) => (s.length === 3 ? `image [${s.join(', ')}] (H, W, C)` : `vector of width ${s[0]}`);
+const count = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** The input's shape: a width, or [H, W, C]; a GraphError otherwise. */
+function inputShape(input: number | readonly number[]): NodeShape {
+  const dims = typeof input === 'number' ? [input] : [...input];
+  if ((dims.length !== 1 && dims.length !== 3) || !dims.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new GraphError(`input shape must be a positive integer width or an image [H, W, C] of positive integers, got ${JSON.stringify(input)}`);
+  }
+  return dims as NodeShape;
+}
+
+/**
+ * Lay the layers out as a graph, inferring and checking every shape; throws GraphError naming the layer and the
+ * shapes. `input` is a width, or [H, W, C] for NHWC images.
+ */
+export function buildGraph(input: number | readonly number[], layers: readonly (Layer | Layer[])[]): Graph {
+  const first = inputShape(input);
+  const nodes: GraphNode[] = [{ id: 0, name: 'input', op: { op: 'input' }, inputs: [], width: count(first), shape: first }];
   const params: ParamSpec[] = [];
   const stats: StatSpec[] = [];
   const names = new Set<string>();
 
-  const add = (name: string, op: NodeOp, inputs: number[], width: number): number => {
+  const add = (name: string, op: NodeOp, inputs: number[], shape: NodeShape): number => {
     const id = nodes.length;
-    nodes.push({ id, name, op, inputs, width });
+    nodes.push({ id, name, op, inputs, width: count(shape), shape });
     return id;
   };
   const param = (p: ParamSpec) => {
@@ -100,51 +134,104 @@ export function buildGraph(inputDim: number, layers: readonly (Layer | Layer[])[
     params.push(p);
     return p.name;
   };
+  const needImage = (kind: string, name: string, shape: NodeShape): [number, number, number] => {
+    if (shape.length !== 3) throw new GraphError(`${kind} '${name}' needs an image input [H, W, C], got a ${show(shape)}`);
+    return shape;
+  };
+  /** Output [OH, OW, C] of a window over the image, or the geometry's error as a GraphError naming the layer. */
+  const windowed = (kind: string, name: string, op: Extract<NodeOp, { op: 'conv2d' | 'pool2d' }>, channels: number): NodeShape => {
+    try {
+      const g = nodeGeometry(op, 1);
+      return [g.OH, g.OW, channels];
+    } catch (e) {
+      if (!(e instanceof DescentError)) throw e;
+      throw new GraphError(`${kind} '${name}' on an ${show(op.input)} with a ${op.kernel.join('x')} window: ${e.message}`);
+    }
+  };
 
-  const chain = (list: Layer[], from: number, prefix: string): number => {
+  // `shape` is what the next layer sees: a flatten changes it without adding a node.
+  const chain = (list: Layer[], from: number, prefix: string): { cur: number; shape: NodeShape } => {
     let cur = from;
+    let shape = nodes[from]!.shape;
     list.forEach((layer, i) => {
       const name = layer.name ?? `${prefix}${i}`;
-      const width = nodes[cur]!.width;
+      const width = count(shape);
+      const vector = (kind: string) => {
+        if (shape.length !== 1) throw new GraphError(`${kind} '${name}' needs a vector input, got an ${show(shape)}; put flatten() or globalAvgPool() before it`);
+      };
       switch (layer.kind) {
         case 'dense': {
+          vector('dense');
           const weight = param({ name: `${name}.weight`, shape: [layer.units, width], role: 'weight', init: layer.init, fanIn: width, fanOut: layer.units });
           const bias = layer.bias
             ? param({ name: `${name}.bias`, shape: [layer.units], role: 'bias', init: 'zeros', fanIn: width, fanOut: layer.units })
             : null;
-          cur = add(name, { op: 'dense', weight, bias }, [cur], layer.units);
+          cur = add(name, { op: 'dense', weight, bias }, [cur], [layer.units]);
           break;
         }
         case 'activation':
-          cur = add(name, { op: 'activation', activation: layer.activation, slope: layer.slope }, [cur], width);
+          cur = add(name, { op: 'activation', activation: layer.activation, slope: layer.slope }, [cur], shape);
           break;
         case 'layerNorm': {
           const gain = param({ name: `${name}.weight`, shape: [width], role: 'gain', init: 'ones', fanIn: width, fanOut: width });
           const shift = param({ name: `${name}.bias`, shape: [width], role: 'shift', init: 'zeros', fanIn: width, fanOut: width });
-          cur = add(name, { op: 'layerNorm', eps: layer.eps, gain, shift }, [cur], width);
+          cur = add(name, { op: 'layerNorm', eps: layer.eps, gain, shift }, [cur], shape);
           break;
         }
         case 'batchNorm': {
-          const gain = param({ name: `${name}.weight`, shape: [width], role: 'gain', init: 'ones', fanIn: width, fanOut: width });
-          const shift = param({ name: `${name}.bias`, shape: [width], role: 'shift', init: 'zeros', fanIn: width, fanOut: width });
+          // On an image, one mean and variance per channel over the batch and every pixel (BatchNorm2d).
+          const ch = shape[shape.length - 1]!;
+          const gain = param({ name: `${name}.weight`, shape: [ch], role: 'gain', init: 'ones', fanIn: ch, fanOut: ch });
+          const shift = param({ name: `${name}.bias`, shape: [ch], role: 'shift', init: 'zeros', fanIn: ch, fanOut: ch });
           const runningMean = `${name}.running_mean`;
           const runningVar = `${name}.running_var`;
-          stats.push({ name: runningMean, length: width, initial: 0 }, { name: runningVar, length: width, initial: 1 });
-          cur = add(name, { op: 'batchNorm', eps: layer.eps, momentum: layer.momentum, gain, shift, runningMean, runningVar }, [cur], width);
+          stats.push({ name: runningMean, length: ch, initial: 0 }, { name: runningVar, length: ch, initial: 1 });
+          const op: NodeOp = { op: 'batchNorm', eps: layer.eps, momentum: layer.momentum, gain, shift, runningMean, runningVar, channels: ch };
+          cur = add(name, op, [cur], shape);
           break;
         }
         case 'residual': {
           const out = chain(layer.block, cur, `${name}.block.`);
-          const w = nodes[out]!.width;
-          if (w !== width) {
-            throw new GraphError(`residual '${name}': its block maps width ${width} to ${w}; a residual block must keep the width (${width})`);
+          if (out.shape.join() !== shape.join()) {
+            if (shape.length === 1 && out.shape.length === 1) {
+              throw new GraphError(`residual '${name}': its block maps width ${width} to ${out.shape[0]}; a residual block must keep the width (${width})`);
+            }
+            throw new GraphError(`residual '${name}': its block maps an ${show(shape)} to a ${show(out.shape)}; a residual block must keep the shape`);
           }
-          cur = add(name, { op: 'add' }, [cur, out], width);
+          cur = add(name, { op: 'add' }, [cur, out.cur], shape);
           break;
         }
+        case 'conv2d': {
+          const input = needImage('conv2d', name, shape);
+          const [KH, KW] = layer.kernel;
+          const [C, OC] = [input[2], layer.filters];
+          const op = { op: 'conv2d', weight: '', bias: null, input, kernel: layer.kernel, filters: OC, stride: layer.stride, padding: layer.padding, dilation: layer.dilation } as const;
+          const out = windowed('conv2d', name, op, OC);
+          const [fanIn, fanOut] = [C * KH * KW, OC * KH * KW];
+          const weight = param({ name: `${name}.weight`, shape: [OC, C, KH, KW], role: 'weight', init: layer.init, fanIn, fanOut });
+          const bias = layer.bias ? param({ name: `${name}.bias`, shape: [OC], role: 'bias', init: 'zeros', fanIn, fanOut }) : null;
+          cur = add(name, { ...op, weight, bias }, [cur], out);
+          break;
+        }
+        case 'pool2d': {
+          const input = needImage(`${layer.mode}Pool2d`, name, shape);
+          const stride = layer.stride ?? layer.kernel;
+          const op = { op: 'pool2d', mode: layer.mode, input, kernel: layer.kernel, stride, padding: layer.padding, countIncludePad: layer.countIncludePad } as const;
+          cur = add(name, op, [cur], windowed(`${layer.mode}Pool2d`, name, op, input[2]));
+          break;
+        }
+        case 'globalAvgPool': {
+          const input = needImage('globalAvgPool', name, shape);
+          cur = add(name, { op: 'globalAvgPool', input }, [cur], [input[2]]);
+          break;
+        }
+        case 'flatten':
+          shape = [width];
+          return;
       }
+      shape = nodes[cur]!.shape;
     });
-    return cur;
+    return { cur, shape };
   };
 
   const flat = layers.flat();

@@ -1,6 +1,7 @@
 // The user's vocabulary for models: layer descriptors (plain data) and the `sequential` builder.
 import { ACTIVATIONS, DEFAULT_LEAKY_SLOPE, type Activation } from '../core/activations.js';
 import { GraphError } from '../core/errors.js';
+import type { ImageLayer } from './image-layers.js';
 
 /** Weight initialisation: He (normal, std sqrt(2 / fanIn)), Xavier (uniform, ±sqrt(6 / (fanIn + fanOut))), or a normal of the given std. */
 export type Init = 'he' | 'xavier' | { normal: number };
@@ -34,7 +35,7 @@ export interface ResidualLayer {
   block: Layer[];
   name?: string;
 }
-export type Layer = DenseLayer | ActivationLayer | LayerNormLayer | BatchNormLayer | ResidualLayer;
+export type Layer = DenseLayer | ActivationLayer | LayerNormLayer | BatchNormLayer | ResidualLayer | ImageLayer;
 
 const positiveInt = (v: number, what: string) => {
   if (!Number.isInteger(v) || v < 1) throw new GraphError(`${what} must be a positive integer, got ${v}`);
@@ -78,7 +79,7 @@ export function layerNorm(options: { eps?: number; name?: string } = {}): LayerN
   return { kind: 'layerNorm', eps, name: options.name };
 }
 
-/** Batch normalisation over the batch for each feature; running averages for evaluation (PyTorch's defaults). */
+/** Batch normalisation over the batch for each feature (each channel, over the batch and pixels, after an image layer); running averages for evaluation (PyTorch's defaults). */
 export function batchNorm(options: { eps?: number; momentum?: number; name?: string } = {}): BatchNormLayer {
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
@@ -87,7 +88,7 @@ export function batchNorm(options: { eps?: number; momentum?: number; name?: str
   return { kind: 'batchNorm', eps, momentum, name: options.name };
 }
 
-/** y = x + block(x): the block's output width must equal its input width. */
+/** y = x + block(x): the block's output shape must equal its input shape. */
 export function residual(block: (Layer | Layer[])[], options: { name?: string } = {}): ResidualLayer {
   const flat = block.flat();
   if (flat.length === 0) throw new GraphError('residual: the block is empty');

@@ -39,7 +39,10 @@ export class Model {
   }
 }
 
-/** A model whose layers run one after another (residual blocks branch and rejoin inside). */
-export function sequential(inputDim: number, layers: readonly (Layer | Layer[])[], options: { seed?: number } = {}): Model {
+/**
+ * A model whose layers run one after another (residual blocks branch and rejoin inside). The input is a width,
+ * or an image shape [H, W, C] whose rows are fed as H*W*C floats in NHWC order.
+ */
+export function sequential(inputDim: number | readonly [number, number, number], layers: readonly (Layer | Layer[])[], options: { seed?: number } = {}): Model {
   return new Model(buildGraph(inputDim, layers), options.seed ?? 1);
 }

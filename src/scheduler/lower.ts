@@ -12,6 +12,7 @@ import { prepareLayerNormBackward, prepareLayerNormBackwardParams, prepareLayerN
 import { prepareBatchNormBackward, prepareBatchNormCommit, prepareBatchNormForwardBatch, prepareBatchNormForwardEval } from '../kernels/batchnorm.js';
 import { prepareMse, prepareSoftmaxCrossEntropy } from '../kernels/loss.js';
 import type { Program } from './program.js';
+import { isImageNode, lowerImageBackward, lowerImageForward, reshape } from './lower-image.js';
 import type { LossKind } from '../core/losses.js';
 
 export type { LossKind } from '../core/losses.js';
@@ -36,7 +37,7 @@ export function arenaView(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout, n
 }
 
 /**
- * Activation nodes folded into the dense node that feeds them: the matmul's epilogue applies the activation,
+ * Activation nodes folded into the dense or conv2d node that feeds them: the epilogue applies the activation,
  * and the backward pass takes the derivative from the activation's output, so the pre-activation is never
  * stored and the forward pass saves a dispatch. Only where the dense output has no other reader and the
  * derivative is a function of the output (not GELU). Maps activation node id to dense node id.
@@ -46,7 +47,7 @@ export function fusedActivations(g: Graph): Map<number, number> {
   for (const n of g.nodes) {
     if (n.op.op !== 'activation') continue;
     const src = g.nodes[n.inputs[0]!]!;
-    if (src.op.op === 'dense' && g.consumers(src.id).length === 1 && derivativeFromOutput(n.op.activation, n.op.slope)) fused.set(n.id, src.id);
+    if ((src.op.op === 'dense' || src.op.op === 'conv2d') && g.consumers(src.id).length === 1 && derivativeFromOutput(n.op.activation, n.op.slope)) fused.set(n.id, src.id);
   }
   return fused;
 }
@@ -68,12 +69,17 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
   const fused = fusedActivations(g);
   const epilogueOf = new Map([...fused].map(([a, d]) => [d, g.nodes[a]!]));
   for (const n of g.nodes.slice(1)) {
-    if (fused.has(n.id)) continue; // applied by the dense node's epilogue
+    if (fused.has(n.id)) continue; // applied by the dense or conv node's epilogue
     const epilogue = epilogueOf.get(n.id);
     const out = p.transient(act(epilogue ? epilogue.id : n.id), [B, n.width]);
     const ins = n.inputs.map(act);
     const x = ins[0]!;
     const op = n.op;
+    if (isImageNode(n)) {
+      const ep = epilogue?.op.op === 'activation' ? { name: epilogue.name, activation: epilogue.op.activation, slope: epilogue.op.slope } : undefined;
+      lowerImageForward(rt, p, n, { x, out, param }, B, ep);
+      continue;
+    }
     switch (op.op) {
       case 'dense': {
         const w = param(op.weight);
@@ -110,11 +116,14 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
       case 'batchNorm': {
         const [gain, shift] = [param(op.gain), param(op.shift)];
         const [rm, rv] = [stat(op.runningMean), stat(op.runningVar)];
+        // On images the rows are the batch's pixels and the features their channels (BatchNorm2d).
+        const rows = [(B * n.width) / op.channels, op.channels];
+        const [xr, yr] = [(t: (k: string) => Tensor) => reshape(rt, t(x), rows), (t: (k: string) => Tensor) => reshape(rt, t(out), rows)];
         if (training) {
-          const mean = p.transient(`bn:mean:${n.id}`, [n.width]);
-          const rstd = p.transient(`bn:rstd:${n.id}`, [n.width]);
+          const mean = p.transient(`bn:mean:${n.id}`, [op.channels]);
+          const rstd = p.transient(`bn:rstd:${n.id}`, [op.channels]);
           // The running statistics change only in lowerStatsCommit's dispatch, after the update has judged the step.
-          const batch = p.transient(batchStats(n.id), [2, n.width]);
+          const batch = p.transient(batchStats(n.id), [2, op.channels]);
           p.push({
             label: `${n.name}:batchNorm`,
             reads: [x, gain, shift],
@@ -122,7 +131,7 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
             make: (t) =>
               prepareBatchNormForwardBatch(
                 rt,
-                { x: t(x), gamma: t(gain), beta: t(shift), y: t(out), mean: t(mean), rstd: t(rstd), batchStats: t(batch) },
+                { x: xr(t), gamma: t(gain), beta: t(shift), y: yr(t), mean: t(mean), rstd: t(rstd), batchStats: t(batch) },
                 { eps: op.eps },
               ),
           });
@@ -132,7 +141,7 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
             reads: [x, gain, shift, rm, rv],
             writes: [out],
             make: (t) =>
-              prepareBatchNormForwardEval(rt, { x: t(x), gamma: t(gain), beta: t(shift), runningMean: t(rm), runningVar: t(rv), y: t(out) }, { eps: op.eps }),
+              prepareBatchNormForwardEval(rt, { x: xr(t), gamma: t(gain), beta: t(shift), runningMean: t(rm), runningVar: t(rv), y: yr(t) }, { eps: op.eps }),
           });
         }
         break;
@@ -223,6 +232,10 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
     const dy = grad(n.id);
     const x = act(n.inputs[0]!);
     const op = n.op;
+    if (isImageNode(n)) {
+      lowerImageBackward(rt, p, n, { x, dy, param, pgrad }, B, (label, reads, make) => contribute(n, n.inputs[0]!, label, reads, make));
+      continue;
+    }
     switch (op.op) {
       case 'dense': {
         const w = param(op.weight);
@@ -287,8 +300,10 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
         const [dgain, dshift] = [pgrad(op.gain), pgrad(op.shift)];
         // One kernel writes dX and the parameter gradients together, so the input's gradient always goes
         // through its own key here (the first contribution, or scratch plus an accumulate).
+        const rows = [(B * n.width) / op.channels, op.channels];
+        const r = (t: (k: string) => Tensor, key: string) => reshape(rt, t(key), rows);
         const make = (out: string) => (t: (k: string) => Tensor) =>
-          prepareBatchNormBackward(rt, { x: t(x), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: t(dy), dx: t(out), dgamma: t(dgain), dbeta: t(dshift) });
+          prepareBatchNormBackward(rt, { x: r(t, x), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: r(t, dy), dx: r(t, out), dgamma: t(dgain), dbeta: t(dshift) });
         const reads = [x, gain, mean, rstd, dy];
         if (n.inputs[0] === 0) {
           // Normalising the data itself: its gradient is thrown away, the parameters' are not.

@@ -5,6 +5,7 @@ import * as ref from '../reference/index.js';
 import type { Model } from '../nn/model.js';
 import { elementOptions, referenceState, referenceUpdate, type OptimizerDef } from '../optim/optimizer.js';
 import type { LossKind } from '../core/losses.js';
+import { imageBackward, imageForward, isImageOp } from './reference-image.js';
 
 export interface ReferenceStep {
   loss: number;
@@ -68,14 +69,16 @@ export class ReferenceNetwork {
           y = f32(ref.layerNormForward(xin, this.p(op.gain), this.p(op.shift), B, D, op.eps).y);
           break;
         case 'batchNorm': {
-          const [rm, rv] = [this.s(op.runningMean), this.s(op.runningVar)];
+          // On images, the rows are the batch's pixels and the features their channels.
+          const [rm, rv, C] = [this.s(op.runningMean), this.s(op.runningVar), op.channels];
+          const rows = (B * D) / C;
           if (training) {
-            const r = ref.batchNormTrain(xin, this.p(op.gain), this.p(op.shift), rm, rv, B, D, { eps: op.eps, momentum: op.momentum });
+            const r = ref.batchNormTrain(xin, this.p(op.gain), this.p(op.shift), rm, rv, rows, C, { eps: op.eps, momentum: op.momentum });
             rm.set(r.runningMean);
             rv.set(r.runningVar);
             y = f32(r.y);
           } else {
-            y = f32(ref.batchNormEval(xin, this.p(op.gain), this.p(op.shift), rm, rv, B, D, op.eps));
+            y = f32(ref.batchNormEval(xin, this.p(op.gain), this.p(op.shift), rm, rv, rows, C, op.eps));
           }
           break;
         }
@@ -84,6 +87,9 @@ export class ReferenceNetwork {
           break;
         case 'input':
           y = xin;
+          break;
+        default:
+          y = imageForward(op, xin, B, (name) => this.p(name));
       }
       acts.push(y);
     }
@@ -136,7 +142,8 @@ export class ReferenceNetwork {
         case 'layerNorm':
         case 'batchNorm': {
           const backward = op.op === 'layerNorm' ? ref.layerNormBackward : ref.batchNormBackward;
-          const r = backward(xin, this.p(op.gain), dy, B, D, op.eps);
+          const C = op.op === 'batchNorm' ? op.channels : D;
+          const r = backward(xin, this.p(op.gain), dy, (B * D) / C, C, op.eps);
           this.g(op.gain).set(r.dgamma);
           this.g(op.shift).set(r.dbeta);
           contribute(n.inputs[0]!, f32(r.dx));
@@ -148,6 +155,12 @@ export class ReferenceNetwork {
           break;
         case 'input':
           break;
+        default: {
+          if (!isImageOp(op)) break;
+          const r = imageBackward(op, xin, dy, B, (name) => this.p(name));
+          for (const [name, v] of r.grads) this.g(name).set(v);
+          contribute(n.inputs[0]!, r.dx);
+        }
       }
     }
     this.steps++;
