@@ -78,6 +78,11 @@ async function matchReference(model: Model, B: number, steps: number) {
     expect(r.ok, `running statistic '${seg.name}': ${r.detail}`).toBe(true);
   }
   expect(losses.every(Number.isFinite)).toBe(true);
+  // Evaluation mode (BatchNorm on its running averages) on a batch size of its own plan.
+  const { x } = batch(rng, model, 3);
+  const want = cpu.forward(x, 3, false)[model.graph.output.id]!;
+  const e = allclose(await net.predict(x, { batchSize: 3 }), want, { atol: 1e-4, rtol: 1e-3 });
+  expect(e.ok, `predictions: ${e.detail}`).toBe(true);
   await net.destroy();
 }
 
