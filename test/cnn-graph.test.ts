@@ -59,7 +59,11 @@ describe('image model shapes', () => {
     ['pool on a flattened image', () => sequential([4, 4, 1], [flatten(), maxPool2d(2)]), /maxPool2d '1' needs an image input.*vector of width 16/],
     ['window larger than the input', () => sequential([4, 4, 1], [conv2d(2, 5)]), /conv2d '0' on an image \[4, 4, 1\].*5x5 window/],
     ['pool window larger than the input', () => sequential([6, 6, 1], [maxPool2d(2), maxPool2d(4)]), /maxPool2d '1' on an image \[3, 3, 1\].*4x4 window/],
-    ['residual changing the shape', () => sequential([5, 5, 2], [residual([conv2d(2, 3)])]), /residual '0'.*image \[5, 5, 2\].*image \[3, 3, 2\].*keep the shape/],
+    [
+      'residual changing the shape',
+      () => sequential([5, 5, 2], [residual([conv2d(2, 3)])]),
+      /residual '0'.*image \[5, 5, 2\].*image \[3, 3, 2\].*keep the shape/,
+    ],
     ['bad input shape', () => sequential([4, 4] as unknown as [number, number, number], [dense(2)]), /input shape must be .*\[4,4\]/],
     ['bad stride', () => sequential([4, 4, 1], [conv2d(2, 3, { stride: 0 })]), /conv2d '0'.*stride/],
     ['bad kernel', () => conv2d(2, 0), /conv2d: kernel must be a positive integer/],

@@ -17,11 +17,9 @@ import { gpu } from './helpers/gpu.js';
 import { countCreations, NO_CREATIONS } from './helpers/creations.js';
 
 const lenet = () =>
-  sequential(
-    [12, 12, 1],
-    [conv2d(4, 3, { padding: 'same', activation: 'relu' }), maxPool2d(2), conv2d(8, 3, { activation: 'relu' }), flatten(), dense(10)],
-    { seed: 5 },
-  );
+  sequential([12, 12, 1], [conv2d(4, 3, { padding: 'same', activation: 'relu' }), maxPool2d(2), conv2d(8, 3, { activation: 'relu' }), flatten(), dense(10)], {
+    seed: 5,
+  });
 
 const bnResidual = () =>
   sequential(
@@ -134,7 +132,11 @@ describe('checkpoints of convolutional models', () => {
     await net.flush();
     const bytes = await saveSafetensors(net);
     const file = decodeSafetensors(bytes);
-    const shapes = Object.fromEntries(Object.entries(file.tensors).filter(([k]) => /^\d+\.(weight|bias)$/.test(k)).map(([k, t]) => [k, t.shape]));
+    const shapes = Object.fromEntries(
+      Object.entries(file.tensors)
+        .filter(([k]) => /^\d+\.(weight|bias)$/.test(k))
+        .map(([k, t]) => [k, t.shape]),
+    );
     expect(shapes).toEqual({ '0.weight': [4, 1, 3, 3], '0.bias': [4], '3.weight': [8, 4, 3, 3], '3.bias': [8], '6.weight': [10, 128], '6.bias': [10] });
     const saved = await net.parameters();
     const img = new Rng(2).floats(144, -1, 1);

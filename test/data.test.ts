@@ -230,7 +230,10 @@ function idx(dims: number[], data: number[], type = 0x08): Uint8Array {
 
 describe('IDX parser', () => {
   it('reads dimensions big-endian and the items row-major, all of them or a prefix', () => {
-    const bytes = idx([2, 3, 256], Array.from({ length: 2 * 3 * 256 }, (_, i) => i % 251));
+    const bytes = idx(
+      [2, 3, 256],
+      Array.from({ length: 2 * 3 * 256 }, (_, i) => i % 251),
+    );
     const all = parseIdx(bytes, 'x');
     // 256 = 0x00000100 tells big-endian from little-endian (which would read 65536).
     expect(all.dims).toEqual([2, 3, 256]);
@@ -339,8 +342,10 @@ describe('MNIST', () => {
   });
 
   it('a source with the wrong files or corrupt bytes gives a DataError naming the file', async () => {
-    const wrong = (images: Uint8Array, labels: Uint8Array): MnistSource => async (file) =>
-      file.includes('labels') ? labels : images;
+    const wrong =
+      (images: Uint8Array, labels: Uint8Array): MnistSource =>
+      async (file) =>
+        file.includes('labels') ? labels : images;
     const labels = idx([10000], [1]);
     const load = (source: MnistSource) => loadMnistSplit({ split: 'test', count: 1, source });
     await expect(load(wrong(idx([10000, 28, 27], new Array<number>(756).fill(0)), labels))).rejects.toThrow(

@@ -108,10 +108,7 @@ function checkCount(what: string, v: number, max: number): void {
 
 async function readSplit(source: MnistSource, split: MnistSplit, count: number): Promise<Raw> {
   const { images: imageFile, labels: labelFile, size } = FILES[split];
-  const [imageBytes, labelBytes] = await Promise.all([
-    source(imageFile, IMAGE_HEADER + count * MNIST_PIXELS),
-    source(labelFile, LABEL_HEADER + count),
-  ]);
+  const [imageBytes, labelBytes] = await Promise.all([source(imageFile, IMAGE_HEADER + count * MNIST_PIXELS), source(labelFile, LABEL_HEADER + count)]);
   const images = parseIdx(imageBytes, imageFile, count);
   const labels = parseIdx(labelBytes, labelFile, count);
   // parseIdx replaced dims[0] by count; the file's own item count is in bytes 4..7.

@@ -34,7 +34,17 @@ export type NodeOp =
   | { op: 'layerNorm'; eps: number; gain: string; shift: string }
   | { op: 'batchNorm'; eps: number; momentum: number; gain: string; shift: string; runningMean: string; runningVar: string; channels: number }
   | { op: 'add' }
-  | { op: 'conv2d'; weight: string; bias: string | null; input: [number, number, number]; kernel: [number, number]; filters: number; stride: Pair; padding: Padding; dilation: Pair }
+  | {
+      op: 'conv2d';
+      weight: string;
+      bias: string | null;
+      input: [number, number, number];
+      kernel: [number, number];
+      filters: number;
+      stride: Pair;
+      padding: Padding;
+      dilation: Pair;
+    }
   | { op: 'pool2d'; mode: 'max' | 'avg'; input: [number, number, number]; kernel: [number, number]; stride: Pair; padding: Padding; countIncludePad: boolean }
   | { op: 'globalAvgPool'; input: [number, number, number] };
 
@@ -157,7 +167,8 @@ export function buildGraph(input: number | readonly number[], layers: readonly (
       const name = layer.name ?? `${prefix}${i}`;
       const width = count(shape);
       const vector = (kind: string) => {
-        if (shape.length !== 1) throw new GraphError(`${kind} '${name}' needs a vector input, got an ${show(shape)}; put flatten() or globalAvgPool() before it`);
+        if (shape.length !== 1)
+          throw new GraphError(`${kind} '${name}' needs a vector input, got an ${show(shape)}; put flatten() or globalAvgPool() before it`);
       };
       switch (layer.kind) {
         case 'dense': {
@@ -205,7 +216,17 @@ export function buildGraph(input: number | readonly number[], layers: readonly (
           const input = needImage('conv2d', name, shape);
           const [KH, KW] = layer.kernel;
           const [C, OC] = [input[2], layer.filters];
-          const op = { op: 'conv2d', weight: '', bias: null, input, kernel: layer.kernel, filters: OC, stride: layer.stride, padding: layer.padding, dilation: layer.dilation } as const;
+          const op = {
+            op: 'conv2d',
+            weight: '',
+            bias: null,
+            input,
+            kernel: layer.kernel,
+            filters: OC,
+            stride: layer.stride,
+            padding: layer.padding,
+            dilation: layer.dilation,
+          } as const;
           const out = windowed('conv2d', name, op, OC);
           const [fanIn, fanOut] = [C * KH * KW, OC * KH * KW];
           const weight = param({ name: `${name}.weight`, shape: [OC, C, KH, KW], role: 'weight', init: layer.init, fanIn, fanOut });
@@ -216,7 +237,15 @@ export function buildGraph(input: number | readonly number[], layers: readonly (
         case 'pool2d': {
           const input = needImage(`${layer.mode}Pool2d`, name, shape);
           const stride = layer.stride ?? layer.kernel;
-          const op = { op: 'pool2d', mode: layer.mode, input, kernel: layer.kernel, stride, padding: layer.padding, countIncludePad: layer.countIncludePad } as const;
+          const op = {
+            op: 'pool2d',
+            mode: layer.mode,
+            input,
+            kernel: layer.kernel,
+            stride,
+            padding: layer.padding,
+            countIncludePad: layer.countIncludePad,
+          } as const;
           cur = add(name, op, [cur], windowed(`${layer.mode}Pool2d`, name, op, input[2]));
           break;
         }

@@ -22,8 +22,7 @@ type Make = (t: (key: string) => Tensor) => Promise<Dispatch | Dispatch[]>;
 /** The same memory seen with another shape. */
 export const reshape = (rt: Runtime, t: Tensor, shape: number[]): Tensor => Tensor.view(rt, t.buffer, shape, t.offset, t.label);
 
-export const isImageNode = (n: GraphNode): n is GraphNode & { op: ImageOp } =>
-  n.op.op === 'conv2d' || n.op.op === 'pool2d' || n.op.op === 'globalAvgPool';
+export const isImageNode = (n: GraphNode): n is GraphNode & { op: ImageOp } => n.op.op === 'conv2d' || n.op.op === 'pool2d' || n.op.op === 'globalAvgPool';
 
 /** Push the forward op of an image node writing `out`; a conv applies `epilogue` (a following activation) in its store. */
 export function lowerImageForward(
@@ -90,11 +89,7 @@ export function lowerImageBackward(
       reads: [x, w, dy],
       writes,
       make: (t) =>
-        prepareConv2dBackward(
-          rt,
-          { x: xImg(t), w: t(w), dy: dyImg(t), dw: t(dw), ...(db ? { db: t(db) } : {}), ...(part ? { dwPartial: t(part) } : {}) },
-          op,
-        ),
+        prepareConv2dBackward(rt, { x: xImg(t), w: t(w), dy: dyImg(t), dw: t(dw), ...(db ? { db: t(db) } : {}), ...(part ? { dwPartial: t(part) } : {}) }, op),
     });
     contribute(`${n.name}:dX`, [x, dy, w], (out) => (t) => prepareConv2dBackward(rt, { x: xImg(t), w: t(w), dy: dyImg(t), dx: dxImg(t, out) }, op));
   } else if (op.op === 'pool2d') {

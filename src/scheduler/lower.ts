@@ -47,7 +47,8 @@ export function fusedActivations(g: Graph): Map<number, number> {
   for (const n of g.nodes) {
     if (n.op.op !== 'activation') continue;
     const src = g.nodes[n.inputs[0]!]!;
-    if ((src.op.op === 'dense' || src.op.op === 'conv2d') && g.consumers(src.id).length === 1 && derivativeFromOutput(n.op.activation, n.op.slope)) fused.set(n.id, src.id);
+    if ((src.op.op === 'dense' || src.op.op === 'conv2d') && g.consumers(src.id).length === 1 && derivativeFromOutput(n.op.activation, n.op.slope))
+      fused.set(n.id, src.id);
   }
   return fused;
 }
@@ -303,7 +304,16 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
         const rows = [(B * n.width) / op.channels, op.channels];
         const r = (t: (k: string) => Tensor, key: string) => reshape(rt, t(key), rows);
         const make = (out: string) => (t: (k: string) => Tensor) =>
-          prepareBatchNormBackward(rt, { x: r(t, x), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: r(t, dy), dx: r(t, out), dgamma: t(dgain), dbeta: t(dshift) });
+          prepareBatchNormBackward(rt, {
+            x: r(t, x),
+            gamma: t(gain),
+            mean: t(mean),
+            rstd: t(rstd),
+            dy: r(t, dy),
+            dx: r(t, out),
+            dgamma: t(dgain),
+            dbeta: t(dshift),
+          });
         const reads = [x, gain, mean, rstd, dy];
         if (n.inputs[0] === 0) {
           // Normalising the data itself: its gradient is thrown away, the parameters' are not.
