@@ -7,7 +7,7 @@ import { loadMnist } from '../data/mnist.js';
 import { circles, moons, spiral, xor } from '../data/synthetic.js';
 import { dense } from '../nn/layers.js';
 import { sequential } from '../nn/model.js';
-import { conv2d, flatten, maxPool2d } from '../nn/image-layers.js';
+import { lenet5 } from '../nn/zoo.js';
 import { sgd } from '../optim/sgd.js';
 import { adam } from '../optim/adam.js';
 import { cosine } from '../optim/schedules.js';
@@ -75,21 +75,8 @@ function buildModel(name: ModelName, data: Dataset, hidden: number[], act: Activ
     const model = sequential(data.inputDim, [...hidden.map((h) => dense(h, { activation: act })), dense(data.classes)], { seed });
     return { model, label: [data.inputDim, ...hidden, data.classes].join('-') };
   }
-  // The rows stay as they are: sequential([28, 28, 1]) reads each 784-float row as an NHWC image.
-  const model = sequential(
-    [28, 28, 1],
-    [
-      conv2d(6, 5, { padding: 'same', activation: 'relu' }),
-      maxPool2d(2),
-      conv2d(16, 5, { activation: 'relu' }),
-      maxPool2d(2),
-      flatten(),
-      dense(120, { activation: 'relu' }),
-      dense(84, { activation: 'relu' }),
-      dense(data.classes),
-    ],
-    { seed },
-  );
+  // The rows stay as they are: a [28, 28, 1] input reads each 784-float row as an NHWC image.
+  const model = lenet5({ classes: data.classes, seed });
   return { model, label: 'lenet 28x28x1-conv6-pool-conv16-pool-120-84-10' };
 }
 
