@@ -3,19 +3,18 @@
 // says ?run=1; ?quick=1 picks the small preset. <body data-status>: 'ready' once the adapter is there,
 // 'running', then 'done' (or 'error', 'no-webgpu'); the end-to-end test waits for it.
 import type { Runtime } from '../src/gpu/runtime.js';
-import { formatReport, type BenchReport, type Suite } from '../src/bench/suite.js';
+import { PEER_SUITES, formatReport, type BenchReport, type Suite } from '../src/bench/suite.js';
 import { TIMING_METHODS } from '../src/bench/timing.js';
 import { acquireRuntime, renderNav, setStatus, showFatal, el, make } from './shell.js';
 import { DEFAULTS, QUICK, parseParameters, parseSizes, settingsFromUrl, type BenchSettings } from './lib/bench-form.js';
 import { runSuites } from './lib/bench-run.js';
 import { MatmulChart } from './lib/bench-chart.js';
+import { convTable } from './lib/bench-conv-table.js';
 import { failureFromLog, fmtInt, matmulTable, memoryTable, peerLabel, trainingTable } from './lib/bench-tables.js';
 
 renderNav('bench');
 
-const SUITE_TITLES: Record<Suite, string> = { matmul: 'matmul', memory: 'memory-bound kernels', train: 'training', cold: 'cold start' };
-/** The suites with a peer side. */
-const PEER_SUITES: readonly Suite[] = ['matmul', 'train'];
+const SUITE_TITLES: Record<Suite, string> = { matmul: 'matmul', conv: 'convolution', memory: 'memory-bound kernels', train: 'training', cold: 'cold start' };
 
 const form = el<HTMLFormElement>('controls');
 const suiteBoxes = [...form.querySelectorAll<HTMLInputElement>('input[name="suite"]')];
@@ -168,6 +167,7 @@ function renderTables(r: BenchReport): void {
     b.hidden = !t;
   };
   box('matmul-box', r.matmul.length ? matmulTable(r, failures) : null);
+  box('conv-box', r.conv.length ? convTable(r, failures) : null);
   box('training-box', r.training.length ? trainingTable(r, failures) : null);
   box('memory-box', r.memory.length ? memoryTable(r) : null);
 }

@@ -7,6 +7,9 @@ import { dawnInstance } from '../src/gpu/device.js';
 import { loadJax, loadTfjs, isPeer, sharedGpu, type Peer, type PeerLoadFailure } from '../src/bench/peers/index.js';
 import { JAX_VERSION } from '../src/bench/peers/jax.js';
 import { runBenchmarks, type PeerRunner } from '../src/bench/suite.js';
+import { CONV_PASSES, convFlops, type ConvLayerSpec } from '../src/bench/conv.js';
+
+const TINY_CONV: ConvLayerSpec = { name: 'tiny 8x8x3 -> 4, 3x3 same, batch 2', batch: 2, h: 8, w: 8, c: 3, oc: 4, k: 3, padding: 'same' };
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -48,6 +51,24 @@ describe.each(['tfjs', 'jax'] as const)('peer %s', (name) => {
     expect(r.msMedian).toBeLessThanOrEqual(r.msMax);
   });
 
+  it('times every conv2d pass of a small layer', async () => {
+    for (const pass of CONV_PASSES) {
+      const r = await peer.conv({ layer: TINY_CONV, pass, minMs: 10, reps: 2 });
+      console.log(`[${name}] conv ${pass}: ${r.gflops.toFixed(3)} GFLOP/s, ${r.perBatch}/batch`);
+      expect(r.gflops).toBeGreaterThan(0);
+      expect(r.gflops).toBeCloseTo(convFlops(TINY_CONV) / (r.msMedian * 1e6), 9);
+    }
+  }, 60_000);
+
+  it('trains LeNet-5 with Adam: finite timings, falling loss', async () => {
+    const r = await peer.cnnTrainStep({ batch: 8, optimizer: 'adam', steps: 12, warmup: 2, syncEvery: 4, lr: 3e-3 });
+    console.log(`[${name}] LeNet batch 8: ${r.msPerStep.toFixed(2)} ms/step, loss ${r.lossFirst.toFixed(4)} -> ${r.lossLast.toFixed(4)}`);
+    expect(Number.isFinite(r.msPerStep)).toBe(true);
+    expect(r.lossFirst).toBeGreaterThan(1.5);
+    expect(r.lossFirst).toBeLessThan(4);
+    expect(r.lossLast).toBeLessThan(r.lossFirst - 0.05);
+  }, 60_000);
+
   it('trains an MLP [64, 32, 10] with Adam and with SGD: finite timings, falling loss', async () => {
     for (const optimizer of ['adam', 'sgd'] as const) {
       const r = await peer.mlpTrainStep({ layers: [64, 32, 10], batch: 16, optimizer, steps: 20, warmup: 2, syncEvery: 5 });
@@ -87,16 +108,20 @@ it("jax-js's reported version is the installed one", () => {
   expect(JAX_VERSION).toBe(pkg.version);
 });
 
+/** A stand-in peer with known figures (0.5 GFLOP/s matmuls), no training. */
+const stubPeer = (more: Partial<PeerRunner> = {}): PeerRunner => ({
+  name: 'stub',
+  version: '0',
+  matmul: async () => ({ gflops: 0.5, msMedian: 1, msMin: 1, msMax: 1 }),
+  mlpTrainStep: async () => {
+    throw new Error('not used');
+  },
+  ...more,
+});
+
 it("Descent's tuned matmul is also timed by the peers' protocol, and the ratio to the peers comes from that figure", async () => {
   // A stand-in peer with a known figure: what is checked is which of Descent's figures the ratio uses.
-  const stub: PeerRunner = {
-    name: 'stub',
-    version: '0',
-    matmul: async () => ({ gflops: 0.5, msMedian: 1, msMin: 1, msMax: 1 }),
-    mlpTrainStep: async () => {
-      throw new Error('not used');
-    },
-  };
+  const stub = stubPeer();
   const r = await runBenchmarks(rt, { suites: ['matmul'], sizes: [32], peers: [stub], wallClock: { minMs: 20, reps: 3 } });
   const auto = r.matmul.filter((m) => m.kernel.startsWith('auto') && !m.transA && !m.transB && !m.epilogue);
   expect(auto).toHaveLength(1);
@@ -109,4 +134,21 @@ it("Descent's tuned matmul is also timed by the peers' protocol, and the ratio t
   expect(auto[0]!.vsBestPeer).toEqual({ ratio: w.gflops / 0.5, peer: 'stub', descent: w.gflops, best: 0.5 });
   // Only the plain tuned product is timed twice.
   expect(r.matmul.filter((m) => m.wallClock)).toHaveLength(1);
+}, 120_000);
+
+it('the conv suite times each pass of a layer on both clocks and compares wall clock with the peers', async () => {
+  const stub = stubPeer({ conv: async (_l, pass) => ({ gflops: pass === 'forward' ? 0.25 : 0.5 }) });
+  const layers = [TINY_CONV, { ...TINY_CONV, name: 'tiny valid', padding: 'valid' as const }];
+  const r = await runBenchmarks(rt, { suites: ['conv'], convLayers: layers, peers: [stub], wallClock: { minMs: 10, reps: 2 } });
+  expect(r.conv.map((c) => [c.layer, c.pass])).toEqual(layers.flatMap((l) => CONV_PASSES.map((p) => [l.name, p])));
+  for (const c of r.conv) {
+    expect(c.timing.method).not.toBe('wall-clock-submits');
+    expect(c.wallClock.timing.method).toBe('wall-clock-submits');
+    expect(c.wallClock.timing.repetitions).toBe(2);
+    const l = layers.find((x) => x.name === c.layer)!;
+    expect(c.gflops).toBeCloseTo(convFlops(l) / (c.timing.median * 1e6), 9);
+    const best = c.pass === 'forward' ? 0.25 : 0.5;
+    expect(c.vsBestPeer).toEqual({ ratio: c.wallClock.gflops / best, peer: 'stub', descent: c.wallClock.gflops, best });
+  }
+  expect(r.matmul).toEqual([]);
 }, 120_000);

@@ -2,6 +2,7 @@
 // variant, and Descent against the peers on one clock (wall clock against wall clock), in the text report.
 import { describe, expect, it } from 'vitest';
 import { AUTO_WARN_BELOW, autoShortfalls, shortfallWarning, wallClockVsPeers } from '../src/bench/compare.js';
+import { CONV_LAYERS, convFlops, type ConvBenchRow, type ConvPass } from '../src/bench/conv.js';
 import type { MatmulBenchRow } from '../src/bench/matmul.js';
 import { formatReport, type BenchReport } from '../src/bench/suite.js';
 import type { Timing, TimingMethod } from '../src/bench/timing.js';
@@ -31,6 +32,23 @@ const rows: MatmulBenchRow[] = [
   row(1024, 'subgroup', 10.17),
   row(1024, 'auto (block8 8x8)', 3.91),
 ];
+
+/** A report with no figures but those given. */
+const reportOf = (more: Partial<BenchReport>): BenchReport => ({
+  descent: '0.1.0',
+  adapter: 'test adapter',
+  features: [],
+  environment: 'test',
+  date: '2025-01-01T00:00:00Z',
+  tuning: null,
+  peers: [],
+  matmul: [],
+  memory: [],
+  conv: [],
+  training: [],
+  coldStart: null,
+  ...more,
+});
 
 describe('benchmark comparisons', () => {
   it('finds the sizes where auto runs below 0.8x the fastest variant, ignoring transposed and fused rows', () => {
@@ -66,19 +84,10 @@ describe('benchmark comparisons', () => {
   });
 
   it('the text report shows both clocks, the wall-clock ratio and a warning per shortfall', () => {
-    const report: BenchReport = {
-      descent: '0.1.0',
-      adapter: 'test adapter',
-      features: [],
-      environment: 'test',
-      date: '2025-01-01T00:00:00Z',
-      tuning: null,
+    const report = reportOf({
       peers: [{ name: 'tfjs', version: '4.22.0' }],
       matmul: rows.map((r) => ({ ...r, peers: r.size === 256 ? { tfjs: 5 } : ({} as Record<string, number>) })),
-      memory: [],
-      training: [],
-      coldStart: null,
-    };
+    });
     report.matmul[2]!.vsBestPeer = wallClockVsPeers(report.matmul[2], report.matmul[2]!.peers)!;
     const text = formatReport(report);
     expect(text).toContain('GPU timestamps around one pass of many dispatches');
@@ -91,5 +100,43 @@ describe('benchmark comparisons', () => {
     expect(warnings[0]).toContain('n = 512');
     expect(warnings[0]).toContain('0.49x the fastest variant subgroup (8.09)');
     expect(warnings[1]).toContain('n = 1024');
+  });
+
+  it('the conv table gives each layer and pass on both clocks, the peers, and the wall-clock ratio', () => {
+    const layer = CONV_LAYERS[1]!;
+    const flops = convFlops(layer);
+    const conv = (pass: ConvPass, gflops: number, wallGflops: number, peers: Record<string, number>): ConvBenchRow => {
+      const r: ConvBenchRow = {
+        layer: layer.name,
+        pass,
+        gflops,
+        timing: timing(flops / (gflops * 1e6)),
+        wallClock: { gflops: wallGflops, timing: timing(flops / (wallGflops * 1e6), 'wall-clock-submits'), perBatch: 4 },
+        peers,
+      };
+      const vs = wallClockVsPeers(r, peers);
+      if (vs) r.vsBestPeer = vs;
+      return r;
+    };
+    const report = reportOf({
+      peers: [
+        { name: 'tfjs', version: '4.22.0' },
+        { name: 'jax', version: '0.1.25' },
+      ],
+      conv: [conv('forward', 3.5, 2.5, { tfjs: 1, jax: 1.25 }), conv('dx', 1.5, 1.2, { tfjs: 0.6 }), conv('dw+db', 2.1, 1.9, {})],
+    });
+    // 14x14x6 -> 16, 5x5 valid, batch 64: 64 * 10 * 10 * 16 * 6 * 25 multiply-adds.
+    expect(flops).toBe(2 * 64 * 100 * 16 * 6 * 25);
+    const lines = formatReport(report).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('conv2d GFLOP/s'));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toContain('GPU timestamps around one pass of many dispatches');
+    expect(lines[at + 2]).toContain('wall clock around back-to-back submits');
+    expect(lines[at + 3]).toMatch(/^layer\s+pass\s+timestamps\s+wall\s+tfjs\s+jax\s+wall \/ best peer$/);
+    const row = (pass: string) => lines.slice(at + 4).find((l) => l.startsWith(layer.name) && l.includes(` ${pass} `))!;
+    // Wall against the best peer's wall figure: 2.5 / 1.25 = 2.00x (not 3.5 / 1.25).
+    expect(row('forward')).toMatch(/forward\s+3\.50\s+2\.50\s+1\.00\s+1\.25\s+2\.00x$/);
+    expect(row('dx')).toMatch(/dx\s+1\.50\s+1\.20\s+0\.60\s+-\s+2\.00x$/);
+    expect(row('dw+db')).toMatch(/dw\+db\s+2\.10\s+1\.90\s+-\s+-\s+-$/);
   });
 });

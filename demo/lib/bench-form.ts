@@ -18,9 +18,9 @@ export const DEFAULTS: Readonly<BenchSettings> = {
   tune: true,
 };
 
-/** Small enough for a software adapter in a minute or two; skips the cold start (a second device). */
+/** Small enough for a software adapter in a minute or two; skips the cold start (a second device) and the conv layers. */
 export const QUICK: Readonly<BenchSettings> = {
-  suites: SUITES.filter((s) => s !== 'cold'),
+  suites: SUITES.filter((s) => s !== 'cold' && s !== 'conv'),
   peers: true,
   sizes: [64, 128],
   parameters: 1_000_000,

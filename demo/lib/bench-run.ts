@@ -76,6 +76,7 @@ export async function runSuites(rt: Runtime, o: BenchRunOptions): Promise<BenchR
     } else {
       merged.matmul.push(...r.matmul);
       merged.memory.push(...r.memory);
+      merged.conv.push(...r.conv);
       merged.training.push(...r.training);
       merged.coldStart ??= r.coldStart;
     }

@@ -23,7 +23,7 @@ export function fmt(x: number | undefined | null): string {
 export const fmtInt = (x: number): string => Math.round(x).toLocaleString('en');
 export const fmtMiB = (bytes: number): string => `${fmt(bytes / 2 ** 20)} MiB`;
 
-function numCell(value: number | undefined, attrs: Record<string, string> = {}, title?: string): HTMLTableCellElement {
+export function numCell(value: number | undefined, attrs: Record<string, string> = {}, title?: string): HTMLTableCellElement {
   const td = make('td', 'num', fmt(value));
   if (value !== undefined && Number.isFinite(value)) td.dataset.value = String(value);
   else td.classList.add('missing');
@@ -33,7 +33,7 @@ function numCell(value: number | undefined, attrs: Record<string, string> = {}, 
 }
 
 /** A ratio cell: "1.23×", green above 1 (Descent faster), red below. */
-function ratioCell(ratio: number | undefined, title: string): HTMLTableCellElement {
+export function ratioCell(ratio: number | undefined, title: string): HTMLTableCellElement {
   const td = make('td', 'num ratio');
   if (ratio === undefined || !Number.isFinite(ratio)) {
     td.textContent = '—';
@@ -48,7 +48,7 @@ function ratioCell(ratio: number | undefined, title: string): HTMLTableCellEleme
   return td;
 }
 
-function th(text: string, className?: string, title?: string, span?: { col?: number; row?: number }): HTMLTableCellElement {
+export function th(text: string, className?: string, title?: string, span?: { col?: number; row?: number }): HTMLTableCellElement {
   const c = make('th', className, text);
   c.scope = span?.col && span.col > 1 ? 'colgroup' : 'col';
   if (span?.col) c.colSpan = span.col;
@@ -63,7 +63,7 @@ let tableCount = 0;
  * A titled table: the title sits outside the part that scrolls sideways (so it stays readable on a phone) and
  * labels the table for assistive technology.
  */
-function table(title: string, id: string): { box: HTMLElement; thead: HTMLTableSectionElement; tbody: HTMLTableSectionElement } {
+export function table(title: string, id: string): { box: HTMLElement; thead: HTMLTableSectionElement; tbody: HTMLTableSectionElement } {
   const box = make('div', 'table-part');
   const h = make('h2', 'table-title', title);
   h.id = `${id}-title-${++tableCount}`;

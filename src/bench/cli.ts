@@ -3,13 +3,13 @@
 import { writeFile } from 'node:fs/promises';
 import { createRuntime } from '../runtime.js';
 import { tuneMatmul } from '../kernels/autotune.js';
-import { SUITES, formatReport, runBenchmarks, type PeerRunner, type Suite } from './suite.js';
+import { PEER_SUITES, SUITES, formatReport, runBenchmarks, type PeerRunner, type Suite } from './suite.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (args.includes('--help')) {
   console.log(`usage: npm run bench [-- options]
-  --suite=matmul,memory,train,cold   suites to run (default all)
+  --suite=matmul,conv,memory,train,cold   suites to run (default all)
   --sizes=64,128,256,512,1024        square matmul sizes
   --params=10000000                  parameters for the memory-bound kernels and optimizer updates
   --optimizers=sgd,adam              optimizer updates to time
@@ -19,13 +19,18 @@ if (args.includes('--help')) {
   process.exit(0);
 }
 const suites = (arg('suite') ?? SUITES.join(',')).split(',') as Suite[];
+const unknown = suites.filter((s) => !SUITES.includes(s));
+if (unknown.length) {
+  console.error(`unknown suite ${unknown.join(', ')}: expected some of ${SUITES.join(', ')}`);
+  process.exit(2);
+}
 const rt = await createRuntime();
 console.log(`adapter: ${rt.description}`);
 const tuning = await tuneMatmul(rt, { force: args.includes('--retune'), log: (l) => console.log(`tuning ${l}`) });
 console.log(`matmul tuning (${tuning.measuredAt}): ${JSON.stringify(tuning.choices)}`);
 let peers: PeerRunner[] = [];
 let peerErrors: { name: string; version: string; error: string }[] = [];
-if (!args.includes('--no-peers') && suites.some((s) => s === 'matmul' || s === 'train')) {
+if (!args.includes('--no-peers') && suites.some((s) => PEER_SUITES.includes(s))) {
   const loaded = await (await import('./peers/runner.js')).loadPeerRunners(rt);
   peers = loaded.peers;
   peerErrors = loaded.errors;

@@ -54,10 +54,10 @@ export interface PeerComparison {
 }
 
 /**
- * Plain 'auto' against the fastest peer at its size, on one clock: Descent's figure timed by the peers'
+ * Plain 'auto' (or a convolution pass) against the fastest peer at its size, on one clock: Descent's figure timed by the peers'
  * protocol (wall clock around back-to-back submits), never its GPU-timestamp figure. Null without either side.
  */
-export function wallClockVsPeers(auto: MatmulBenchRow | undefined, peers: Readonly<Record<string, number>>): PeerComparison | null {
+export function wallClockVsPeers(auto: { wallClock?: { gflops: number } } | undefined, peers: Readonly<Record<string, number>>): PeerComparison | null {
   const descent = auto?.wallClock?.gflops;
   const entries = Object.entries(peers).filter(([, v]) => Number.isFinite(v) && v > 0);
   if (descent === undefined || entries.length === 0) return null;

@@ -6,6 +6,7 @@ import { tunedMatmulChoices } from '../kernels/tuning.js';
 import { OPTIMIZERS } from '../optim/index.js';
 import { VERSION } from '../version.js';
 import { autoShortfalls, isPlainAuto, shortfallWarning, wallClockVsPeers, type PeerComparison } from './compare.js';
+import { CONV_LAYERS, benchConv, formatConv, type ConvBenchRow, type ConvLayerSpec, type ConvPass } from './conv.js';
 import { benchMatmul, type MatmulBenchRow, type WallClockOptions } from './matmul.js';
 import { TIMING_METHODS } from './timing.js';
 import { benchMemory, type MemoryBenchRow } from './memory.js';
@@ -21,6 +22,10 @@ export interface PeerRunner {
     batch: number;
     optimizer: 'adam';
   }): Promise<{ msPerStep: number; samplesPerSecond: number; lossFirst: number; lossLast: number }>;
+  /** A conv2d pass with the peer's own ops, timed by timeBackToBack; absent where the peer has none. */
+  conv?(layer: ConvLayerSpec, pass: ConvPass): Promise<{ gflops: number }>;
+  /** LeNet-5's training step (train.ts's LeNet workload). */
+  cnnTrainStep?(o: { batch: number; optimizer: 'adam' }): Promise<{ msPerStep: number; samplesPerSecond: number; lossFirst: number; lossLast: number }>;
 }
 
 export interface BenchReport {
@@ -37,16 +42,22 @@ export interface BenchReport {
    */
   matmul: (MatmulBenchRow & { peers: Record<string, number>; vsBestPeer?: PeerComparison })[];
   memory: MemoryBenchRow[];
+  /** conv2d passes: Descent by timestamps and by the wall clock, the peers by the wall clock, the ratio wall / wall. */
+  conv: ConvBenchRow[];
   training: (TrainBenchResult & { peers: Record<string, { samplesPerSecond: number; msPerStep: number; lossFirst: number; lossLast: number }> })[];
   coldStart: { workload: string; ms: number } | null;
 }
 
-export type Suite = 'matmul' | 'memory' | 'train' | 'cold';
-export const SUITES: readonly Suite[] = ['matmul', 'memory', 'train', 'cold'];
+export type Suite = 'matmul' | 'conv' | 'memory' | 'train' | 'cold';
+export const SUITES: readonly Suite[] = ['matmul', 'conv', 'memory', 'train', 'cold'];
+/** The suites with a peer side. */
+export const PEER_SUITES: readonly Suite[] = ['matmul', 'conv', 'train'];
 
 export interface SuiteOptions {
   suites?: readonly Suite[];
   sizes?: number[];
+  /** The conv suite's layers (default CONV_LAYERS). */
+  convLayers?: readonly ConvLayerSpec[];
   /** How long Descent's matmul is timed by the peers' protocol (default as long as the peers are). */
   wallClock?: WallClockOptions;
   parameters?: number;
@@ -73,6 +84,7 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
     peers: [...peers.map((p) => ({ name: p.name, version: p.version })), ...(o.peerErrors ?? [])],
     matmul: [],
     memory: [],
+    conv: [],
     training: [],
     coldStart: null,
   };
@@ -103,6 +115,7 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
       if (vs) r.vsBestPeer = vs;
     }
   }
+  if (suites.includes('conv')) report.conv = await convSuite(rt, o, peers, log);
   if (suites.includes('memory')) {
     const names = o.optimizers ?? ['sgd', 'adam'];
     report.memory = await benchMemory(
@@ -121,7 +134,10 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
       const row = { ...r, peers: {} as BenchReport['training'][number]['peers'] };
       for (const p of peers) {
         try {
-          const m = await p.mlpTrainStep({ layers: w.widths, batch: w.batch, optimizer: 'adam' });
+          const m =
+            w.model === 'lenet'
+              ? await (p.cnnTrainStep ?? unsupported(p, 'CNN training'))({ batch: w.batch, optimizer: 'adam' })
+              : await p.mlpTrainStep({ layers: w.widths, batch: w.batch, optimizer: 'adam' });
           row.peers[p.name] = m;
           log(`${w.name} ${p.name}: ${m.msPerStep.toFixed(2)} ms/step, ${Math.round(m.samplesPerSecond)} samples/s`);
         } catch (e) {
@@ -138,6 +154,38 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
     log(`cold start (${w.name}): ${c.ms.toFixed(0)} ms from createRuntime to the first finished step`);
   }
   return report;
+}
+
+const unsupported = (p: PeerRunner, what: string) => (): never => {
+  throw new Error(`${p.name} has no ${what}`);
+};
+
+/** The conv suite: Descent's passes on both clocks, then each peer's on the wall clock, and the ratios. */
+async function convSuite(rt: Runtime, o: SuiteOptions, peers: PeerRunner[], log: (line: string) => void): Promise<ConvBenchRow[]> {
+  const layers = o.convLayers ?? CONV_LAYERS;
+  const rows = await benchConv(rt, {
+    layers,
+    wallClock: o.wallClock,
+    log: (r) => log(`conv ${r.layer} ${r.pass}: ${r.gflops.toFixed(2)} GFLOP/s (timestamps), ${r.wallClock.gflops.toFixed(2)} GFLOP/s (wall clock)`),
+  });
+  for (const p of peers) {
+    for (const l of layers) {
+      for (const r of rows.filter((x) => x.layer === l.name)) {
+        try {
+          const m = await (p.conv ?? unsupported(p, 'conv'))(l, r.pass);
+          r.peers[p.name] = m.gflops;
+          log(`conv ${l.name} ${r.pass} ${p.name}: ${m.gflops.toFixed(2)} GFLOP/s`);
+        } catch (e) {
+          log(`conv ${l.name} ${r.pass} ${p.name}: failed (${(e as Error).message})`);
+        }
+      }
+    }
+  }
+  for (const r of rows) {
+    const vs = wallClockVsPeers(r, r.peers);
+    if (vs) r.vsBestPeer = vs;
+  }
+  return rows;
 }
 
 const pad = (s: string, n: number) => s.padStart(n);
@@ -185,6 +233,7 @@ export function formatReport(r: BenchReport): string {
       out.push(`auto = the tuned choice per shape class (${JSON.stringify(r.tuning ?? 'untuned defaults')})`);
     for (const w of autoShortfalls(r.matmul)) out.push(shortfallWarning(w));
   }
+  if (r.conv?.length) out.push('', ...formatConv(r.conv, peerNames));
   if (r.memory.length) {
     out.push('', 'memory-bound kernels, GB/s of bytes read + written, against copyBufferToBuffer of the same bytes:');
     const width = Math.max(...r.memory.map((m) => m.kernel.length));

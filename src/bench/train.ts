@@ -4,16 +4,19 @@ import type { Runtime } from '../gpu/runtime.js';
 import { createRuntime, type RuntimeOptions } from '../runtime.js';
 import { dense } from '../nn/layers.js';
 import { sequential } from '../nn/model.js';
+import { lenet5 } from '../nn/zoo.js';
 import { adam } from '../optim/adam.js';
 import type { OptimizerDef } from '../optim/optimizer.js';
 import { Network } from '../train/network.js';
 import { Rng } from '../util/rng.js';
 import { timeWork, type Timing } from './timing.js';
 
-/** A training workload: layer widths from input to classes, batch size, optimizer. */
+/** A training workload: layer widths from input to classes (an MLP's, or LeNet's input and classes), batch size, optimizer. */
 export interface TrainWorkload {
   name: string;
   widths: number[];
+  /** LeNet-5 on 28x28x1 images instead of an MLP of `widths` (the peers build the same model). */
+  model?: 'lenet';
   batch: number;
   optimizer: () => OptimizerDef;
 }
@@ -22,6 +25,7 @@ export interface TrainWorkload {
 export const WORKLOADS: readonly TrainWorkload[] = [
   { name: 'MNIST MLP 784-256-128-10, batch 64, Adam', widths: [784, 256, 128, 10], batch: 64, optimizer: () => adam({ lr: 1e-3 }) },
   { name: 'deep narrow 20 x 64, batch 64, Adam', widths: [64, ...Array<number>(20).fill(64), 10], batch: 64, optimizer: () => adam({ lr: 1e-3 }) },
+  { name: 'LeNet-5 28x28x1, batch 64, Adam', widths: [784, 10], model: 'lenet', batch: 64, optimizer: () => adam({ lr: 1e-3 }) },
 ];
 
 export interface TrainBenchResult {
@@ -50,6 +54,7 @@ export function randomBatches(widths: number[], batch: number, count: number, se
 }
 
 function build(w: TrainWorkload) {
+  if (w.model === 'lenet') return lenet5();
   const hidden = w.widths.slice(1, -1).map((h) => dense(h, { activation: 'relu' }));
   return sequential(w.widths[0]!, [...hidden, dense(w.widths[w.widths.length - 1]!)], { seed: 1 });
 }

@@ -8,8 +8,13 @@ import type { PeerMatmulOptions, PeerMatmulResult, PeerMlpOptions, PeerMlpResult
  * to back and resolves once the GPU has finished them. Descent's own figure under this protocol is timed the same way.
  */
 export async function timeMatmul(n: number, runBatch: (k: number) => Promise<void>, options: PeerMatmulOptions = {}): Promise<PeerMatmulResult> {
+  return timeFlops(2 * n ** 3, runBatch, options);
+}
+
+/** timeMatmul for any operation of `flops` floating-point operations per call (a convolution pass). */
+export async function timeFlops(flops: number, runBatch: (k: number) => Promise<void>, options: PeerMatmulOptions = {}): Promise<PeerMatmulResult> {
   const { timing, perBatch } = await timeBackToBack(runBatch, options);
-  return { msMedian: timing.median, msMin: timing.min, msMax: timing.max, gflops: (2 * n ** 3) / (timing.median * 1e6), perBatch };
+  return { msMedian: timing.median, msMin: timing.min, msMax: timing.max, gflops: flops / (timing.median * 1e6), perBatch };
 }
 
 /** Seeded random f32 n x n matrix in [-1, 1) (Descent's benchmark uses the same generator). */
@@ -51,6 +56,37 @@ export function mlpProblem(layers: number[], batch: number, seed = 1): MlpProble
     ys.push(y);
   }
   return { layers, batch, weights, biases, xs, ys };
+}
+
+/**
+ * LeNet-5 as both peers build it: 28x28x1 -> conv 6 5x5 'same' + ReLU -> max pool 2 -> conv 16 5x5 'valid' + ReLU
+ * -> max pool 2 -> flatten 400 -> dense 120 + ReLU -> dense 84 + ReLU -> dense 10 (Descent's LENET in train.ts).
+ * Weights Glorot-uniform in each library's own layout, drawn from `params` (count and fans given); inputs and one-hot
+ * labels as the MLP's.
+ */
+export const LENET_CONVS = [
+  { k: 5, c: 1, oc: 6 },
+  { k: 5, c: 6, oc: 16 },
+] as const;
+export const LENET_DENSE = [400, 120, 84, 10] as const;
+
+/** Seeded Glorot-uniform values for a weight of `size` values with the given fans. */
+export const glorot = (rng: Rng, size: number, fanIn: number, fanOut: number): Float32Array => {
+  const lim = Math.sqrt(6 / (fanIn + fanOut));
+  return rng.floats(size, -lim, lim);
+};
+
+/** Inputs (batch x 784, in [-1, 1)) and one-hot labels for LeNet, MLP_BATCHES of each. */
+export function lenetBatches(batch: number, rng: Rng): { xs: Float32Array[]; ys: Float32Array[] } {
+  const xs: Float32Array[] = [];
+  const ys: Float32Array[] = [];
+  for (let b = 0; b < MLP_BATCHES; b++) {
+    xs.push(rng.floats(batch * 784));
+    const y = new Float32Array(batch * 10);
+    for (let r = 0; r < batch; r++) y[r * 10 + rng.int(10)] = 1;
+    ys.push(y);
+  }
+  return { xs, ys };
 }
 
 /** Default learning rates: Adam's usual 1e-3, and the 0.05 Descent's training benchmark uses for SGD. */

@@ -1,8 +1,10 @@
 // jax-js on its WebGPU backend, on the adapter Descent uses.
 import type * as JAX from '@jax-js/jax';
 import { describeAdapter } from '../../gpu/device.js';
-import { ADAM, DeviceErrors, defaultLr, mlpProblem, randomMatrix, timeMatmul, timeTraining } from './common.js';
-import type { Peer, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
+import { Rng } from '../../util/rng.js';
+import { convFlops, convOutput } from '../conv.js';
+import { ADAM, DeviceErrors, LENET_CONVS, LENET_DENSE, defaultLr, glorot, lenetBatches, mlpProblem, randomMatrix, timeFlops, timeMatmul, timeTraining } from './common.js';
+import type { Peer, PeerCnnOptions, PeerConvOptions, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
 import { setupPeerEnvironment, sharedGpu } from './webgpu-env.js';
 
 /** jax-js does not export its version; this is the one package.json pins (checked by test/bench-peers.test.ts). */
@@ -86,28 +88,65 @@ class JaxPeer implements Peer {
 
   async mlpTrainStep(o: PeerMlpOptions) {
     this.check();
-    const { numpy: np, nn, jit, valueAndGrad, tree } = this.jax;
+    const { numpy: np, nn } = this.jax;
     const pr = mlpProblem(o.layers, o.batch, o.seed ?? 1);
     const L = o.layers.length - 1;
-    const lr = defaultLr(o);
-    const adam = o.optimizer === 'adam';
-    const { beta1: b1, beta2: b2, eps } = ADAM;
-
-    // Mean softmax cross-entropy of the MLP; every array is used once, or taken with .ref before a second use.
-    const lossFn = (p: Arr[], x: Arr, y: Arr): Arr => {
+    const p0 = pr.weights.flatMap((w, i) => [this.upload(w, [o.layers[i]!, o.layers[i + 1]!]), this.upload(pr.biases[i]!, [o.layers[i + 1]!])]);
+    // Every array is used once, or taken with .ref before a second use.
+    return this.train(o, p0, pr, [o.layers[0]!, o.layers[L]!], (p, x) => {
       let h = x;
       for (let i = 0; i < L; i++) {
         h = np.matmul(h, p[2 * i]!).add(p[2 * i + 1]!);
         if (i < L - 1) h = nn.relu(h);
       }
-      return nn
-        .logSoftmax(h, -1)
+      return h;
+    });
+  }
+
+  async cnnTrainStep(o: PeerCnnOptions) {
+    this.check();
+    const { numpy: np, nn, lax } = this.jax;
+    const rng = new Rng(o.seed ?? 1);
+    const B = o.batch;
+    // jax-js convolves NCHW images with OIHW filters (lax.conv_general_dilated's default dimension numbers).
+    const p0 = [
+      ...LENET_CONVS.flatMap(({ k, c, oc }) => [this.upload(glorot(rng, oc * c * k * k, c * k * k, oc * k * k), [oc, c, k, k]), np.zeros([oc], { device: 'webgpu' })]),
+      ...LENET_DENSE.slice(1).flatMap((fout, i) => [this.upload(glorot(rng, LENET_DENSE[i]! * fout, LENET_DENSE[i]!, fout), [LENET_DENSE[i]!, fout]), np.zeros([fout], { device: 'webgpu' })]),
+    ];
+    const data = lenetBatches(B, rng);
+    // Max pooling 2x2 by a reshape and a max over the two window axes.
+    const pool = (h: Arr) => {
+      const [n, c, hh, ww] = h.shape as [number, number, number, number];
+      return h.reshape([n, c, hh / 2, 2, ww / 2, 2]).max([3, 5]);
+    };
+    const conv = (h: Arr, w: Arr, b: Arr, pad: 'SAME' | 'VALID', oc: number) => pool(nn.relu(lax.conv(h, w, [1, 1], pad).add(b.reshape([1, oc, 1, 1]))));
+    return this.train({ ...o, layers: [784, 10] }, p0, data, [784, 10], (p, x) => {
+      let h = conv(conv(x.reshape([B, 1, 28, 28]), p[0]!, p[1]!, 'SAME', 6), p[2]!, p[3]!, 'VALID', 16).reshape([B, 400]);
+      for (let i = 0; i < 3; i++) {
+        h = np.matmul(h, p[4 + 2 * i]!).add(p[5 + 2 * i]!);
+        if (i < 2) h = nn.relu(h);
+      }
+      return h;
+    });
+  }
+
+  /**
+   * The training loop both models share: `logits(p, x)` on parameters p (taken, not borrowed), mean softmax
+   * cross-entropy, and the update, the whole step under one jit.
+   */
+  private async train(o: PeerMlpOptions, p0: Arr[], data: { xs: Float32Array[]; ys: Float32Array[] }, dims: [number, number], logits: (p: Arr[], x: Arr) => Arr) {
+    const { numpy: np, nn, jit, valueAndGrad, tree } = this.jax;
+    const lr = defaultLr(o);
+    const adam = o.optimizer === 'adam';
+    const { beta1: b1, beta2: b2, eps } = ADAM;
+    const lossFn = (p: Arr[], x: Arr, y: Arr): Arr =>
+      nn
+        .logSoftmax(logits(p, x), -1)
         .mul(y)
         .sum()
         .mul(-1 / o.batch);
-    };
-    // The whole step under one jit: forward, backward, and the update (jax-js has no optax: Adam written out,
-    // PyTorch's form as in TF.js and Descent: p -= lr * m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps)).
+    // jax-js has no optax: Adam written out, PyTorch's form as in TF.js and Descent:
+    // p -= lr * m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps).
     const step = jit((s: State, x: Arr, y: Arr): [Arr, State] => {
       const [loss, g] = valueAndGrad(lossFn)(
         s.p.map((a) => a.ref),
@@ -135,14 +174,13 @@ class JaxPeer implements Peer {
       return [loss, { p, m, v, t }];
     });
 
-    const p0 = pr.weights.flatMap((w, i) => [this.upload(w, [o.layers[i]!, o.layers[i + 1]!]), this.upload(pr.biases[i]!, [o.layers[i + 1]!])]);
     const zeros = () => (adam ? p0.map((a) => np.zeros(a.shape, { device: 'webgpu' })) : []);
     let state: State = { p: p0, m: zeros(), v: zeros(), t: np.zeros([], { device: 'webgpu' }) };
     try {
       return await timeTraining<Arr>(o, {
         step: (bi, keep) => {
           // Uploading the batch every step, as Descent's benchmark writes each batch into its input buffer.
-          const [loss, next] = step(state, this.upload(pr.xs[bi]!, [o.batch, o.layers[0]!]), this.upload(pr.ys[bi]!, [o.batch, o.layers[L]!]));
+          const [loss, next] = step(state, this.upload(data.xs[bi]!, [o.batch, dims[0]]), this.upload(data.ys[bi]!, [o.batch, dims[1]]));
           state = next;
           // Submit this step's kernels now (no wait), as Descent submits one command buffer per step.
           for (const a of tree.leaves(state) as Arr[]) this.submit(a.ref);
@@ -156,6 +194,40 @@ class JaxPeer implements Peer {
     } finally {
       tree.dispose(state);
       step.dispose();
+    }
+  }
+
+  async conv(o: PeerConvOptions) {
+    this.check();
+    const { lax, jit, grad } = this.jax;
+    const l = o.layer;
+    const [oh, ow] = convOutput(l);
+    const rng = new Rng(l.h * 1000 + l.c * 10 + l.oc);
+    const make = (shape: number[]) => this.upload(rng.floats(shape.reduce((a, b) => a * b, 1)), shape);
+    const x = make([l.batch, l.c, l.h, l.w]);
+    const w = make([l.oc, l.c, l.k, l.k]);
+    const b = make([l.oc]);
+    const dy = make([l.batch, l.oc, oh, ow]);
+    const pad = l.padding === 'same' ? 'SAME' : 'VALID';
+    const fwd = (xx: Arr, ww: Arr, bb: Arr) => lax.conv(xx, ww, [1, 1], pad).add(bb.reshape([1, l.oc, 1, 1]));
+    // The gradients as a training step gets them: grad of <forward, dy> under jit (which keeps only what they need).
+    const once = {
+      forward: jit((xx: Arr, ww: Arr, bb: Arr, _dy: Arr): Arr[] => (_dy.dispose(), [fwd(xx, ww, bb)])),
+      dx: jit((xx: Arr, ww: Arr, bb: Arr, d: Arr): Arr[] => [grad((v: Arr) => fwd(v, ww, bb).mul(d).sum())(xx)]),
+      'dw+db': jit((xx: Arr, ww: Arr, bb: Arr, d: Arr): Arr[] => grad((v: Arr, u: Arr) => fwd(xx, v, u).mul(d).sum(), { argnums: [0, 1] })(ww, bb)),
+    }[o.pass];
+    try {
+      return await timeFlops(
+        convFlops(l),
+        async (k) => {
+          for (let i = 0; i < k; i++) for (const a of once(x.ref, w.ref, b.ref, dy.ref)) this.submit(a);
+          await this.sync();
+        },
+        o,
+      );
+    } finally {
+      once.dispose();
+      for (const a of [x, w, b, dy]) a.dispose();
     }
   }
 

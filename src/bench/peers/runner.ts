@@ -30,6 +30,8 @@ export async function loadPeerRunners(
       version: p.version,
       matmul: (n) => p.matmul(n),
       mlpTrainStep: (o) => p.mlpTrainStep({ ...o, steps, warmup: Math.min(5, steps) }),
+      conv: (layer, pass) => p.conv({ layer, pass }),
+      cnnTrainStep: (o) => p.cnnTrainStep({ ...o, steps, warmup: Math.min(5, steps) }),
     });
   }
   return { peers, errors };

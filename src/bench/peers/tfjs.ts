@@ -2,8 +2,10 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { describeAdapter } from '../../gpu/device.js';
-import { ADAM, DeviceErrors, defaultLr, mlpProblem, randomMatrix, timeMatmul, timeTraining } from './common.js';
-import type { Peer, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
+import { Rng } from '../../util/rng.js';
+import { convFlops, convOutput } from '../conv.js';
+import { ADAM, DeviceErrors, LENET_CONVS, LENET_DENSE, defaultLr, glorot, lenetBatches, mlpProblem, randomMatrix, timeFlops, timeMatmul, timeTraining } from './common.js';
+import type { Peer, PeerCnnOptions, PeerConvOptions, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
 import { setupPeerEnvironment, sharedGpu } from './webgpu-env.js';
 
 /**
@@ -94,25 +96,53 @@ class TfjsPeer implements Peer {
     // Under tidy, so the initial-value tensors are freed (a variable survives a tidy).
     const ws = tf.tidy(() => p.weights.map((w, i) => tf.variable(tf.tensor2d(w, [o.layers[i]!, o.layers[i + 1]!]), true)));
     const bs = tf.tidy(() => p.biases.map((b) => tf.variable(tf.tensor1d(b), true)));
+    return this.train(o, [...ws, ...bs], p, [o.layers[0]!, o.layers[L]!], (x) => {
+      let h: TF.Tensor2D = x;
+      for (let i = 0; i < L; i++) {
+        h = tf.add(tf.matMul(h, ws[i]!), bs[i]!);
+        if (i < L - 1) h = tf.relu(h);
+      }
+      return h;
+    });
+  }
+
+  async cnnTrainStep(o: PeerCnnOptions) {
+    this.check();
+    const tf = this.tf;
+    const rng = new Rng(o.seed ?? 1);
+    // Filters in TF.js's layout [KH, KW, C, OC]; fans as Keras counts them.
+    const vars = tf.tidy(() => [
+      ...LENET_CONVS.flatMap(({ k, c, oc }) => [tf.tensor4d(glorot(rng, k * k * c * oc, k * k * c, k * k * oc), [k, k, c, oc]), tf.zeros([oc])]),
+      ...LENET_DENSE.slice(1).flatMap((fout, i) => [tf.tensor2d(glorot(rng, LENET_DENSE[i]! * fout, LENET_DENSE[i]!, fout), [LENET_DENSE[i]!, fout]), tf.zeros([fout])]),
+    ].map((t) => tf.variable(t, true)));
+    const [c1w, c1b, c2w, c2b, ...dense] = vars as [TF.Variable<TF.Rank.R4>, TF.Variable, TF.Variable<TF.Rank.R4>, TF.Variable, ...TF.Variable<TF.Rank.R2>[]];
+    const data = lenetBatches(o.batch, rng);
+    return this.train({ ...o, layers: [784, 10] }, vars, data, [784, 10], (x) => {
+      const conv = (h: TF.Tensor4D, w: TF.Tensor4D, b: TF.Tensor, pad: 'same' | 'valid'): TF.Tensor4D =>
+        tf.maxPool(tf.relu(tf.add(tf.conv2d(h, w, 1, pad), b) as TF.Tensor4D), 2, 2, 'valid');
+      const h = conv(conv(x.reshape([o.batch, 28, 28, 1]), c1w, c1b, 'same'), c2w, c2b, 'valid');
+      let f: TF.Tensor2D = h.reshape([o.batch, 400]);
+      for (let i = 0; i < 3; i++) {
+        f = tf.add(tf.matMul(f, dense[2 * i]!), dense[2 * i + 1]!);
+        if (i < 2) f = tf.relu(f);
+      }
+      return f;
+    });
+  }
+
+  /** The training loop both models share: `logits(x)` on the variables, softmax cross-entropy, the optimizer. */
+  private async train(o: PeerMlpOptions, vars: TF.Variable[], data: { xs: Float32Array[]; ys: Float32Array[] }, dims: [number, number], logits: (x: TF.Tensor2D) => TF.Tensor2D) {
+    const tf = this.tf;
     const lr = defaultLr(o);
     const opt = o.optimizer === 'adam' ? tf.train.adam(lr, ADAM.beta1, ADAM.beta2, ADAM.eps) : tf.train.sgd(lr);
-    const classes = o.layers[L]!;
     try {
       return await timeTraining<TF.Scalar>(o, {
         step: (bi, keep) => {
           // Uploading the batch every step, as Descent's benchmark writes each batch into its input buffer.
           const loss = tf.tidy(() => {
-            const x = tf.tensor2d(p.xs[bi]!, [o.batch, o.layers[0]!]);
-            const y = tf.tensor2d(p.ys[bi]!, [o.batch, classes]);
-            const f = (): TF.Scalar => {
-              let h: TF.Tensor2D = x;
-              for (let i = 0; i < L; i++) {
-                h = tf.add(tf.matMul(h, ws[i]!), bs[i]!);
-                if (i < L - 1) h = tf.relu(h);
-              }
-              return tf.losses.softmaxCrossEntropy(y, h);
-            };
-            return opt.minimize(f, true, [...ws, ...bs])!;
+            const x = tf.tensor2d(data.xs[bi]!, [o.batch, dims[0]]);
+            const y = tf.tensor2d(data.ys[bi]!, [o.batch, dims[1]]);
+            return opt.minimize(() => tf.losses.softmaxCrossEntropy(y, logits(x)), true, vars)!;
           });
           // One submit per step (no wait), as Descent submits one command buffer per step.
           this.submit();
@@ -129,7 +159,39 @@ class TfjsPeer implements Peer {
       });
     } finally {
       opt.dispose();
-      for (const v of [...ws, ...bs]) v.dispose();
+      for (const v of vars) v.dispose();
+    }
+  }
+
+  async conv(o: PeerConvOptions) {
+    this.check();
+    const tf = this.tf;
+    const l = o.layer;
+    const [oh, ow] = convOutput(l);
+    const rng = new Rng(l.h * 1000 + l.c * 10 + l.oc);
+    const t4 = (shape: [number, number, number, number]) => tf.tensor4d(rng.floats(shape.reduce((a, b) => a * b, 1)), shape);
+    const x = t4([l.batch, l.h, l.w, l.c]);
+    const w = t4([l.k, l.k, l.c, l.oc]);
+    const dy = t4([l.batch, oh, ow, l.oc]);
+    const b = tf.tensor1d(rng.floats(l.oc));
+    const attrs = { strides: [1, 1], pad: l.padding, dataFormat: 'NHWC', filterShape: w.shape };
+    // Forward with the bias fused, as Descent's; the gradients by the kernels tf.grad would run (dw has no public op).
+    const once: () => TF.Tensor[] = {
+      forward: () => [tf.fused.conv2d({ x, filter: w, bias: b, strides: 1, pad: l.padding })],
+      dx: () => [tf.conv2dTranspose(dy, w, x.shape, 1, l.padding)],
+      'dw+db': () => [tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as TF.Tensor, tf.sum(dy, [0, 1, 2])],
+    }[o.pass];
+    try {
+      return await timeFlops(
+        convFlops(l),
+        async (k) => {
+          for (let i = 0; i < k; i++) for (const t of once()) t.dispose();
+          await this.sync();
+        },
+        o,
+      );
+    } finally {
+      for (const t of [x, w, dy, b]) t.dispose();
     }
   }
 

@@ -1,4 +1,5 @@
-// What a peer library (TF.js, jax-js) offers the benchmark: the same two workloads Descent times, as plain numbers.
+// What a peer library (TF.js, jax-js) offers the benchmark: the same workloads Descent times, as plain numbers.
+import type { ConvLayerSpec, ConvPass } from '../conv.js';
 
 export type PeerName = 'tfjs' | 'jax';
 
@@ -48,6 +49,15 @@ export interface PeerMlpResult {
   lossLast: number;
 }
 
+/** One pass of a convolution layer, timed like a matmul (back-to-back calls, one wait at the end). */
+export interface PeerConvOptions extends PeerMatmulOptions {
+  layer: ConvLayerSpec;
+  pass: ConvPass;
+}
+
+/** LeNet-5's training step (see cnnProblem in common.ts); the MLP's options but the layers. */
+export type PeerCnnOptions = Omit<PeerMlpOptions, 'layers'>;
+
 /** A peer library loaded on WebGPU, ready to time. */
 export interface Peer {
   name: PeerName;
@@ -59,6 +69,10 @@ export interface Peer {
   matmul(n: number, options?: PeerMatmulOptions): Promise<PeerMatmulResult>;
   /** Steady-state time of a full training step on seeded random data and labels. */
   mlpTrainStep(options: PeerMlpOptions): Promise<PeerMlpResult>;
+  /** A conv2d pass (forward, dx, or dw + db) with the library's own ops; `gflops` counts convFlops(layer). */
+  conv(options: PeerConvOptions): Promise<PeerMatmulResult>;
+  /** Steady-state time of LeNet-5's training step on seeded random images and labels. */
+  cnnTrainStep(options: PeerCnnOptions): Promise<PeerMlpResult>;
   /** Free what the peer holds on the GPU; the peer cannot be used afterwards. */
   dispose(): void;
 }

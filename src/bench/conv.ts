@@ -1,0 +1,147 @@
+// Convolution throughput: conv2d forward, dx and dw + db of CNN layers, each timed twice: by GPU timestamps (the
+// kernel's own figure) and by the peers' protocol (wall clock around back-to-back submits), the figure to compare.
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import { conv2dBackwardScratch, conv2dShape, prepareConv2d, prepareConv2dBackward } from '../kernels/conv2d.js';
+import { Rng } from '../util/rng.js';
+import type { PeerComparison } from './compare.js';
+import type { WallClockOptions } from './matmul.js';
+import { TIMING_METHODS, timeBackToBack, timeDispatches, type Timing } from './timing.js';
+
+/** One convolution layer: NHWC input [batch, h, w, c], oc square k x k filters, stride 1. */
+export interface ConvLayerSpec {
+  name: string;
+  batch: number;
+  h: number;
+  w: number;
+  c: number;
+  oc: number;
+  k: number;
+  padding: 'same' | 'valid';
+}
+
+/** LeNet's two convolutions and a ResNet-style 3x3 layer. */
+export const CONV_LAYERS: readonly ConvLayerSpec[] = [
+  { name: 'LeNet conv1 28x28x1 -> 6, 5x5 same, batch 64', batch: 64, h: 28, w: 28, c: 1, oc: 6, k: 5, padding: 'same' },
+  { name: 'LeNet conv2 14x14x6 -> 16, 5x5 valid, batch 64', batch: 64, h: 14, w: 14, c: 6, oc: 16, k: 5, padding: 'valid' },
+  { name: 'ResNet 3x3 32x32x64 -> 64, same, batch 32', batch: 32, h: 32, w: 32, c: 64, oc: 64, k: 3, padding: 'same' },
+];
+
+/** The three passes of a convolution's training step. */
+export type ConvPass = 'forward' | 'dx' | 'dw+db';
+export const CONV_PASSES: readonly ConvPass[] = ['forward', 'dx', 'dw+db'];
+
+/** Output height and width of a stride-1 layer. */
+export const convOutput = (l: ConvLayerSpec): [number, number] => (l.padding === 'same' ? [l.h, l.w] : [l.h - l.k + 1, l.w - l.k + 1]);
+
+/** Multiply-adds x 2 of one pass (the same for each: every output pixel meets every tap; db's sum is not counted). */
+export function convFlops(l: ConvLayerSpec): number {
+  const [oh, ow] = convOutput(l);
+  return 2 * l.batch * oh * ow * l.oc * l.c * l.k * l.k;
+}
+
+export interface ConvBenchRow {
+  layer: string;
+  pass: ConvPass;
+  /** From `timing`: GPU timestamps (or the wall clock) around one pass of many dispatches. */
+  gflops: number;
+  timing: Timing;
+  /** The same dispatches timed as the peers are: the figure to compare with theirs. */
+  wallClock: { gflops: number; timing: Timing; perBatch: number };
+  /** Each peer's GFLOP/s for the same pass (its own ops, wall clock around back-to-back calls). */
+  peers: Record<string, number>;
+  /** Descent's wall-clock figure over the best peer's. */
+  vsBestPeer?: PeerComparison;
+}
+
+/** Time one pass of a layer on Descent: its dispatches by timestamps, then by the peers' protocol. */
+async function timePass(rt: Runtime, l: ConvLayerSpec, pass: ConvPass, wallClock: WallClockOptions): Promise<Omit<ConvBenchRow, 'peers'>> {
+  const rng = new Rng(l.h * 1000 + l.c * 10 + l.oc);
+  const [oh, ow] = convOutput(l);
+  const geometry = { padding: l.padding };
+  const made: Tensor[] = [];
+  const tensor = (shape: number[], label: string, random = true) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const t = random ? Tensor.from(rt, rng.floats(size), shape, label) : Tensor.zeros(rt, shape, label);
+    made.push(t);
+    return t;
+  };
+  const x = tensor([l.batch, l.h, l.w, l.c], 'x');
+  const w = tensor([l.oc, l.c, l.k, l.k], 'w');
+  conv2dShape(x, w, geometry);
+  let dispatches: Dispatch[] = [];
+  try {
+    if (pass === 'forward') {
+      dispatches = [await prepareConv2d(rt, { x, w, bias: tensor([l.oc], 'bias'), y: tensor([l.batch, oh, ow, l.oc], 'y', false) }, geometry)];
+    } else {
+      const dy = tensor([l.batch, oh, ow, l.oc], 'dy');
+      const grads =
+        pass === 'dx'
+          ? { dx: tensor([...x.shape], 'dx', false) }
+          : { dw: tensor([...w.shape], 'dw', false), db: tensor([l.oc], 'db', false) };
+      const scratch = pass === 'dw+db' ? conv2dBackwardScratch(x, w, geometry) : null;
+      const dwPartial = scratch ? tensor(scratch, 'dw partial', false) : undefined;
+      dispatches = await prepareConv2dBackward(rt, { x, w, dy, ...grads, ...(dwPartial ? { dwPartial } : {}) }, geometry);
+    }
+    const flops = convFlops(l);
+    const timing = await timeDispatches(rt, dispatches);
+    const wall = await timeBackToBack(async (k) => {
+      for (let i = 0; i < k; i++) rt.run(dispatches);
+      await rt.sync();
+    }, wallClock);
+    return {
+      layer: l.name,
+      pass,
+      gflops: flops / (timing.median * 1e6),
+      timing,
+      wallClock: { gflops: flops / (wall.timing.median * 1e6), ...wall },
+    };
+  } finally {
+    for (const d of dispatches) rt.release(d);
+    for (const t of made) t.destroy();
+  }
+}
+
+/** Every pass of every layer on Descent (peers' columns left empty for the suite to fill). */
+export async function benchConv(
+  rt: Runtime,
+  options: { layers?: readonly ConvLayerSpec[]; wallClock?: WallClockOptions; log?: (row: ConvBenchRow) => void } = {},
+): Promise<ConvBenchRow[]> {
+  const rows: ConvBenchRow[] = [];
+  for (const l of options.layers ?? CONV_LAYERS) {
+    for (const pass of CONV_PASSES) {
+      const row = { ...(await timePass(rt, l, pass, options.wallClock ?? {})), peers: {} };
+      rows.push(row);
+      options.log?.(row);
+    }
+  }
+  return rows;
+}
+
+/** The conv rows as a plain-text table, each column's clock named. */
+export function formatConv(rows: readonly ConvBenchRow[], peerNames: readonly string[]): string[] {
+  const width = Math.max(...rows.map((r) => r.layer.length)) + 2;
+  const cells = [pad('pass', 7), pad('timestamps', 12), pad('wall', 9), ...peerNames.map((p) => pad(p, 9)), pad('wall / best peer', 18)];
+  const out = [
+    `conv2d GFLOP/s, f32, stride 1 (median of ${rows[0]!.timing.repetitions}; dx and dw+db count the forward's multiply-adds):`,
+    `  'timestamps': ${TIMING_METHODS[rows[0]!.timing.method]}`,
+    `  'wall' and the peers: ${TIMING_METHODS['wall-clock-submits']}; 'wall / best peer' compares these alone`,
+    `${'layer'.padEnd(width)}${cells.join('')}`,
+  ];
+  for (const r of rows) {
+    out.push(
+      r.layer.padEnd(width) +
+        [
+          pad(r.pass, 7),
+          pad(r.gflops.toFixed(2), 12),
+          pad(r.wallClock.gflops.toFixed(2), 9),
+          ...peerNames.map((p) => pad(r.peers[p]?.toFixed(2) ?? '-', 9)),
+          pad(r.vsBestPeer ? `${r.vsBestPeer.ratio.toFixed(2)}x` : '-', 18),
+        ].join(''),
+    );
+  }
+  return out;
+}
+
+const pad = (s: string, n: number) => s.padStart(n);
