@@ -26,7 +26,7 @@ const OPTIMIZERS = ['sgd', 'adam'] as const;
 // Adam and a cosine decay to zero over the run.
 const MODEL_DEFAULTS: Record<ModelName, { optimizer: string; lr: string; batch: string; schedule: string }> = {
   mlp: { optimizer: 'sgd', lr: '0.1', batch: '64', schedule: 'constant' },
-  lenet: { optimizer: 'adam', lr: '0.002', batch: '64', schedule: 'cosine' },
+  lenet: { optimizer: 'adam', lr: '0.002', batch: '32', schedule: 'cosine' },
 };
 const defaultsHelp = (key: 'optimizer' | 'lr' | 'batch' | 'schedule') =>
   `(default ${MODELS.map((m) => `${MODEL_DEFAULTS[m][key]} for ${m}`).join(', ')})`;
