@@ -3,13 +3,14 @@
 import { writeFile } from 'node:fs/promises';
 import { createRuntime } from '../runtime.js';
 import { tuneMatmul } from '../kernels/autotune.js';
-import { PEER_SUITES, SUITES, formatReport, runBenchmarks, type PeerRunner, type Suite } from './suite.js';
+import { DEFAULT_SUITES, PEER_SUITES, SUITES, formatReport, runBenchmarks, type PeerRunner, type Suite } from './suite.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (args.includes('--help')) {
   console.log(`usage: npm run bench [-- options]
-  --suite=matmul,conv,memory,train,cold   suites to run (default all)
+  --suite=matmul,conv,memory,train,cold   suites to run (default matmul,memory,train,cold; conv adds the
+                                         convolution layers and LeNet-5's training step)
   --sizes=64,128,256,512,1024        square matmul sizes
   --params=10000000                  parameters for the memory-bound kernels and optimizer updates
   --optimizers=sgd,adam              optimizer updates to time
@@ -18,7 +19,7 @@ if (args.includes('--help')) {
   --out=bench-results.json           where to write every figure as JSON`);
   process.exit(0);
 }
-const suites = (arg('suite') ?? SUITES.join(',')).split(',') as Suite[];
+const suites = (arg('suite') ?? DEFAULT_SUITES.join(',')).split(',') as Suite[];
 const unknown = suites.filter((s) => !SUITES.includes(s));
 if (unknown.length) {
   console.error(`unknown suite ${unknown.join(', ')}: expected some of ${SUITES.join(', ')}`);

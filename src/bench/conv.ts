@@ -76,10 +76,7 @@ async function timePass(rt: Runtime, l: ConvLayerSpec, pass: ConvPass, wallClock
       dispatches = [await prepareConv2d(rt, { x, w, bias: tensor([l.oc], 'bias'), y: tensor([l.batch, oh, ow, l.oc], 'y', false) }, geometry)];
     } else {
       const dy = tensor([l.batch, oh, ow, l.oc], 'dy');
-      const grads =
-        pass === 'dx'
-          ? { dx: tensor([...x.shape], 'dx', false) }
-          : { dw: tensor([...w.shape], 'dw', false), db: tensor([l.oc], 'db', false) };
+      const grads = pass === 'dx' ? { dx: tensor([...x.shape], 'dx', false) } : { dw: tensor([...w.shape], 'dw', false), db: tensor([l.oc], 'db', false) };
       const scratch = pass === 'dw+db' ? conv2dBackwardScratch(x, w, geometry) : null;
       const dwPartial = scratch ? tensor(scratch, 'dw partial', false) : undefined;
       dispatches = await prepareConv2dBackward(rt, { x, w, dy, ...grads, ...(dwPartial ? { dwPartial } : {}) }, geometry);

@@ -50,6 +50,12 @@ export interface BenchReport {
 
 export type Suite = 'matmul' | 'conv' | 'memory' | 'train' | 'cold';
 export const SUITES: readonly Suite[] = ['matmul', 'conv', 'memory', 'train', 'cold'];
+/**
+ * What runs when no suite is named. `conv` (the convolution layers, and LeNet-5's training step in the training
+ * table) is asked for by name: in Node the peers' LeNet-5 step has crashed the process (a native fault) after
+ * Descent's, so it stays out of the default run until that is understood.
+ */
+export const DEFAULT_SUITES: readonly Suite[] = ['matmul', 'memory', 'train', 'cold'];
 /** The suites with a peer side. */
 export const PEER_SUITES: readonly Suite[] = ['matmul', 'conv', 'train'];
 
@@ -71,7 +77,7 @@ export interface SuiteOptions {
 
 /** Run the chosen suites and return every figure. */
 export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<BenchReport> {
-  const suites = o.suites ?? SUITES;
+  const suites = o.suites ?? DEFAULT_SUITES;
   const log = o.log ?? (() => {});
   const peers = o.peers ?? [];
   const report: BenchReport = {
@@ -128,7 +134,7 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
     );
   }
   if (suites.includes('train')) {
-    for (const w of WORKLOADS) {
+    for (const w of WORKLOADS.filter((x) => x.model !== 'lenet' || suites.includes('conv'))) {
       const r = await benchTraining(rt, w);
       log(`${w.name}: ${r.timing.median.toFixed(2)} ms/step, ${Math.round(r.samplesPerSecond)} samples/s, ${r.dispatchesPerStep} dispatches/step`);
       const row = { ...r, peers: {} as BenchReport['training'][number]['peers'] };

@@ -191,7 +191,20 @@ describe('demo: benchmark page in headless Chromium', () => {
           }),
         );
       }
-      for (const id of ['suite-matmul', 'suite-memory', 'suite-train', 'suite-cold', 'peers', 'tune', 'sizes', 'params', 'run', 'quick', 'defaults']) {
+      for (const id of [
+        'suite-matmul',
+        'suite-conv',
+        'suite-memory',
+        'suite-train',
+        'suite-cold',
+        'peers',
+        'tune',
+        'sizes',
+        'params',
+        'run',
+        'quick',
+        'defaults',
+      ]) {
         expect(reached, `Tab reaches #${id}`).toContain(id);
       }
 

@@ -3,7 +3,20 @@ import type * as JAX from '@jax-js/jax';
 import { describeAdapter } from '../../gpu/device.js';
 import { Rng } from '../../util/rng.js';
 import { convFlops, convOutput } from '../conv.js';
-import { ADAM, DeviceErrors, LENET_CONVS, LENET_DENSE, defaultLr, glorot, lenetBatches, mlpProblem, randomMatrix, timeFlops, timeMatmul, timeTraining } from './common.js';
+import {
+  ADAM,
+  DeviceErrors,
+  LENET_CONVS,
+  LENET_DENSE,
+  defaultLr,
+  glorot,
+  lenetBatches,
+  mlpProblem,
+  randomMatrix,
+  timeFlops,
+  timeMatmul,
+  timeTraining,
+} from './common.js';
 import type { Peer, PeerCnnOptions, PeerConvOptions, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
 import { setupPeerEnvironment, sharedGpu } from './webgpu-env.js';
 
@@ -110,8 +123,14 @@ class JaxPeer implements Peer {
     const B = o.batch;
     // jax-js convolves NCHW images with OIHW filters (lax.conv_general_dilated's default dimension numbers).
     const p0 = [
-      ...LENET_CONVS.flatMap(({ k, c, oc }) => [this.upload(glorot(rng, oc * c * k * k, c * k * k, oc * k * k), [oc, c, k, k]), np.zeros([oc], { device: 'webgpu' })]),
-      ...LENET_DENSE.slice(1).flatMap((fout, i) => [this.upload(glorot(rng, LENET_DENSE[i]! * fout, LENET_DENSE[i]!, fout), [LENET_DENSE[i]!, fout]), np.zeros([fout], { device: 'webgpu' })]),
+      ...LENET_CONVS.flatMap(({ k, c, oc }) => [
+        this.upload(glorot(rng, oc * c * k * k, c * k * k, oc * k * k), [oc, c, k, k]),
+        np.zeros([oc], { device: 'webgpu' }),
+      ]),
+      ...LENET_DENSE.slice(1).flatMap((fout, i) => [
+        this.upload(glorot(rng, LENET_DENSE[i]! * fout, LENET_DENSE[i]!, fout), [LENET_DENSE[i]!, fout]),
+        np.zeros([fout], { device: 'webgpu' }),
+      ]),
     ];
     const data = lenetBatches(B, rng);
     // Max pooling 2x2 by a reshape and a max over the two window axes.
@@ -134,7 +153,13 @@ class JaxPeer implements Peer {
    * The training loop both models share: `logits(p, x)` on parameters p (taken, not borrowed), mean softmax
    * cross-entropy, and the update, the whole step under one jit.
    */
-  private async train(o: PeerMlpOptions, p0: Arr[], data: { xs: Float32Array[]; ys: Float32Array[] }, dims: [number, number], logits: (p: Arr[], x: Arr) => Arr) {
+  private async train(
+    o: PeerMlpOptions,
+    p0: Arr[],
+    data: { xs: Float32Array[]; ys: Float32Array[] },
+    dims: [number, number],
+    logits: (p: Arr[], x: Arr) => Arr,
+  ) {
     const { numpy: np, nn, jit, valueAndGrad, tree } = this.jax;
     const lr = defaultLr(o);
     const adam = o.optimizer === 'adam';

@@ -4,7 +4,20 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { describeAdapter } from '../../gpu/device.js';
 import { Rng } from '../../util/rng.js';
 import { convFlops, convOutput } from '../conv.js';
-import { ADAM, DeviceErrors, LENET_CONVS, LENET_DENSE, defaultLr, glorot, lenetBatches, mlpProblem, randomMatrix, timeFlops, timeMatmul, timeTraining } from './common.js';
+import {
+  ADAM,
+  DeviceErrors,
+  LENET_CONVS,
+  LENET_DENSE,
+  defaultLr,
+  glorot,
+  lenetBatches,
+  mlpProblem,
+  randomMatrix,
+  timeFlops,
+  timeMatmul,
+  timeTraining,
+} from './common.js';
 import type { Peer, PeerCnnOptions, PeerConvOptions, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
 import { setupPeerEnvironment, sharedGpu } from './webgpu-env.js';
 
@@ -111,10 +124,15 @@ class TfjsPeer implements Peer {
     const tf = this.tf;
     const rng = new Rng(o.seed ?? 1);
     // Filters in TF.js's layout [KH, KW, C, OC]; fans as Keras counts them.
-    const vars = tf.tidy(() => [
-      ...LENET_CONVS.flatMap(({ k, c, oc }) => [tf.tensor4d(glorot(rng, k * k * c * oc, k * k * c, k * k * oc), [k, k, c, oc]), tf.zeros([oc])]),
-      ...LENET_DENSE.slice(1).flatMap((fout, i) => [tf.tensor2d(glorot(rng, LENET_DENSE[i]! * fout, LENET_DENSE[i]!, fout), [LENET_DENSE[i]!, fout]), tf.zeros([fout])]),
-    ].map((t) => tf.variable(t, true)));
+    const vars = tf.tidy(() =>
+      [
+        ...LENET_CONVS.flatMap(({ k, c, oc }) => [tf.tensor4d(glorot(rng, k * k * c * oc, k * k * c, k * k * oc), [k, k, c, oc]), tf.zeros([oc])]),
+        ...LENET_DENSE.slice(1).flatMap((fout, i) => [
+          tf.tensor2d(glorot(rng, LENET_DENSE[i]! * fout, LENET_DENSE[i]!, fout), [LENET_DENSE[i]!, fout]),
+          tf.zeros([fout]),
+        ]),
+      ].map((t) => tf.variable(t, true)),
+    );
     const [c1w, c1b, c2w, c2b, ...dense] = vars as [TF.Variable<TF.Rank.R4>, TF.Variable, TF.Variable<TF.Rank.R4>, TF.Variable, ...TF.Variable<TF.Rank.R2>[]];
     const data = lenetBatches(o.batch, rng);
     return this.train({ ...o, layers: [784, 10] }, vars, data, [784, 10], (x) => {
@@ -131,7 +149,13 @@ class TfjsPeer implements Peer {
   }
 
   /** The training loop both models share: `logits(x)` on the variables, softmax cross-entropy, the optimizer. */
-  private async train(o: PeerMlpOptions, vars: TF.Variable[], data: { xs: Float32Array[]; ys: Float32Array[] }, dims: [number, number], logits: (x: TF.Tensor2D) => TF.Tensor2D) {
+  private async train(
+    o: PeerMlpOptions,
+    vars: TF.Variable[],
+    data: { xs: Float32Array[]; ys: Float32Array[] },
+    dims: [number, number],
+    logits: (x: TF.Tensor2D) => TF.Tensor2D,
+  ) {
     const tf = this.tf;
     const lr = defaultLr(o);
     const opt = o.optimizer === 'adam' ? tf.train.adam(lr, ADAM.beta1, ADAM.beta2, ADAM.eps) : tf.train.sgd(lr);
