@@ -35,7 +35,9 @@ export function convTable(r: BenchReport, failures: Map<string, string>): HTMLEl
     name.scope = 'row';
     tr.append(name, make('td', 'text', c.pass));
     tr.append(numCell(c.gflops, { lib: 'descent', clock: 'timestamps' }, `median ${c.timing.median.toFixed(3)} ms, ${c.timing.method}`));
-    tr.append(numCell(c.wallClock.gflops, { lib: 'descent', clock: 'wall' }, `median ${c.wallClock.timing.median.toFixed(3)} ms, ${c.wallClock.perBatch} per batch`));
+    tr.append(
+      numCell(c.wallClock.gflops, { lib: 'descent', clock: 'wall' }, `median ${c.wallClock.timing.median.toFixed(3)} ms, ${c.wallClock.perBatch} per batch`),
+    );
     for (const p of peers) {
       const why = failures.get(`conv ${c.layer} ${c.pass} ${p}`);
       const td = numCell(c.peers[p], { peer: p }, why ? `failed: ${why}` : peerLabel(p));
@@ -43,7 +45,8 @@ export function convTable(r: BenchReport, failures: Map<string, string>): HTMLEl
       tr.append(td);
     }
     const vs = c.vsBestPeer;
-    if (peers.length) tr.append(ratioCell(vs?.ratio, vs ? `Descent ${fmt(vs.descent)} / ${peerLabel(vs.peer)} ${fmt(vs.best)} GFLOP/s, both by the ${PEER_CLOCK}` : ''));
+    if (peers.length)
+      tr.append(ratioCell(vs?.ratio, vs ? `Descent ${fmt(vs.descent)} / ${peerLabel(vs.peer)} ${fmt(vs.best)} GFLOP/s, both by the ${PEER_CLOCK}` : ''));
     tbody.append(tr);
   }
   box.append(make('p', 'table-note', `Timestamps: ${clock}. Wall clock and the peers: ${PEER_CLOCK}; the ratio compares these two alone.`));

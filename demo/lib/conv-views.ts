@@ -7,11 +7,24 @@ import { conv2dForward } from '../../src/reference/conv2d.js';
 /** Blue (negative) through white to red (positive), `t` in [-1, 1]. */
 function diverging(t: number): [number, number, number] {
   const a = Math.min(1, Math.abs(t));
-  return t < 0 ? [Math.round(255 - 206 * a), Math.round(255 - 168 * a), Math.round(255 - 42 * a)] : [Math.round(255 - 41 * a), Math.round(255 - 196 * a), Math.round(255 - 196 * a)];
+  return t < 0
+    ? [Math.round(255 - 206 * a), Math.round(255 - 168 * a), Math.round(255 - 42 * a)]
+    : [Math.round(255 - 41 * a), Math.round(255 - 196 * a), Math.round(255 - 196 * a)];
 }
 
 /** Paint `values` (h x w, row-major, from `from`) as a tile at (x0, y0), `scale` pixels per value. */
-function paintTile(img: ImageData, values: ArrayLike<number>, from: number, stride: number, h: number, w: number, x0: number, y0: number, scale: number, color: (v: number) => [number, number, number]): void {
+function paintTile(
+  img: ImageData,
+  values: ArrayLike<number>,
+  from: number,
+  stride: number,
+  h: number,
+  w: number,
+  x0: number,
+  y0: number,
+  scale: number,
+  color: (v: number) => [number, number, number],
+): void {
   for (let y = 0; y < h * scale; y++) {
     for (let x = 0; x < w * scale; x++) {
       const v = values[from + Math.floor(y / scale) * w * stride + Math.floor(x / scale) * stride]!;
@@ -63,7 +76,11 @@ class TileCanvas {
 export class FilterView {
   private readonly tiles: TileCanvas;
 
-  constructor(canvas: HTMLCanvasElement, readonly filters: number, readonly kernel: number) {
+  constructor(
+    canvas: HTMLCanvasElement,
+    readonly filters: number,
+    readonly kernel: number,
+  ) {
     this.tiles = new TileCanvas(canvas, filters, 4, kernel, 14, 10);
   }
 
@@ -83,7 +100,12 @@ export class FilterView {
 export class FeatureMapView {
   private readonly tiles: TileCanvas;
 
-  constructor(canvas: HTMLCanvasElement, readonly filters: number, readonly kernel: number, cols = 4) {
+  constructor(
+    canvas: HTMLCanvasElement,
+    readonly filters: number,
+    readonly kernel: number,
+    cols = 4,
+  ) {
     this.tiles = new TileCanvas(canvas, filters, cols, 28, 2, 10);
   }
 

@@ -28,8 +28,7 @@ const MODEL_DEFAULTS: Record<ModelName, { optimizer: string; lr: string; batch: 
   mlp: { optimizer: 'sgd', lr: '0.1', batch: '64', schedule: 'constant' },
   lenet: { optimizer: 'adam', lr: '0.002', batch: '32', schedule: 'cosine' },
 };
-const defaultsHelp = (key: 'optimizer' | 'lr' | 'batch' | 'schedule') =>
-  `(default ${MODELS.map((m) => `${MODEL_DEFAULTS[m][key]} for ${m}`).join(', ')})`;
+const defaultsHelp = (key: 'optimizer' | 'lr' | 'batch' | 'schedule') => `(default ${MODELS.map((m) => `${MODEL_DEFAULTS[m][key]} for ${m}`).join(', ')})`;
 
 const OPTIONS: OptionSpec[] = [
   { name: 'dataset', help: `one of ${DATASETS.join(', ')}`, default: 'mnist' },

@@ -20,7 +20,8 @@ const filterPixels = (page: Page) =>
     return { draws: Number(c.dataset.draws ?? 0), pixels: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
   });
 
-const stepsOf = (page: Page) => page.evaluate(() => ({ cnn: Number(document.getElementById('stats')!.dataset.steps), mlp: Number(document.getElementById('stats')!.dataset.mlpSteps) }));
+const stepsOf = (page: Page) =>
+  page.evaluate(() => ({ cnn: Number(document.getElementById('stats')!.dataset.steps), mlp: Number(document.getElementById('stats')!.dataset.mlpSteps) }));
 
 /** Probabilities shown by a #probs-* element (empty when none). */
 const probsOf = (page: Page, id: string) =>
@@ -79,7 +80,9 @@ describe('demo: Convolutions lab in headless Chromium', () => {
     await page.mouse.up();
     await page.waitForFunction(() => (document.getElementById('maps-source')?.textContent ?? '').includes('drawing'), undefined, { timeout: 30_000 });
     await page.waitForTimeout(500);
-    await page.waitForFunction(() => !!document.getElementById('probs-cnn')?.dataset.sum && !!document.getElementById('probs-mlp')?.dataset.sum, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => !!document.getElementById('probs-cnn')?.dataset.sum && !!document.getElementById('probs-mlp')?.dataset.sum, undefined, {
+      timeout: 30_000,
+    });
     const predicted: string[] = [];
     for (const id of ['probs-cnn', 'probs-mlp']) {
       const p = await probsOf(page, id);
@@ -89,7 +92,9 @@ describe('demo: Convolutions lab in headless Chromium', () => {
       predicted.push(`${p.indexOf(Math.max(...p))} (p = ${Math.max(...p).toFixed(2)})`);
     }
     expect(Number(await page.locator('#maps').getAttribute('data-draws'))).toBeGreaterThan(mapsBefore);
-    console.log(`[e2e] conv: ${steps.cnn} CNN steps, ${steps.mlp} MLP steps; drawn 7 read as ${predicted.join(' by the CNN, ')} by the MLP; ${changed} filter pixels changed`);
+    console.log(
+      `[e2e] conv: ${steps.cnn} CNN steps, ${steps.mlp} MLP steps; drawn 7 read as ${predicted.join(' by the CNN, ')} by the MLP; ${changed} filter pixels changed`,
+    );
     await page.screenshot({ path: screenshotPath('conv.png') });
     if (updateDocs) {
       mkdirSync(join(docsShot, '..'), { recursive: true });
