@@ -115,3 +115,20 @@ export { LOSSES, type LossKind } from './core/losses.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { checkDataset, splitDataset, subset, standardize, type Dataset } from './data/dataset.js';
 export { spiral, moons, circles, xor } from './data/synthetic.js';
+export {
+  charTokenizer,
+  loadSonnets,
+  formatSonnets,
+  bigramBaseline,
+  sequenceBatches,
+  sequenceWindows,
+  type CharTokenizer,
+  type Sonnet,
+  type TextCorpus,
+  type SonnetsOptions,
+  type BaselineResult,
+  type BaselineOptions,
+  type TextBatch,
+  type SequenceBatchOptions,
+  type SequenceSampler,
+} from './data/text.js';
