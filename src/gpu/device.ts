@@ -1,4 +1,4 @@
-import { NoAdapterError } from '../core/errors.js';
+import { NoAdapterError, OptionError } from '../core/errors.js';
 
 /** Options for acquiring the GPU device. */
 export interface DeviceOptions {
@@ -12,6 +12,11 @@ export interface DeviceOptions {
   vulkanDriver?: string;
   /** Optional features to leave off even when the adapter has them (to test fallbacks). */
   disableFeatures?: OptionalFeature[];
+  /**
+   * Adopt a device the application already has instead of opening one. Descent uses it as it is (its features
+   * and limits: request the adapter's maxima for large models) and leaves it open on `Runtime.destroy()`.
+   */
+  device?: GPUDevice;
 }
 
 export type OptionalFeature = 'shader-f16' | 'subgroups' | 'timestamp-query';
@@ -40,6 +45,11 @@ export const NODE_INSTALL_HINT =
   '`bash scripts/install-system-deps.sh` (adds bookworm-backports and installs mesa-vulkan-drivers and libvulkan1; ' +
   "Debian 12's own Mesa 22.3 is rejected by Dawn). With Chromium installed, DESCENT_VULKAN_DRIVER=swiftshader " +
   'selects its SwiftShader driver instead. On a machine with a GPU, install its vendor Vulkan driver.';
+
+/** What Node says when the optional peer dependency `webgpu` is not installed. */
+export const DAWN_MISSING =
+  'WebGPU in Node comes from Dawn, the npm package "webgpu", an optional peer dependency of descent that is not ' +
+  'installed: run `npm install webgpu`. (A browser has WebGPU built in and needs nothing more.)';
 
 /** How to get WebGPU in a browser. */
 export const BROWSER_ADVICE =
@@ -84,7 +94,10 @@ async function dawnGpu(vulkanDriver: string | undefined): Promise<GPU> {
   try {
     mod = await import(/* @vite-ignore */ specifier);
   } catch (e) {
-    throw new NoAdapterError(`cannot load Dawn (npm package "webgpu"): ${(e as Error).message}. ${NODE_INSTALL_HINT}`);
+    const err = e as Error & { code?: string };
+    // An optional peer dependency: a browser app never needs it, so a Node app installs it itself.
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(`'${specifier}'`)) throw new NoAdapterError(DAWN_MISSING);
+    throw new NoAdapterError(`cannot load Dawn (npm package "webgpu"): ${err.message}. ${NODE_INSTALL_HINT}`);
   }
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -95,8 +108,10 @@ async function dawnGpu(vulkanDriver: string | undefined): Promise<GPU> {
 
 /** The adapter and device Descent runs on, with what was enabled. */
 export interface AcquiredDevice {
-  adapter: GPUAdapter;
+  info: GPUAdapterInfo;
   device: GPUDevice;
+  /** Descent opened the device, so it closes it; false for one adopted through `DeviceOptions.device`. */
+  owned: boolean;
   features: Set<OptionalFeature>;
   description: string;
   /** The adapter is a fallback (CPU) implementation, by its own account or by name. */
@@ -111,6 +126,7 @@ export function describeAdapter(info: GPUAdapterInfo): string {
 
 /** Find an adapter (browser or Dawn) and open a device with the limits and optional features Descent uses. */
 export async function acquireDevice(options: DeviceOptions = {}): Promise<AcquiredDevice> {
+  if (options.device !== undefined) return adoptDevice(options.device, new Set(options.disableFeatures ?? []));
   let gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) {
     if (!isNode()) throw new NoAdapterError(BROWSER_INSTALL_HINT);
@@ -132,8 +148,20 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
     requiredFeatures: [...features] as GPUFeatureName[],
     requiredLimits,
   });
-  const description = describeAdapter(adapter.info);
-  const flagged = (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  const isFallback = flagged || /llvmpipe|lavapipe|swiftshader|software/i.test(description);
-  return { adapter, device, features, description, isFallback };
+  return { info: adapter.info, device, owned: true, features, ...classify(adapter.info) };
+}
+
+function classify(info: GPUAdapterInfo): { description: string; isFallback: boolean } {
+  const description = describeAdapter(info);
+  const flagged = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return { description, isFallback: flagged || /llvmpipe|lavapipe|swiftshader|software/i.test(description) };
+}
+
+function adoptDevice(device: GPUDevice, disabled: ReadonlySet<OptionalFeature>): AcquiredDevice {
+  const looksLikeDevice = typeof device === 'object' && device !== null && 'queue' in device && 'createBuffer' in device;
+  if (!looksLikeDevice) throw new OptionError(`createRuntime: 'device' must be a GPUDevice, got ${device === null ? 'null' : typeof device}`);
+  const features = new Set(OPTIONAL_FEATURES.filter((f) => device.features.has(f) && !disabled.has(f)));
+  // adapterInfo is on GPUDevice since Chrome 129; an older browser's device still works, only unnamed.
+  const info = (device as Partial<GPUDevice>).adapterInfo ?? ({ vendor: '', architecture: '', device: '', description: '' } as GPUAdapterInfo);
+  return { info, device, owned: false, features, ...classify(info) };
 }

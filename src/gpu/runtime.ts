@@ -33,6 +33,8 @@ export class Runtime {
     readonly isSoftware: boolean,
     /** Shader text by name: gpu/ knows no kernel, so the caller (createRuntime) supplies the shipped WGSL. */
     private readonly shaderSource: ShaderSource,
+    /** False for a device the application handed in: destroy() then leaves it open. */
+    private readonly ownsDevice = true,
   ) {
     this.buffers = new BufferPool(device, device.limits.maxBufferSize);
     void device.lost.then((info) => {
@@ -224,7 +226,7 @@ export class Runtime {
     return data;
   }
 
-  /** Free every buffer and the device. The runtime cannot be used afterwards. */
+  /** Free every buffer, and the device unless it was adopted (createRuntime({ device })). The runtime cannot be used afterwards. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -235,6 +237,6 @@ export class Runtime {
     this.shaderInfos.clear();
     this.placeholderBuffers.length = 0;
     this.device.removeEventListener('uncapturederror', this.onUncapturedError);
-    this.device.destroy();
+    if (this.ownsDevice) this.device.destroy();
   }
 }

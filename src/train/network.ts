@@ -1,6 +1,6 @@
 // A model compiled onto a runtime: its parameter, gradient and state arenas on the GPU, the step plans for
 // each batch size it has met, and the metrics ring. Training loops live in fit.ts.
-import { DeviceError, TrainingError } from '../core/errors.js';
+import { CheckpointError, DeviceError, TrainingError } from '../core/errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { decodeMetrics } from '../kernels/telemetry.js';
 import type { Model } from '../nn/model.js';
@@ -222,16 +222,31 @@ export class Network {
 
   /**
    * Write parameters (and BatchNorm state) by name. Every name, shape, type (Float32Array) and value
-   * (finite) is checked first; on any problem a CheckpointError is thrown and nothing is written.
+   * (finite) is checked first; on any problem a CheckpointError is thrown and nothing is written. A whole model
+   * is `{ ...(await net.parameters()), ...(await net.state()) }`; `partial` loads the tensors given, keeping the rest.
    */
   load(record: TensorRecord, options: { partial?: boolean; dryRun?: boolean } = {}): void {
     this.guard.checkIdle('load()');
+    if (!options.partial) this.checkStatsGiven(record);
     const targets: [GPUBuffer, ArenaLayout][] = [
       [this.ctx.buffers.params, this.layout],
       [this.ctx.buffers.stats, this.model.statsLayout],
     ];
     const writes = recordWrites(record, targets, options.partial ?? false, 'load');
     if (!options.dryRun) applyWrites(this.rt, writes);
+  }
+
+  // parameters() leaves BatchNorm's running statistics out (they are not trained), so its record alone is not a
+  // whole model: say what to pass rather than just naming the first missing tensor.
+  private checkStatsGiven(record: unknown): void {
+    if (typeof record !== 'object' || record === null) return;
+    const missing = this.model.statsLayout.segments.filter((s) => !(s.name in record)).map((s) => `'${s.name}'`);
+    if (missing.length === 0 || !this.layout.segments.every((s) => s.name in record)) return;
+    throw new CheckpointError(
+      `load: the record has every trainable parameter but not the running statistics ${missing.join(', ')}, which ` +
+        'parameters() leaves out and state() returns: pass { ...(await net.parameters()), ...(await net.state()) }, ' +
+        'or load(record, { partial: true }) to keep the statistics the network has now',
+    );
   }
 
   /**
