@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { AUTO_WARN_BELOW, autoShortfalls, shortfallWarning, wallClockVsPeers } from '../src/bench/compare.js';
 import { CONV_LAYERS, convFlops, type ConvBenchRow, type ConvPass } from '../src/bench/conv.js';
 import type { MatmulBenchRow } from '../src/bench/matmul.js';
-import { formatReport, type BenchReport } from '../src/bench/suite.js';
+import { formatReport } from '../src/bench/suite.js';
 import type { Timing, TimingMethod } from '../src/bench/timing.js';
+import { reportOf } from './helpers/bench-report.js';
 
 const timing = (ms: number, method: TimingMethod = 'gpu-timestamps'): Timing => ({ median: ms, min: ms, max: ms, repetitions: 5, method });
 const row = (size: number, kernel: string, gflops: number, more: Partial<MatmulBenchRow> = {}): MatmulBenchRow => ({
@@ -32,23 +33,6 @@ const rows: MatmulBenchRow[] = [
   row(1024, 'subgroup', 10.17),
   row(1024, 'auto (block8 8x8)', 3.91),
 ];
-
-/** A report with no figures but those given. */
-const reportOf = (more: Partial<BenchReport>): BenchReport => ({
-  descent: '0.1.0',
-  adapter: 'test adapter',
-  features: [],
-  environment: 'test',
-  date: '2025-01-01T00:00:00Z',
-  tuning: null,
-  peers: [],
-  matmul: [],
-  memory: [],
-  conv: [],
-  training: [],
-  coldStart: null,
-  ...more,
-});
 
 describe('benchmark comparisons', () => {
   it('finds the sizes where auto runs below 0.8x the fastest variant, ignoring transposed and fused rows', () => {

@@ -1,54 +1,32 @@
-// `npm run bench`: every suite on this machine's WebGPU adapter (Dawn in Node), with the peer libraries
-// side by side when they load; prints tables and writes a JSON file of every figure.
+// `npm run bench`: every suite on this machine's WebGPU adapter (Dawn in Node), with the peer libraries side by
+// side; prints tables and writes a JSON file of every figure. The parent starts one child process per system
+// (this same file with --only=descent|tfjs|jax, see parent.ts and child.ts) and touches no GPU itself.
 import { writeFile } from 'node:fs/promises';
-import { createRuntime } from '../runtime.js';
-import { tuneMatmul } from '../kernels/autotune.js';
-import { DEFAULT_SUITES, PEER_SUITES, SUITES, formatReport, runBenchmarks, type PeerRunner, type Suite } from './suite.js';
+import { HELP, UsageError, parseBenchArgs, type BenchArgs } from './args.js';
+import { runPart } from './child.js';
+import { runParts } from './parent.js';
+import { formatReport } from './suite.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-if (args.includes('--help')) {
-  console.log(`usage: npm run bench [-- options]
-  --suite=matmul,conv,memory,train,cold   suites to run (default matmul,memory,train,cold; conv adds the
-                                         convolution layers and LeNet-5's training step)
-  --sizes=64,128,256,512,1024        square matmul sizes
-  --params=10000000                  parameters for the memory-bound kernels and optimizer updates
-  --optimizers=sgd,adam              optimizer updates to time
-  --no-peers                         skip TensorFlow.js and jax-js
-  --retune                           measure the matmul tuning again instead of using the cached one
-  --out=bench-results.json           where to write every figure as JSON`);
-  process.exit(0);
-}
-const suites = (arg('suite') ?? DEFAULT_SUITES.join(',')).split(',') as Suite[];
-const unknown = suites.filter((s) => !SUITES.includes(s));
-if (unknown.length) {
-  console.error(`unknown suite ${unknown.join(', ')}: expected some of ${SUITES.join(', ')}`);
+const argv = process.argv.slice(2);
+let a: BenchArgs;
+try {
+  a = parseBenchArgs(argv);
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(`${e.message}\n\n${HELP}`);
   process.exit(2);
 }
-const rt = await createRuntime();
-console.log(`adapter: ${rt.description}`);
-const tuning = await tuneMatmul(rt, { force: args.includes('--retune'), log: (l) => console.log(`tuning ${l}`) });
-console.log(`matmul tuning (${tuning.measuredAt}): ${JSON.stringify(tuning.choices)}`);
-let peers: PeerRunner[] = [];
-let peerErrors: { name: string; version: string; error: string }[] = [];
-if (!args.includes('--no-peers') && suites.some((s) => PEER_SUITES.includes(s))) {
-  const loaded = await (await import('./peers/runner.js')).loadPeerRunners(rt);
-  peers = loaded.peers;
-  peerErrors = loaded.errors;
+if (a.help) {
+  console.log(HELP);
+  process.exit(0);
 }
-const report = await runBenchmarks(rt, {
-  suites,
-  sizes: arg('sizes')?.split(',').map(Number),
-  parameters: arg('params') ? Number(arg('params')) : undefined,
-  optimizers: arg('optimizers')?.split(','),
-  peers,
-  peerErrors,
-  environment: `Node ${process.version}, Dawn (npm webgpu)`,
-  log: (l) => console.log(`  ${l}`),
-});
+// Durations only, each measured inside one child with performance.now() (the OS's monotonic clock) or GPU timestamps.
+const environment = `Node ${process.version}, Dawn (npm webgpu); each system in its own child process, one after another`;
+if (a.only) await runPart(a.only, a, environment);
+const t0 = performance.now();
+const { report, exitCode } = await runParts(a, { argv, environment, log: (l) => console.log(l) });
 console.log(`\n${formatReport(report)}`);
-const out = arg('out') ?? 'bench-results.json';
-await writeFile(out, JSON.stringify(report, null, 1));
-console.log(`\nwrote ${out}`);
-rt.destroy();
-process.exit(0);
+await writeFile(a.out, JSON.stringify(report, null, 1));
+console.log(`\nwrote ${a.out} (the whole run took ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+if (exitCode !== 0) console.error(`Descent's part did not finish: ${report.parts?.find((p) => p.system === 'descent')?.detail ?? 'unknown'}`);
+process.exit(exitCode);

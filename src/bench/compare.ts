@@ -64,3 +64,13 @@ export function wallClockVsPeers(auto: { wallClock?: { gflops: number } } | unde
   const [peer, best] = entries.reduce((a, b) => (b[1] > a[1] ? b : a));
   return { ratio: descent / best, peer, descent, best };
 }
+
+/**
+ * A peer's cell in a text table: its figure, else why it has none ('crashed (signal SIGSEGV)', 'timed out after
+ * 600 s', 'failed': the message is in the log and the JSON), else '-'.
+ */
+export function peerCellText(value: number | undefined, error: string | undefined, digits = 2): string {
+  if (value !== undefined && Number.isFinite(value)) return value.toFixed(digits);
+  if (error === undefined) return '-';
+  return error.startsWith('failed') ? 'failed' : error;
+}

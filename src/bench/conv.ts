@@ -5,7 +5,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { conv2dBackwardScratch, conv2dShape, prepareConv2d, prepareConv2dBackward } from '../kernels/conv2d.js';
 import { Rng } from '../util/rng.js';
-import type { PeerComparison } from './compare.js';
+import { peerCellText, type PeerComparison } from './compare.js';
 import type { WallClockOptions } from './matmul.js';
 import { TIMING_METHODS, timeBackToBack, timeDispatches, type Timing } from './timing.js';
 
@@ -117,9 +117,11 @@ export async function benchConv(
 }
 
 /** The conv rows as a plain-text table, each column's clock named. */
-export function formatConv(rows: readonly ConvBenchRow[], peerNames: readonly string[]): string[] {
+export function formatConv(rows: readonly (ConvBenchRow & { peerErrors?: Record<string, string> })[], peerNames: readonly string[]): string[] {
   const width = Math.max(...rows.map((r) => r.layer.length)) + 2;
-  const cells = [pad('pass', 7), pad('timestamps', 12), pad('wall', 9), ...peerNames.map((p) => pad(p, 9)), pad('wall / best peer', 18)];
+  const peerText = (r: (typeof rows)[number], p: string) => peerCellText(r.peers[p], r.peerErrors?.[p]);
+  const peerWidth = (p: string) => 2 + Math.max(7, p.length, ...rows.map((r) => peerText(r, p).length));
+  const cells = [pad('pass', 7), pad('timestamps', 12), pad('wall', 9), ...peerNames.map((p) => pad(p, peerWidth(p))), pad('wall / best peer', 18)];
   const out = [
     `conv2d GFLOP/s, f32, stride 1 (median of ${rows[0]!.timing.repetitions}; dx and dw+db count the forward's multiply-adds):`,
     `  'timestamps': ${TIMING_METHODS[rows[0]!.timing.method]}`,
@@ -133,7 +135,7 @@ export function formatConv(rows: readonly ConvBenchRow[], peerNames: readonly st
           pad(r.pass, 7),
           pad(r.gflops.toFixed(2), 12),
           pad(r.wallClock.gflops.toFixed(2), 9),
-          ...peerNames.map((p) => pad(r.peers[p]?.toFixed(2) ?? '-', 9)),
+          ...peerNames.map((p) => pad(peerText(r, p), peerWidth(p))),
           pad(r.vsBestPeer ? `${r.vsBestPeer.ratio.toFixed(2)}x` : '-', 18),
         ].join(''),
     );

@@ -2,18 +2,20 @@
 // on navigator.gpu), report the rest as unavailable with the reason.
 import type { Runtime } from '../../gpu/runtime.js';
 import type { PeerRunner } from '../suite.js';
-import { isPeer, loadPeers } from './index.js';
+import { isPeer, loadPeers, type PeerName } from './index.js';
 
 /**
- * Load TF.js and jax-js on the runtime's adapter. Call after createRuntime(). `trainSteps` timed steps per
- * training workload (default 100; fewer for a quick run on a slow adapter).
+ * Load TF.js and jax-js (or the `names` ones) on the runtime's adapter. Call after createRuntime(). `trainSteps`
+ * timed steps per MLP workload (default 100; fewer for a quick run on a slow adapter), `cnnSteps` per LeNet-5
+ * workload (default 30: a peer's LeNet step at batch 64 takes most of a second on a software adapter).
  */
 export async function loadPeerRunners(
   rt: Runtime,
-  options: { trainSteps?: number } = {},
+  options: { trainSteps?: number; cnnSteps?: number; names?: readonly PeerName[] } = {},
 ): Promise<{ peers: PeerRunner[]; errors: { name: string; version: string; error: string }[] }> {
   const steps = options.trainSteps ?? 100;
-  const loaded = await loadPeers();
+  const cnnSteps = options.cnnSteps ?? Math.min(30, steps);
+  const loaded = await loadPeers(options.names);
   const peers: PeerRunner[] = [];
   const errors: { name: string; version: string; error: string }[] = [];
   for (const p of loaded) {
@@ -31,7 +33,7 @@ export async function loadPeerRunners(
       matmul: (n) => p.matmul(n),
       mlpTrainStep: (o) => p.mlpTrainStep({ ...o, steps, warmup: Math.min(5, steps) }),
       conv: (layer, pass) => p.conv({ layer, pass }),
-      cnnTrainStep: (o) => p.cnnTrainStep({ ...o, steps, warmup: Math.min(5, steps) }),
+      cnnTrainStep: (o) => p.cnnTrainStep({ ...o, steps: cnnSteps, warmup: Math.min(5, cnnSteps) }),
     });
   }
   return { peers, errors };
