@@ -4,9 +4,10 @@ import { DescentError, GraphError } from '../core/errors.js';
 import { convGeometry, type Conv2dGeometry, type Padding } from '../reference/conv-geometry.js';
 import { poolGeometry } from '../reference/pool2d.js';
 import type { Init, Layer } from './layers.js';
+import { isTokenInput, sequenceNodes, type SequenceBuilder } from './sequence-layers.js';
 
-/** A node's output per example: [H, W, C] for an NHWC image, [width] for a vector. */
-export type NodeShape = [number] | [number, number, number];
+/** A node's output per example: [H, W, C] for an NHWC image, [T, C] for a sequence, [width] for a vector (or T token ids). */
+export type NodeShape = [number] | [number, number] | [number, number, number];
 type Pair = number | [number, number];
 
 /** A trainable tensor. Names follow PyTorch's (`0.weight`, `0.bias`, `3.block.0.weight`, ...). */
@@ -28,8 +29,11 @@ export interface StatSpec {
 }
 
 export type NodeOp =
-  | { op: 'input' }
+  | { op: 'input'; tokens?: boolean }
   | { op: 'dense'; weight: string; bias: string | null }
+  | { op: 'embedding'; weight: string; vocab: number }
+  | { op: 'positional'; weight: string; context: number }
+  | { op: 'attention'; heads: number; causal: boolean }
   | { op: 'activation'; activation: Activation; slope: number }
   | { op: 'layerNorm'; eps: number; gain: string; shift: string }
   | { op: 'batchNorm'; eps: number; momentum: number; gain: string; shift: string; runningMean: string; runningVar: string; channels: number }
@@ -88,6 +92,11 @@ export class Graph {
     return this.nodes[this.nodes.length - 1]!;
   }
 
+  /** T when the input is T token ids per example (a sequence model), else null. */
+  get tokens(): number | null {
+    return isTokenInput(this.nodes[0]!) ? this.nodes[0]!.width : null;
+  }
+
   /** Ids of the nodes that read node `id`'s output. */
   consumers(id: number): number[] {
     return this.nodes.filter((n) => n.inputs.includes(id)).map((n) => n.id);
@@ -100,7 +109,7 @@ export class Graph {
         .filter((p) => p.name.startsWith(`${n.name}.`) && !p.name.slice(n.name.length + 1).includes('.'))
         .reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     const lines = this.nodes.map((n) => {
-      const shape = n.shape.length === 3 ? n.shape.join('x') : String(n.width);
+      const shape = n.shape.length > 1 ? n.shape.join('x') : String(n.width);
       const what = n.op.op === 'activation' ? n.op.activation : n.op.op;
       const from = n.inputs.length ? ` <- ${n.inputs.join(', ')}` : '';
       return `${String(n.id).padStart(3)} ${n.name.padEnd(14)} ${what.padEnd(11)} shape ${shape.padEnd(9)} params ${count(n)}${from}`;
@@ -110,8 +119,12 @@ export class Graph {
   }
 }
 
-const show = (s: readonly number[]) => (s.length === 3 ? `image [${s.join(', ')}] (H, W, C)` : `vector of width ${s[0]}`);
+const show = (s: readonly number[]) =>
+  s.length === 3 ? `image [${s.join(', ')}] (H, W, C)` : s.length === 2 ? `sequence [${s.join(', ')}] (T, C)` : `vector of width ${s[0]}`;
 const count = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** A model's input: a width, an image [H, W, C], or T token ids per example. */
+export type InputSpec = number | readonly number[] | { tokens: number };
 
 /** The input's shape: a width, or [H, W, C]; a GraphError otherwise. */
 function inputShape(input: number | readonly number[]): NodeShape {
@@ -126,9 +139,14 @@ function inputShape(input: number | readonly number[]): NodeShape {
  * Lay the layers out as a graph, inferring and checking every shape; throws GraphError naming the layer and the
  * shapes. `input` is a width, or [H, W, C] for NHWC images.
  */
-export function buildGraph(input: number | readonly number[], layers: readonly (Layer | Layer[])[]): Graph {
-  const first = inputShape(input);
-  const nodes: GraphNode[] = [{ id: 0, name: 'input', op: { op: 'input' }, inputs: [], width: count(first), shape: first }];
+export function buildGraph(input: InputSpec, layers: readonly (Layer | Layer[])[]): Graph {
+  const tokens = typeof input === 'object' && !Array.isArray(input) && input !== null && 'tokens' in input;
+  if (tokens && !(Number.isInteger(input.tokens) && input.tokens >= 1)) {
+    throw new GraphError(`input { tokens } must be a positive integer context length, got ${JSON.stringify(input.tokens)}`);
+  }
+  const first = tokens ? ([input.tokens] as NodeShape) : inputShape(input as number | readonly number[]);
+  const op: NodeOp = tokens ? { op: 'input', tokens: true } : { op: 'input' };
+  const nodes: GraphNode[] = [{ id: 0, name: 'input', op, inputs: [], width: count(first), shape: first }];
   const params: ParamSpec[] = [];
   const stats: StatSpec[] = [];
   const names = new Set<string>();
@@ -159,6 +177,18 @@ export function buildGraph(input: number | readonly number[], layers: readonly (
     }
   };
 
+  const builder: SequenceBuilder = { add, param, node: (id) => nodes[id]! };
+  /** The token embedding's table, shared by a dense layer with `tie: true` (its shape must be the dense weight's). */
+  const tiedWeight = (name: string, want: number[]): string => {
+    const tables = nodes.filter((n) => n.op.op === 'embedding');
+    if (tables.length !== 1) throw new GraphError(`dense '${name}' has tie: true, but the model has ${tables.length} token embeddings before it; it needs exactly one`);
+    const table = params.find((p) => p.name === (tables[0]!.op as { weight: string }).weight)!;
+    if (table.shape.join() !== want.join()) {
+      throw new GraphError(`dense '${name}' has tie: true, but its weight [${want.join(', ')}] is not the shape of the embedding table '${table.name}' [${table.shape.join(', ')}]`);
+    }
+    return table.name;
+  };
+
   // `shape` is what the next layer sees: a flatten changes it without adding a node.
   const chain = (list: Layer[], from: number, prefix: string): { cur: number; shape: NodeShape } => {
     let cur = from;
@@ -167,25 +197,33 @@ export function buildGraph(input: number | readonly number[], layers: readonly (
       const name = layer.name ?? `${prefix}${i}`;
       const width = count(shape);
       const vector = (kind: string) => {
-        if (shape.length !== 1)
+        if (shape.length === 3)
           throw new GraphError(`${kind} '${name}' needs a vector input, got an ${show(shape)}; put flatten() or globalAvgPool() before it`);
       };
+      if (isTokenInput(nodes[cur]!) && layer.kind !== 'embedding') {
+        throw new GraphError(`${layer.kind} '${name}' cannot read token ids [${shape.join(', ')}]; start the model with embedding(vocab, channels)`);
+      }
+      // On a sequence [T, C], dense and layerNorm act on the last axis: each of the B*T rows on its own.
+      const features = shape.length === 2 ? shape[1]! : width;
+      const rowShape = (units: number): NodeShape => (shape.length === 2 ? [shape[0]!, units] : [units]);
       switch (layer.kind) {
         case 'dense': {
           vector('dense');
-          const weight = param({ name: `${name}.weight`, shape: [layer.units, width], role: 'weight', init: layer.init, fanIn: width, fanOut: layer.units });
+          const weight = layer.tie
+            ? tiedWeight(name, [layer.units, features])
+            : param({ name: `${name}.weight`, shape: [layer.units, features], role: 'weight', init: layer.init, fanIn: features, fanOut: layer.units });
           const bias = layer.bias
-            ? param({ name: `${name}.bias`, shape: [layer.units], role: 'bias', init: 'zeros', fanIn: width, fanOut: layer.units })
+            ? param({ name: `${name}.bias`, shape: [layer.units], role: 'bias', init: 'zeros', fanIn: features, fanOut: layer.units })
             : null;
-          cur = add(name, { op: 'dense', weight, bias }, [cur], [layer.units]);
+          cur = add(name, { op: 'dense', weight, bias }, [cur], rowShape(layer.units));
           break;
         }
         case 'activation':
           cur = add(name, { op: 'activation', activation: layer.activation, slope: layer.slope }, [cur], shape);
           break;
         case 'layerNorm': {
-          const gain = param({ name: `${name}.weight`, shape: [width], role: 'gain', init: 'ones', fanIn: width, fanOut: width });
-          const shift = param({ name: `${name}.bias`, shape: [width], role: 'shift', init: 'zeros', fanIn: width, fanOut: width });
+          const gain = param({ name: `${name}.weight`, shape: [features], role: 'gain', init: 'ones', fanIn: features, fanOut: features });
+          const shift = param({ name: `${name}.bias`, shape: [features], role: 'shift', init: 'zeros', fanIn: features, fanOut: features });
           cur = add(name, { op: 'layerNorm', eps: layer.eps, gain, shift }, [cur], shape);
           break;
         }
@@ -257,6 +295,12 @@ export function buildGraph(input: number | readonly number[], layers: readonly (
         case 'flatten':
           shape = [width];
           return;
+        case 'embedding':
+        case 'positionalEmbedding':
+        case 'attention':
+        case 'transformerBlock':
+          cur = sequenceNodes(builder, layer, name, cur);
+          break;
       }
       shape = nodes[cur]!.shape;
     });

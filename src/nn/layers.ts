@@ -2,6 +2,7 @@
 import { ACTIVATIONS, DEFAULT_LEAKY_SLOPE, type Activation } from '../core/activations.js';
 import { GraphError } from '../core/errors.js';
 import type { ImageLayer } from './image-layers.js';
+import type { SequenceLayer } from './sequence-layers.js';
 
 /** Weight initialisation: He (normal, std sqrt(2 / fanIn)), Xavier (uniform, ±sqrt(6 / (fanIn + fanOut))), or a normal of the given std. */
 export type Init = 'he' | 'xavier' | { normal: number };
@@ -11,6 +12,8 @@ export interface DenseLayer {
   units: number;
   init: Init;
   bias: boolean;
+  /** Share the token embedding's [V, C] table as this layer's weight (weight tying). */
+  tie?: boolean;
   name?: string;
 }
 export interface ActivationLayer {
@@ -35,7 +38,7 @@ export interface ResidualLayer {
   block: Layer[];
   name?: string;
 }
-export type Layer = DenseLayer | ActivationLayer | LayerNormLayer | BatchNormLayer | ResidualLayer | ImageLayer;
+export type Layer = DenseLayer | ActivationLayer | LayerNormLayer | BatchNormLayer | ResidualLayer | ImageLayer | SequenceLayer;
 
 const positiveInt = (v: number, what: string) => {
   if (!Number.isInteger(v) || v < 1) throw new GraphError(`${what} must be a positive integer, got ${v}`);
@@ -44,15 +47,16 @@ const inRange = (v: number, lo: number, hi: number, what: string) => {
   if (!(v > lo && v < hi) || !Number.isFinite(v)) throw new GraphError(`${what} must be in (${lo}, ${hi}), got ${v}`);
 };
 
-/** A fully connected layer: y = x . W^T + b with W of shape [units, inputs] (PyTorch's Linear layout). */
-export function dense(units: number, options: { activation?: Activation; slope?: number; init?: Init; bias?: boolean; name?: string } = {}): Layer[] {
+/** A fully connected layer: y = x . W^T + b with W of shape [units, inputs] (PyTorch's Linear layout); on a sequence [T, C] it acts on the last axis. */
+export function dense(units: number, options: { activation?: Activation; slope?: number; init?: Init; bias?: boolean; tie?: boolean; name?: string } = {}): Layer[] {
   positiveInt(units, 'dense: units');
   const act = options.activation;
   const init = options.init ?? (act === 'relu' || act === 'leaky_relu' || act === 'gelu' ? 'he' : 'xavier');
   if (typeof init === 'object' && !(init.normal > 0 && Number.isFinite(init.normal))) {
     throw new GraphError(`dense: init.normal must be a positive standard deviation, got ${init.normal}`);
   }
-  const layer: DenseLayer = { kind: 'dense', units, init, bias: options.bias ?? true, name: options.name };
+  if (options.tie !== undefined && typeof options.tie !== 'boolean') throw new GraphError(`dense: tie must be true or false, got ${String(options.tie)}`);
+  const layer: DenseLayer = { kind: 'dense', units, init, bias: options.bias ?? true, name: options.name, ...(options.tie ? { tie: true } : {}) };
   return act && act !== 'identity' ? [layer, activation(act, { slope: options.slope })] : [layer];
 }
 

@@ -1,7 +1,7 @@
 // A model definition: the graph, its parameter layout and the seed its initial values come from.
 // Nothing here touches the GPU; `compile` (src/train/network.ts) does.
 import { ArenaLayout, initialParameters, initialStats } from './arena.js';
-import { buildGraph, type Graph } from './graph.js';
+import { buildGraph, type Graph, type InputSpec } from './graph.js';
 import type { Layer } from './layers.js';
 
 export class Model {
@@ -41,8 +41,8 @@ export class Model {
 
 /**
  * A model whose layers run one after another (residual blocks branch and rejoin inside). The input is a width,
- * or an image shape [H, W, C] whose rows are fed as H*W*C floats in NHWC order.
+ * an image shape [H, W, C] whose rows are fed as H*W*C floats in NHWC order, or { tokens: T } for T token ids.
  */
-export function sequential(inputDim: number | readonly [number, number, number], layers: readonly (Layer | Layer[])[], options: { seed?: number } = {}): Model {
+export function sequential(inputDim: InputSpec, layers: readonly (Layer | Layer[])[], options: { seed?: number } = {}): Model {
   return new Model(buildGraph(inputDim, layers), options.seed ?? 1);
 }

@@ -6,6 +6,7 @@ import type { Model } from '../nn/model.js';
 import { elementOptions, referenceState, referenceUpdate, type OptimizerDef } from '../optim/optimizer.js';
 import type { LossKind } from '../core/losses.js';
 import { imageBackward, imageForward, isImageOp } from './reference-image.js';
+import { OptionError } from '../core/errors.js';
 
 export interface ReferenceStep {
   loss: number;
@@ -89,6 +90,8 @@ export class ReferenceNetwork {
           y = xin;
           break;
         default:
+          // Sequence models (token input) run on SequenceReference (reference-sequence.ts).
+          if (!isImageOp(op)) throw new OptionError(`ReferenceNetwork runs vector and image models; '${op.op}' belongs to a sequence model: use SequenceReference`);
           y = imageForward(op, xin, B, (name) => this.p(name));
       }
       acts.push(y);
