@@ -1,9 +1,42 @@
 import { describe, expect, it } from 'vitest';
-import { OptionError, ShapeError, Tensor, conv2d, conv2dBackward, prepareConv2dBackward } from '../src/index.js';
-import { convCases } from '../src/selftest/conv-cases.js';
+import { OptionError, ShapeError, Tensor, conv2d, conv2dBackward, createRuntime, prepareConv2d, prepareConv2dBackward } from '../src/index.js';
+import { CONV_VARIANTS, resolveConvVariant } from '../src/kernels/conv2d.js';
+import { matmulSubgroupSize } from '../src/kernels/matmul.js';
+import { CONV_SHAPES, convCases } from '../src/selftest/conv-cases.js';
 import { gpu, itRunsCases } from './helpers/gpu.js';
 
-describe('conv2d forward, dx, dw and db against the float64 reference', () => itRunsCases(convCases()));
+for (const variant of CONV_VARIANTS) {
+  describe(`conv2d '${variant}' forward, dx, dw and db against the float64 reference`, () => itRunsCases(convCases(CONV_SHAPES, variant)));
+}
+
+describe('conv2d variants', () => {
+  it("runs the subgroup shaders on this adapter (lavapipe: 8-lane subgroups), and 'auto' picks them", async () => {
+    const rt = await gpu();
+    expect(matmulSubgroupSize(rt)).toBe(8);
+    expect(resolveConvVariant(rt)).toBe('subgroup');
+    expect(() => resolveConvVariant(rt, 'im2col' as never)).toThrow(/unknown variant 'im2col'; expected auto or one of: gather, subgroup/);
+  });
+
+  it("falls back to 'gather' without the subgroups feature, and the fallback passes the subgroup variant's cases", async () => {
+    const rt = await createRuntime({ disableFeatures: ['subgroups'] });
+    try {
+      expect(resolveConvVariant(rt, 'subgroup')).toBe('gather');
+      expect(resolveConvVariant(rt)).toBe('gather');
+      const x = Tensor.zeros(rt, [1, 5, 5, 2], 'x');
+      const w = Tensor.zeros(rt, [3, 2, 3, 3], 'w');
+      const y = Tensor.zeros(rt, [1, 3, 3, 3], 'y');
+      const d = await prepareConv2d(rt, { x, w, y }, { variant: 'subgroup' });
+      expect(d.kernel.shader.name).toBe('conv2d');
+      rt.release(d);
+      for (const c of convCases(CONV_SHAPES.slice(0, 3), 'subgroup')) {
+        const r = await c.run(rt);
+        expect(r.pass, r.message).toBe(true);
+      }
+    } finally {
+      rt.destroy();
+    }
+  });
+});
 
 describe('conv2d bad input', () => {
   it('is a typed error naming what was wrong, and allocates nothing', async () => {

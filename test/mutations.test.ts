@@ -18,7 +18,7 @@ import {
 } from '../src/selftest/cases.js';
 import { batchNormGuardCases } from '../src/selftest/norm-guard-cases.js';
 import { poolCases } from '../src/selftest/pool-cases.js';
-import { convCases } from '../src/selftest/conv-cases.js';
+import { CONV_SHAPES, convCases } from '../src/selftest/conv-cases.js';
 
 interface Mutation {
   shader: string;
@@ -407,6 +407,48 @@ const MUTATIONS: Mutation[] = [
     edits: [['v += bias[oc];', 'v += bias[0];']],
     cases: convCases,
     mustFail: ['odd 2x7x5x3 k3x3 pad1 oc5'],
+  },
+  {
+    shader: 'conv2d_subgroup',
+    what: "weights taken from the neighbouring lane's share",
+    edits: [['subgroupShuffle(mine[s / SG], s % SG)', 'subgroupShuffle(mine[s / SG], (s + 1u) % SG)']],
+    cases: () => convCases(CONV_SHAPES, 'subgroup'),
+    mustFail: ['odd 2x7x5x3 k3x3 pad1 oc5'],
+  },
+  {
+    shader: 'conv2d_subgroup',
+    what: "a lane's rows taken as consecutive pixels instead of SG apart",
+    edits: [['min(m0 + r * SG, M - 1u)', 'min(m0 + r, M - 1u)']],
+    cases: () => convCases(CONV_SHAPES, 'subgroup'),
+    mustFail: ['odd 2x7x5x3 k3x3 pad1 oc5'],
+  },
+  {
+    shader: 'conv2d_subgroup',
+    what: 'second share of the weights loaded from the first',
+    edits: [['mine[q] = w[wo[q] + wi];', 'mine[q] = w[wo[0] + wi];']],
+    cases: () => convCases(CONV_SHAPES, 'subgroup'),
+    mustFail: ['many blocks 3x13x15x5 k3x3 same oc21'],
+  },
+  {
+    shader: 'conv2d_grad_weight_subgroup',
+    what: 'every split writes the first partial sum',
+    edits: [['let part = wid.z * params.OC * taps;', 'let part = 0u;']],
+    cases: () => convCases(CONV_SHAPES, 'subgroup'),
+    mustFail: ['dw in 7 splits 2x5x5x3 k3x3 same oc4 chunk7'],
+  },
+  {
+    shader: 'conv2d_grad_weight_subgroup',
+    what: "a tap's dilation dropped from its offset",
+    edits: [['ty[r] = i32(t.y * params.dil_h);', 'ty[r] = i32(t.y);']],
+    cases: () => convCases(CONV_SHAPES, 'subgroup'),
+    mustFail: ['dilation2 2x9x8x3 k3x3 pad2 oc5'],
+  },
+  {
+    shader: 'conv2d_grad_weight_subgroup',
+    what: "dy's second share read from the first column block",
+    edits: [['cols[q] = share_col(j0, lid.x, q, params.OC);', 'cols[q] = share_col(0u, lid.x, q, params.OC);']],
+    cases: () => convCases(CONV_SHAPES, 'subgroup'),
+    mustFail: ['many blocks 3x13x15x5 k3x3 same oc21'],
   },
   {
     shader: 'conv2d_grad_input',

@@ -8,6 +8,7 @@ import { convGeometry, type Conv2dGeometry, type ConvGeometryOptions } from '../
 import { activationCode, type Activation } from './activation.js';
 import { bind, dims, expectShape, expectShapeIfGiven, finiteOption, runOneShot, type Unmade } from './common.js';
 import { ceilDiv } from './grid.js';
+import { matmulSubgroupSize } from './matmul.js';
 import { prepareSumRows } from './reduce.js';
 
 /** Output pixels (forward), input pixels (dx) or taps (dw) per invocation; each invocation also covers 4 channels. */
@@ -17,7 +18,13 @@ const WG = 64;
 /** Output pixels per split of the weight gradient: fewer pixels make more splits (parallelism) and more partial sums. */
 export const DEFAULT_WEIGHT_CHUNK = 1024;
 
+/** The conv2d kernel variants; every one passes the same cases (src/selftest/conv-cases.ts). */
+export const CONV_VARIANTS = ['gather', 'subgroup'] as const;
+export type ConvVariant = (typeof CONV_VARIANTS)[number];
+
 export interface Conv2dOptions extends ConvGeometryOptions {
+  /** Which kernels: 'auto' (default) picks for the adapter. */
+  variant?: ConvVariant | 'auto';
   /** Activation applied after the bias, fused into the forward's store. Default identity. */
   activation?: Activation;
   /** Leaky ReLU's negative slope. */
@@ -25,6 +32,8 @@ export interface Conv2dOptions extends ConvGeometryOptions {
 }
 
 export interface Conv2dBackwardOptions extends ConvGeometryOptions {
+  /** Which kernels: 'auto' (default) picks for the adapter. */
+  variant?: ConvVariant | 'auto';
   /** Output pixels each partial sum of dw covers (default 1024); more than one split needs a `dwPartial` scratch. */
   weightChunk?: number;
 }
@@ -94,25 +103,58 @@ function workgroupFor(rows: number, rowsPerInvocation: number, columns: number):
   return [x, y];
 }
 
-async function gemmKernel(rt: Runtime, name: string, rowsPer: number, rows: number, columns: number, constants: Record<string, number | boolean> = {}) {
-  const [wx, wy] = workgroupFor(rows, rowsPer, columns);
-  const kernel = await rt.kernel(name, { constants: { ROWS: rowsPer, WG_X: wx, WG_Y: wy, ...constants } });
-  return { kernel, grid: [ceilDiv(columns, 4 * wx), ceilDiv(rows, rowsPer * wy)] as [number, number] };
+/** The three passes' shaders per variant (a variant may share a pass's shader with another). */
+export type ConvPass = 'forward' | 'input' | 'weight';
+export const CONV_SHADERS: Record<ConvVariant, Record<ConvPass, string>> = {
+  gather: { forward: 'conv2d', input: 'conv2d_grad_input', weight: 'conv2d_grad_weight' },
+  subgroup: { forward: 'conv2d_subgroup', input: 'conv2d_grad_input', weight: 'conv2d_grad_weight_subgroup' },
+};
+
+/**
+ * The variant a pass runs: 'auto' is 'subgroup' where subgroups have one fixed size of 8 or more lanes (lavapipe),
+ * else 'gather'; 'subgroup' without such subgroups runs 'gather'.
+ */
+export function resolveConvVariant(rt: Runtime, variant: ConvVariant | 'auto' = 'auto'): ConvVariant {
+  if (variant !== 'auto' && !CONV_VARIANTS.includes(variant)) {
+    throw new OptionError(`conv2d: unknown variant '${String(variant)}'; expected auto or one of: ${CONV_VARIANTS.join(', ')}`);
+  }
+  const sg = matmulSubgroupSize(rt);
+  if (variant === 'auto') return (sg ?? 0) >= 8 ? 'subgroup' : 'gather';
+  return variant === 'subgroup' && sg === null ? 'gather' : variant;
+}
+
+/** The kernel and grid of one pass: `rows` of the implicit GEMM (pixels or taps) by `columns` channels. */
+async function convKernel(rt: Runtime, pass: ConvPass, variant: ConvVariant, rows: number, columns: number, constants: Record<string, number | boolean> = {}) {
+  const name = CONV_SHADERS[variant][pass];
+  if (!name.endsWith('_subgroup')) {
+    const rowsPer = ROWS[pass];
+    const [wx, wy] = workgroupFor(rows, rowsPer, columns);
+    const kernel = await rt.kernel(name, { constants: { ROWS: rowsPer, WG_X: wx, WG_Y: wy, ...constants } });
+    return { kernel, grid: [ceilDiv(columns, 4 * wx), ceilDiv(rows, rowsPer * wy)] as [number, number] };
+  }
+  // 4 * CV columns per subgroup, as few as cover the problem's, and ROWS rows per lane: up to 128 accumulators.
+  const sg = matmulSubgroupSize(rt)!;
+  const cv = Math.min(4, ceilDiv(columns, 4));
+  const pow2 = (n: number) => 2 ** Math.ceil(Math.log2(n));
+  const rowsPer = Math.min(16, 32 / pow2(cv), pow2(ceilDiv(rows, sg)));
+  const wy = Math.min(4, pow2(ceilDiv(rows, sg * rowsPer)));
+  const kernel = await rt.kernel(name, { constants: { SG: sg, ROWS: rowsPer, CV: cv, WG_Y: wy, ...constants } });
+  return { kernel, grid: [ceilDiv(columns, 4 * cv), ceilDiv(rows, sg * rowsPer * wy)] as [number, number] };
 }
 
 /** Every check of a forward pass, before anything is made; y is checked when given. */
-function checkForward(t: Unmade<Conv2dTensors, 'y'>, options: Conv2dOptions) {
+function checkForward(rt: Runtime, t: Unmade<Conv2dTensors, 'y'>, options: Conv2dOptions) {
   const { g, OC } = conv2dShape(t.x, t.w, options);
   expectShapeIfGiven('conv2d', 'bias', t.bias, [OC]);
   expectShapeIfGiven('conv2d', 'y', t.y, [g.N, g.OH, g.OW, OC]);
-  return { g, OC, ...activationCode(options) };
+  return { g, OC, ...activationCode(options), variant: resolveConvVariant(rt, options.variant) };
 }
 
 /** Prepare y = act(conv2d(x, w) + bias) as one dispatch. */
 export async function prepareConv2d(rt: Runtime, t: Conv2dTensors, options: Conv2dOptions = {}): Promise<Dispatch> {
-  const { g, OC, code, slope } = checkForward(t, options);
+  const { g, OC, code, slope, variant } = checkForward(rt, t, options);
   const M = g.N * g.OH * g.OW;
-  const { kernel, grid } = await gemmKernel(rt, 'conv2d', ROWS.forward, M, OC, { ACT: code, HAS_BIAS: !!t.bias });
+  const { kernel, grid } = await convKernel(rt, 'forward', variant, M, OC, { ACT: code, HAS_BIAS: !!t.bias });
   const { buffers, needs } = bind({ x: t.x, w: t.w, y: t.y });
   return rt.prepare(kernel, {
     buffers: { ...buffers, bias: t.bias?.ref ?? rt.placeholder },
@@ -124,7 +166,7 @@ export async function prepareConv2d(rt: Runtime, t: Conv2dTensors, options: Conv
 }
 
 /** Every check of a backward pass; the gradients and scratch are checked when given. */
-function checkBackward(t: Unmade<Conv2dBackwardTensors, 'dx' | 'dw' | 'db'>, options: Conv2dBackwardOptions) {
+function checkBackward(rt: Runtime, t: Unmade<Conv2dBackwardTensors, 'dx' | 'dw' | 'db'>, options: Conv2dBackwardOptions) {
   const { g, OC } = conv2dShape(t.x, t.w, options);
   expectShape('conv2d backward', 'dy', t.dy, [g.N, g.OH, g.OW, OC]);
   expectShapeIfGiven('conv2d backward', 'dx', t.dx, t.x.shape);
@@ -137,7 +179,7 @@ function checkBackward(t: Unmade<Conv2dBackwardTensors, 'dx' | 'dw' | 'db'>, opt
     if (!t.dwPartial) throw new ShapeError(`conv2d backward: dw in ${splits} splits needs a 'dwPartial' scratch of shape [${splits}, ${OC * taps}]`);
     expectShape('conv2d backward', 'dwPartial', t.dwPartial, [splits, OC * taps]);
   }
-  return { g, OC, chunk, splits, taps };
+  return { g, OC, chunk, splits, taps, variant: resolveConvVariant(rt, options.variant) };
 }
 
 /** The dwPartial scratch shape a backward pass with these operands needs, or null when dw is summed in one pass. */
@@ -149,18 +191,18 @@ export function conv2dBackwardScratch(x: Tensor, w: Tensor, options: Conv2dBackw
 
 /** Prepare the gradients given among dx, dw and db (dw may take two dispatches: partial sums, then sum_rows). */
 export async function prepareConv2dBackward(rt: Runtime, t: Conv2dBackwardTensors, options: Conv2dBackwardOptions = {}): Promise<Dispatch[]> {
-  const { g, OC, chunk, splits, taps } = checkBackward(t, options);
+  const { g, OC, chunk, splits, taps, variant } = checkBackward(rt, t, options);
   const label = `${dims(t.x.shape)} * ${dims(t.w.shape)}`;
   const out: Dispatch[] = [];
   try {
     if (t.dx) {
-      const { kernel, grid } = await gemmKernel(rt, 'conv2d_grad_input', ROWS.input, g.N * g.H * g.W, g.C);
+      const { kernel, grid } = await convKernel(rt, 'input', variant, g.N * g.H * g.W, g.C);
       const spec = { ...bind({ dy: t.dy, w: t.w, dx: t.dx }), uniforms: params(g, OC), workgroups: grid, label: `conv2d dx ${label}` };
       out.push(rt.prepare(kernel, spec));
     }
     if (t.dw) {
       const part = splits > 1 ? t.dwPartial! : Tensor.view(rt, t.dw.buffer, [1, OC * taps], t.dw.offset, 'dw');
-      const { kernel, grid } = await gemmKernel(rt, 'conv2d_grad_weight', ROWS.weight, taps, OC);
+      const { kernel, grid } = await convKernel(rt, 'weight', variant, taps, OC);
       const spec = { ...bind({ x: t.x, dy: t.dy, dw_part: part }), uniforms: params(g, OC, 0, chunk), label: `conv2d dw ${label}` };
       out.push(rt.prepare(kernel, { ...spec, workgroups: [...grid, splits] }));
       if (splits > 1) out.push(await prepareSumRows(rt, { x: part, out: Tensor.view(rt, t.dw.buffer, [OC * taps], t.dw.offset, 'dw') }));
@@ -176,7 +218,7 @@ export async function prepareConv2dBackward(rt: Runtime, t: Conv2dBackwardTensor
 /** y = act(conv2d(x, w) + bias) on the GPU; allocates y [N, OH, OW, OC] unless `out` is given. */
 export async function conv2d(rt: Runtime, x: Tensor, w: Tensor, options: Conv2dOptions & { bias?: Tensor; out?: Tensor } = {}): Promise<Tensor> {
   const inputs = { x, w, ...(options.bias ? { bias: options.bias } : {}) };
-  const { g, OC } = checkForward({ ...inputs, y: options.out }, options);
+  const { g, OC } = checkForward(rt, { ...inputs, y: options.out }, options);
   const spec = options.out ?? { shape: [g.N, g.OH, g.OW, OC], label: `conv2d(${x.label})` };
   return (await runOneShot(rt, { y: spec }, ({ y }) => [() => prepareConv2d(rt, { ...inputs, y }, options)])).y;
 }
@@ -187,7 +229,7 @@ export async function conv2dBackward(
   t: { x: Tensor; w: Tensor; dy: Tensor },
   options: Conv2dBackwardOptions = {},
 ): Promise<{ dx: Tensor; dw: Tensor; db: Tensor }> {
-  const { OC, splits, taps } = checkBackward(t, options);
+  const { OC, splits, taps } = checkBackward(rt, t, options);
   const outputs = {
     dx: { shape: t.x.shape, label: 'dx' },
     dw: { shape: t.w.shape, label: 'dw' },

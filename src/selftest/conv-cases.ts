@@ -5,7 +5,7 @@ import type { Activation } from '../core/activations.js';
 import { Tensor } from '../gpu/tensor.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { runPrepared } from '../kernels/common.js';
-import { conv2d, conv2dBackward, conv2dBackwardScratch, prepareConv2dBackward } from '../kernels/conv2d.js';
+import { CONV_SHADERS, conv2d, conv2dBackward, conv2dBackwardScratch, prepareConv2dBackward, type ConvPass, type ConvVariant } from '../kernels/conv2d.js';
 import { convGeometry, type ConvGeometryOptions } from '../reference/conv-geometry.js';
 import { conv2dBackward as refBackward, conv2dForward as refForward } from '../reference/conv2d.js';
 import { reductionTolerance } from '../util/allclose.js';
@@ -42,21 +42,29 @@ export const CONV_SHAPES: readonly ConvShape[] = [
   { tag: 'dilation2 2x9x8x3 k3x3 pad2 oc5', input: [2, 9, 8, 3], kernel: [3, 3], OC: 5, options: { dilation: 2, padding: 2 }, activation: 'gelu' },
   { tag: 'dilation2 stride2 same 1x8x7x5 k3x2 oc7', input: [1, 8, 7, 5], kernel: [3, 2], OC: 7, options: { dilation: 2, stride: 2, padding: 'same' } },
   { tag: 'dw in 7 splits 2x5x5x3 k3x3 same oc4 chunk7', input: [2, 5, 5, 3], kernel: [3, 3], OC: 4, options: { padding: 'same' }, weightChunk: 7 },
+  // Several column blocks (the last ragged) and several workgroups of rows in every variant's tiling.
+  { tag: 'many blocks 3x13x15x5 k3x3 same oc21', input: [3, 13, 15, 5], kernel: [3, 3], OC: 21, options: { padding: 'same' }, activation: 'relu' },
   { tag: 'lenet c1 4x28x28x1 k5x5 same oc6', input: [4, 28, 28, 1], kernel: [5, 5], OC: 6, options: { padding: 'same' }, activation: 'relu' },
   { tag: 'lenet c3 16x14x14x6 k5x5 valid oc16', input: [16, 14, 14, 6], kernel: [5, 5], OC: 16, options: {}, activation: 'relu' },
 ];
 
-/** Every conv2d kernel on every break-it shape. */
-export function convCases(shapes: readonly ConvShape[] = CONV_SHAPES): KernelCase[] {
+/**
+ * Every conv2d kernel of a variant on every break-it shape, each case named after its shader; a variant's passes
+ * that run another variant's shader are left to that variant's cases.
+ */
+export function convCases(shapes: readonly ConvShape[] = CONV_SHAPES, variant: ConvVariant = 'gather'): KernelCase[] {
   const cases: KernelCase[] = [];
+  const own = (pass: ConvPass) => variant === 'gather' || CONV_SHADERS[variant][pass] !== CONV_SHADERS.gather[pass];
+  const push = (pass: ConvPass, c: KernelCase) => own(pass) && cases.push(c);
   let seed = 9000;
   for (const s of shapes) {
     const g = convGeometry(s.input, s.kernel, s.options);
     const { OC } = s;
     const [xn, wn, yn] = [g.N * g.H * g.W * g.C, OC * g.C * g.KH * g.KW, g.N * g.OH * g.OW * OC];
     const P = g.N * g.OH * g.OW;
-    cases.push(
-      kcase('conv2d', s.tag, ++seed, async (rt, rng, check) => {
+    push(
+      'forward',
+      kcase(CONV_SHADERS[variant].forward, s.tag, ++seed, async (rt, rng, check) => {
         const [x, w, b] = [rng.floats(xn), rng.floats(wn), rng.floats(OC)];
         const want = refForward(x, w, g, OC, { bias: b, activation: s.activation, slope: 0.1 });
         // w and bias as views into one buffer at 256-byte offsets, the way the parameter arena holds them.
@@ -68,7 +76,7 @@ export function convCases(shapes: readonly ConvShape[] = CONV_SHAPES): KernelCas
         const X = Tensor.from(rt, x, s.input, 'x');
         const tol = reductionTolerance(g.KH * g.KW * g.C);
         return check([X, params.owner], async () => [
-          ['y', await conv2d(rt, X, W, { ...s.options, bias: B, activation: s.activation, slope: 0.1 }), want, tol],
+          ['y', await conv2d(rt, X, W, { ...s.options, bias: B, activation: s.activation, slope: 0.1, variant }), want, tol],
         ]);
       }),
     );
@@ -83,9 +91,10 @@ export function convCases(shapes: readonly ConvShape[] = CONV_SHAPES): KernelCas
       };
       return { want, t, inputs: [t.x, t.w, t.dy] };
     };
-    const options = { ...s.options, weightChunk: s.weightChunk };
-    cases.push(
-      kcase('conv2d_grad_input', s.tag, ++seed, async (rt, rng, check) => {
+    const options = { ...s.options, weightChunk: s.weightChunk, variant };
+    push(
+      'input',
+      kcase(CONV_SHADERS[variant].input, s.tag, ++seed, async (rt, rng, check) => {
         const { want, t, inputs } = backwardInputs(rt, rng);
         return check(inputs, async () => {
           const o = await conv2dBackward(rt, t, options);
@@ -95,9 +104,10 @@ export function convCases(shapes: readonly ConvShape[] = CONV_SHAPES): KernelCas
         });
       }),
     );
-    cases.push(
+    push(
+      'weight',
       // The prepared form with dx not asked for, and dw, db as views at offsets into one buffer (the gradient arena).
-      kcase('conv2d_grad_weight', s.tag, ++seed, async (rt, rng, check) => {
+      kcase(CONV_SHADERS[variant].weight, s.tag, ++seed, async (rt, rng, check) => {
         const { want, t, inputs } = backwardInputs(rt, rng);
         const grads = arena(rt, [
           { data: new Float32Array(wn), shape: [OC, g.C, g.KH, g.KW] },
