@@ -11,7 +11,9 @@ export const ACTIVATION_CODES = {
   gelu: 5,
 } as const;
 
+/** An activation function by name. */
 export type Activation = keyof typeof ACTIVATION_CODES;
+/** Every activation name, in kernel code order. */
 export const ACTIVATIONS = Object.keys(ACTIVATION_CODES) as Activation[];
 
 /** Leaky ReLU's default negative slope (PyTorch's). */

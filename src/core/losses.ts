@@ -4,4 +4,5 @@
 /** Every loss by name. */
 export const LOSSES = ['cross_entropy', 'mse'] as const;
 
+/** A loss by name: 'cross_entropy' (softmax cross-entropy over class indices) or 'mse'. */
 export type LossKind = (typeof LOSSES)[number];

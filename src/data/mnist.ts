@@ -15,6 +15,7 @@ import { parseIdx } from './idx.js';
 export type MnistFile = 'train-images-idx3-ubyte' | 'train-labels-idx1-ubyte' | 't10k-images-idx3-ubyte' | 't10k-labels-idx1-ubyte';
 /** Reads at least the first `bytes` bytes of an MNIST file (the whole file is fine too). */
 export type MnistSource = (file: MnistFile, bytes: number) => Promise<Uint8Array>;
+/** One of MNIST's two original splits. */
 export type MnistSplit = 'train' | 'test';
 
 /** Options for `loadMnist`: how many digits of the original train and test splits to take (a prefix of each). */

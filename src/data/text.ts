@@ -216,6 +216,7 @@ export interface SequenceBatchOptions {
 
 /** An endless source of random batches; see `sequenceBatches`. */
 export interface SequenceSampler {
+  /** The next batch of random windows. */
   next(): TextBatch;
   /** How many distinct windows there are to draw from: ids.length - context. */
   readonly windows: number;

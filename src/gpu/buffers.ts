@@ -1,5 +1,6 @@
 import { BufferSizeError, DeviceError } from '../core/errors.js';
 
+/** The typed arrays a buffer can be written from and read into. */
 export type TypedData = Float32Array | Uint32Array | Int32Array;
 
 /** A buffer, or a byte range of one, to bind to a shader. */

@@ -19,6 +19,7 @@ export interface DeviceOptions {
   device?: GPUDevice;
 }
 
+/** WebGPU features Descent uses when the adapter has them, with a fallback when it does not. */
 export type OptionalFeature = 'shader-f16' | 'subgroups' | 'timestamp-query';
 export const OPTIONAL_FEATURES: readonly OptionalFeature[] = ['shader-f16', 'subgroups', 'timestamp-query'];
 

@@ -3,6 +3,7 @@ import { resolveRef, type BufferRef } from './buffers.js';
 import { numberLines, packUniforms, type EntryInfo, type ShaderInfo, type UniformValues } from './shader.js';
 
 export type OverrideValue = number | boolean;
+/** A shader's override constants by name. */
 export type Overrides = Record<string, OverrideValue>;
 
 /** Check `given` against the overrides the shader declares and convert them to pipeline constants. */

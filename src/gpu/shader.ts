@@ -34,6 +34,7 @@ export interface UniformField {
   components: number;
 }
 
+/** The byte layout of a shader's uniform struct, by field. */
 export interface UniformLayout {
   size: number;
   fields: UniformField[];

@@ -7,6 +7,7 @@ import type { ParamSpec, StatSpec } from './graph.js';
 /** Floats per binding-offset alignment (256 bytes). */
 export const SEGMENT_ALIGN = 64;
 
+/** One named tensor's place in a flat arena. */
 export interface Segment {
   name: string;
   shape: number[];
@@ -43,6 +44,7 @@ export class ArenaLayout {
     return s;
   }
 
+  /** Whether a tensor of this name is in the arena. */
   has(name: string): boolean {
     return this.byName.has(name);
   }

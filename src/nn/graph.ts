@@ -59,6 +59,7 @@ export function nodeGeometry(op: Extract<NodeOp, { op: 'conv2d' | 'pool2d' }>, B
   return convGeometry([B, H, W, C], op.kernel, op);
 }
 
+/** One operation of a compiled model graph, with its inputs, output width and parameters. */
 export interface GraphNode {
   id: number;
   /** The layer's name, e.g. '2' or '3.block.1'; the input node is 'input'. */

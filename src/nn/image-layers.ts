@@ -5,6 +5,7 @@ import { GraphError } from '../core/errors.js';
 import type { ConvGeometryOptions, Padding } from '../reference/conv-geometry.js';
 import { activation, type Init, type Layer } from './layers.js';
 
+/** A 2-D convolution layer over NHWC images (made by conv2dLayer). */
 export interface Conv2dLayer {
   kind: 'conv2d';
   filters: number;
@@ -16,6 +17,7 @@ export interface Conv2dLayer {
   bias: boolean;
   name?: string;
 }
+/** A max or average pooling layer over NHWC images. */
 export interface Pool2dLayer {
   kind: 'pool2d';
   mode: 'max' | 'avg';
@@ -25,14 +27,17 @@ export interface Pool2dLayer {
   countIncludePad: boolean;
   name?: string;
 }
+/** Averages each channel over the whole image. */
 export interface GlobalAvgPoolLayer {
   kind: 'globalAvgPool';
   name?: string;
 }
+/** Reads an image as a row of H x W x C features (a view, no copy). */
 export interface FlattenLayer {
   kind: 'flatten';
   name?: string;
 }
+/** Any layer that works on images. */
 export type ImageLayer = Conv2dLayer | Pool2dLayer | GlobalAvgPoolLayer | FlattenLayer;
 
 function kernelPair(what: string, k: number | [number, number]): [number, number] {

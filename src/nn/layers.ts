@@ -38,6 +38,7 @@ export interface ResidualLayer {
   block: Layer[];
   name?: string;
 }
+/** Any layer a model is built from. */
 export type Layer = DenseLayer | ActivationLayer | LayerNormLayer | BatchNormLayer | ResidualLayer | ImageLayer | SequenceLayer;
 
 const positiveInt = (v: number, what: string) => {
@@ -70,10 +71,15 @@ export function activation(name: Activation, options: { slope?: number; name?: s
   return { kind: 'activation', activation: name, slope, name: options.name };
 }
 
+/** ReLU as a layer of its own. */
 export const relu = (): ActivationLayer => activation('relu');
+/** Leaky ReLU (negative slope `slope`) as a layer of its own. */
 export const leakyRelu = (slope = DEFAULT_LEAKY_SLOPE): ActivationLayer => activation('leaky_relu', { slope });
+/** The logistic sigmoid as a layer of its own. */
 export const sigmoid = (): ActivationLayer => activation('sigmoid');
+/** tanh as a layer of its own. */
 export const tanh = (): ActivationLayer => activation('tanh');
+/** GELU as a layer of its own. */
 export const gelu = (): ActivationLayer => activation('gelu');
 
 /** Layer normalisation over the features of each example, with a learned gain and shift. */

@@ -4,6 +4,7 @@ import { ArenaLayout, initialParameters, initialStats } from './arena.js';
 import { buildGraph, type Graph, type InputSpec } from './graph.js';
 import type { Layer } from './layers.js';
 
+/** A model: layers laid out as a checked graph, with its parameter and statistics arenas and initial values (made by sequential). */
 export class Model {
   readonly layout: ArenaLayout;
   readonly statsLayout: ArenaLayout;
@@ -34,6 +35,7 @@ export class Model {
     return this.graph.outputDim;
   }
 
+  /** The graph as text, one line per node. */
   summary(): string {
     return this.graph.summary();
   }

@@ -61,6 +61,7 @@ export interface CommonOptions {
   groups?: ParamGroup[];
 }
 
+/** An optimizer: its name, hyper-parameters, state slots and update shader (made by sgd, adam, ...). */
 export interface OptimizerDef {
   /** e.g. 'adam'. */
   name: string;

@@ -7,6 +7,7 @@ import type { Activation } from '../core/activations.js';
 import type { Conv2dGeometry } from './conv-geometry.js';
 import { activate } from './activation.js';
 
+/** Options of the reference convolution, as the kernel's. */
 export interface RefConv2dOptions {
   bias?: ArrayLike<number>;
   activation?: Activation;

@@ -3,6 +3,7 @@
 import type { Activation } from '../core/activations.js';
 import { activate, activateDerivativeFromOutput } from './activation.js';
 
+/** Options of the reference matmul, as the kernel's. */
 export interface RefMatmulOptions {
   transA?: boolean;
   transB?: boolean;

@@ -9,6 +9,7 @@
 import { OptionError } from '../core/errors.js';
 import { convGeometry, type Conv2dGeometry, type Padding } from './conv-geometry.js';
 
+/** Window, stride and padding of a 2-D pooling. */
 export interface Pool2dOptions {
   /** Window [KH, KW] (or one number for both). */
   kernel: number | [number, number];
@@ -18,6 +19,7 @@ export interface Pool2dOptions {
   padding?: Padding;
 }
 
+/** Average pooling options. */
 export interface AvgPool2dOptions extends Pool2dOptions {
   /** Divide by KH * KW (padded positions count as zeros) instead of by the in-image count; default false. */
   countIncludePad?: boolean;

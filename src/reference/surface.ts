@@ -1,6 +1,8 @@
 // CPU reference for shaders/surface.wgsl: the two-parameter test functions and their gradients, in float64.
 
+/** The 2-D test functions optimizers can be run on. */
 export const SURFACE_NAMES = ['rosenbrock', 'bowl', 'saddle', 'beale', 'himmelblau'] as const;
+/** A 2-D test function by name. */
 export type SurfaceName = (typeof SURFACE_NAMES)[number];
 
 /** f(x, y). */

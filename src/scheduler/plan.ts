@@ -32,6 +32,7 @@ export interface PlanContext {
   chunkOpts: GPUBuffer;
 }
 
+/** A model compiled for one batch size: every buffer, bind group and dispatch of a step, prepared once. */
 export class StepPlan {
   private destroyed = false;
 

@@ -4,6 +4,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { allclose, type Tolerance } from '../util/allclose.js';
 import { Rng } from '../util/rng.js';
 
+/** The outcome of one kernel case: pass or fail, largest error, time. */
 export interface CaseResult {
   pass: boolean;
   maxAbsErr: number;
@@ -13,12 +14,14 @@ export interface CaseResult {
   message: string;
 }
 
+/** One kernel on one shape, checked against its CPU reference. */
 export interface KernelCase {
   /** Kernel family and variant, e.g. 'matmul_tiled', 'activation_grad'. */
   kernel: string;
   /** Shape and options, e.g. '45x65x37 A^T bias+relu'. */
   shape: string;
   seed: number;
+  /** Runs the case on the GPU and compares with the reference. */
   run(rt: Runtime): Promise<CaseResult>;
 }
 

@@ -6,6 +6,7 @@ import { checkDatasetObject, checkFloat32, describe, rateSchedule } from './chec
 import { Rng } from '../util/rng.js';
 import type { Network, StepMetrics } from './network.js';
 
+/** What one epoch of fit measured; `epoch` counts from 0. */
 export interface EpochMetrics {
   epoch: number;
   /** Mean training loss over the epoch's examples, as measured during the steps. */
@@ -17,6 +18,7 @@ export interface EpochMetrics {
   samplesPerSecond: number;
 }
 
+/** Options of fit: epochs, batch size, shuffling, callbacks, learning rate, cancellation. */
 export interface FitOptions {
   epochs?: number;
   /** 1: stochastic gradient descent; the dataset size: full-batch gradient descent; between: mini-batch. Default 32. */
@@ -37,6 +39,7 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
+/** Every epoch's metrics, and whether the run was stopped early. */
 export interface FitResult {
   epochs: EpochMetrics[];
   stopped: boolean;

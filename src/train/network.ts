@@ -19,6 +19,7 @@ import { applyWrites, readArena, recordWrites, stateWrites, type TensorRecord } 
 
 export type { TensorRecord } from './records.js';
 
+/** Options of compile: the loss, the optimizer and how often metrics are read back. */
 export interface CompileOptions {
   /** 'cross_entropy' (softmax cross-entropy over class indices) or 'mse'. */
   loss: LossKind;
@@ -43,6 +44,7 @@ export interface StepMetrics {
   layerGradNorms: Record<string, number>;
 }
 
+/** A model compiled for training on the GPU: fit, evaluate, predict, and its tensors by name (made by compile). */
 export class Network {
   /** Steps taken so far. */
   steps = 0;

@@ -15,6 +15,7 @@ export interface ReferenceStep {
 
 const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
 
+/** The CPU reference trainer: the same model and optimizer as Network, in plain loops. */
 export class ReferenceNetwork {
   readonly params: Float32Array;
   readonly stats: Float32Array;

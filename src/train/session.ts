@@ -9,6 +9,7 @@ import { rateSchedule } from './checks.js';
 import { checkBatchSize, checkDataFor, gather } from './fit.js';
 import type { Network } from './network.js';
 
+/** Options of a TrainingSession. */
 export interface SessionOptions {
   /** 1: SGD; the dataset size: full-batch gradient descent; between: mini-batch. Default 32. */
   batchSize?: number;
@@ -19,6 +20,7 @@ export interface SessionOptions {
   learningRate?: number | Schedule;
 }
 
+/** Training in small time-budgeted slices, for an interactive page that must keep drawing. */
 export class TrainingSession {
   /** Completed passes over the data. */
   epoch = 0;
