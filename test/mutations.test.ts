@@ -451,6 +451,20 @@ const MUTATIONS: Mutation[] = [
     mustFail: ['many blocks 3x13x15x5 k3x3 same oc21'],
   },
   {
+    shader: 'conv2d_grad_input_subgroup',
+    what: 'outputs between strides credited (divisibility check dropped)',
+    edits: [['u32(d) % stride != 0u || ', '']],
+    cases: () => convCases(CONV_SHAPES, 'subgroup'),
+    mustFail: ['stride2 same odd 1x9x7x2 k3x3 oc4'],
+  },
+  {
+    shader: 'conv2d_grad_input_subgroup',
+    what: "a lane's rows taken as consecutive pixels instead of SG apart",
+    edits: [['min(q0 + r * SG, M - 1u)', 'min(q0 + r, M - 1u)']],
+    cases: () => convCases(CONV_SHAPES, 'subgroup'),
+    mustFail: ['odd 2x7x5x3 k3x3 pad1 oc5'],
+  },
+  {
     shader: 'conv2d_grad_input',
     what: 'stride used for dilation in dx',
     edits: [['out_coord(pix[r].y, ky, params.stride_h, params.dil_h,', 'out_coord(pix[r].y, ky, params.stride_h, params.stride_h,']],

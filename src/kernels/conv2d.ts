@@ -107,7 +107,7 @@ function workgroupFor(rows: number, rowsPerInvocation: number, columns: number):
 export type ConvPass = 'forward' | 'input' | 'weight';
 export const CONV_SHADERS: Record<ConvVariant, Record<ConvPass, string>> = {
   gather: { forward: 'conv2d', input: 'conv2d_grad_input', weight: 'conv2d_grad_weight' },
-  subgroup: { forward: 'conv2d_subgroup', input: 'conv2d_grad_input', weight: 'conv2d_grad_weight_subgroup' },
+  subgroup: { forward: 'conv2d_subgroup', input: 'conv2d_grad_input_subgroup', weight: 'conv2d_grad_weight_subgroup' },
 };
 
 /**
