@@ -81,6 +81,7 @@ export {
   type Conv2dTensors,
 } from './kernels/conv2d.js';
 export { convGeometry, type Conv2dGeometry, type ConvGeometryOptions, type Padding } from './reference/conv-geometry.js';
+/** The CPU reference of every kernel: plain loops with float64 accumulation, which the GPU results are checked against. */
 export * as reference from './reference/index.js';
 export { Rng } from './util/rng.js';
 export { allclose, reductionTolerance, type Tolerance } from './util/allclose.js';
