@@ -34,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
       console.error('descent: the benchmark is not part of the installed package; run it from a clone of the repository: npm ci && npm run bench');
       return 1;
     }
+    // The benchmark reads its options from process.argv, where 'bench' itself is not one.
+    process.argv.splice(2, 1);
     await import(/* @vite-ignore */ bench.href);
     return 0;
   }
