@@ -5,6 +5,8 @@
 import type { Runtime } from '../src/gpu/runtime.js';
 import { PEER_SUITES, formatReport, type BenchReport, type Suite } from '../src/bench/suite.js';
 import { TIMING_METHODS } from '../src/bench/timing.js';
+import { QUICK_CONV_LAYERS } from '../src/bench/conv.js';
+import { QUICK_WORKLOADS } from '../src/bench/train.js';
 import { acquireRuntime, renderNav, setStatus, showFatal, el, make } from './shell.js';
 import { DEFAULTS, QUICK, parseParameters, parseSizes, settingsFromUrl, type BenchSettings } from './lib/bench-form.js';
 import { runSuites } from './lib/bench-run.js';
@@ -26,6 +28,8 @@ const runButton = el<HTMLButtonElement>('run');
 const hint = el('run-hint');
 
 let maxParameters = Infinity;
+/** The quick preset's small conv layer and LeNet batch (not a form control: the presets set it). */
+let small = false;
 /** The adapter is there (the button may be enabled). */
 let ready = false;
 /** A run is in progress (every control is disabled). */
@@ -37,6 +41,7 @@ function applySettings(s: BenchSettings): void {
   for (const b of suiteBoxes) b.checked = s.suites.includes(b.value as Suite);
   peersBox.checked = s.peers;
   tuneBox.checked = s.tune;
+  small = s.small;
   sizesInput.value = s.sizes.join(',');
   paramsInput.value = s.parameters.toLocaleString('en');
   validate();
@@ -75,6 +80,7 @@ function validate(): BenchSettings | null {
     tune: tuneBox.checked,
     sizes: sizes.value ?? DEFAULTS.sizes,
     parameters: params.value ?? DEFAULTS.parameters,
+    small,
   };
 }
 
@@ -207,7 +213,7 @@ async function run(rt: Runtime, s: BenchSettings): Promise<void> {
   const tick = setInterval(() => (elapsed.textContent = `${((performance.now() - runStart) / 1000).toFixed(0)} s`), 500);
   const total = s.suites.length;
   logLine(
-    `suites: ${s.suites.join(', ')}; matmul n = ${s.sizes.join(', ')}; ${s.parameters.toLocaleString('en')} parameters; peers ${s.peers ? 'on' : 'off'}`,
+    `suites: ${s.suites.join(', ')}; matmul n = ${s.sizes.join(', ')}; ${s.parameters.toLocaleString('en')} parameters; ${s.small ? 'small conv layer, LeNet-5 at batch 8' : 'full-size conv layers, LeNet-5 at batch 64'}; peers ${s.peers ? 'on' : 'off'}`,
     'head',
   );
   try {
@@ -215,6 +221,7 @@ async function run(rt: Runtime, s: BenchSettings): Promise<void> {
       suites: s.suites,
       sizes: s.sizes,
       parameters: s.parameters,
+      ...(s.small ? { convLayers: QUICK_CONV_LAYERS, workloads: QUICK_WORKLOADS } : {}),
       peers: s.peers,
       peerSuites: PEER_SUITES,
       tune: s.tune,

@@ -116,7 +116,7 @@ describe('npm run bench: one child process per system', () => {
     expect(conv.forward!.vsBestPeer!.ratio).toBe(4);
     expect(conv.forward!.peerErrors).toEqual({ jax: 'timed out after 2 s' });
     // A failure the part reported keeps its own reason; the cells it never reached say what ended it.
-    expect(conv.dx!.peerErrors).toEqual({ tfjs: 'no kernel for this', jax: 'timed out after 2 s' });
+    expect(conv.dx!.peerErrors).toEqual({ tfjs: 'failed: no kernel for this', jax: 'timed out after 2 s' });
     expect(conv['dw+db']!.peerErrors).toEqual({ tfjs: 'crashed (signal SIGSEGV)', jax: 'timed out after 2 s' });
     for (const t of report.training) {
       expect(t.peers).toEqual({});

@@ -4,7 +4,9 @@
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { tuneMatmul } from '../../src/kernels/autotune.js';
 import { tunedMatmulChoices } from '../../src/kernels/tuning.js';
-import { runBenchmarks, type BenchReport, type PeerRunner, type Suite } from '../../src/bench/suite.js';
+import { mergeReport, runBenchmarks, type BenchReport, type PeerRunner, type Suite } from '../../src/bench/suite.js';
+import type { ConvLayerSpec } from '../../src/bench/conv.js';
+import type { TrainWorkload } from '../../src/bench/train.js';
 
 export interface PeerSet {
   peers: PeerRunner[];
@@ -15,9 +17,12 @@ export interface BenchRunOptions {
   suites: readonly Suite[];
   sizes: number[];
   parameters: number;
+  /** The conv suite's layers and the training suite's workloads (default: the full-size ones). */
+  convLayers?: readonly ConvLayerSpec[];
+  workloads?: readonly TrainWorkload[];
   /** Run TF.js and jax-js beside Descent. */
   peers: boolean;
-  /** The suites the peers take part in (matmul and train are the only ones with a peer side). */
+  /** The suites the peers take part in (matmul, conv and train have a peer side). */
   peerSuites: readonly Suite[];
   /** Measure the matmul tuning first (once per adapter; cached in localStorage), as `npm run bench` does. */
   tune: boolean;
@@ -31,9 +36,11 @@ let peerSet: Promise<PeerSet> | null = null;
 
 /** TF.js and jax-js on the page's adapter, loaded at the first call (a failed load is remembered with its reason). */
 export function loadPeersOnce(rt: Runtime): Promise<PeerSet> {
-  // A quick run times fewer peer training steps: on a software adapter TF.js takes a quarter second per step.
-  const trainSteps = new URLSearchParams(location.search).has('quick') ? 20 : 100;
-  peerSet ??= import('../../src/bench/peers/runner.js').then((m) => m.loadPeerRunners(rt, { trainSteps }));
+  // A quick run times fewer peer training steps: on SwiftShader TF.js takes a quarter second per MLP step, and over
+  // a second per LeNet-5 step even at batch 8.
+  const quick = new URLSearchParams(location.search).has('quick');
+  const steps = quick ? { trainSteps: 20, cnnSteps: 5 } : {};
+  peerSet ??= import('../../src/bench/peers/runner.js').then((m) => m.loadPeerRunners(rt, steps));
   return peerSet;
 }
 
@@ -64,6 +71,8 @@ export async function runSuites(rt: Runtime, o: BenchRunOptions): Promise<BenchR
       suites: [suite],
       sizes: o.sizes,
       parameters: o.parameters,
+      convLayers: o.convLayers,
+      workloads: o.workloads,
       peers: withPeers ? set.peers : [],
       peerErrors: set.errors,
       environment: o.environment,
@@ -73,13 +82,7 @@ export async function runSuites(rt: Runtime, o: BenchRunOptions): Promise<BenchR
       merged = r;
       // The peers are listed whenever they were asked for, even if the first suite ran without them.
       merged.peers = wantPeers ? [...set.peers.map((p) => ({ name: p.name, version: p.version })), ...set.errors] : [];
-    } else {
-      merged.matmul.push(...r.matmul);
-      merged.memory.push(...r.memory);
-      merged.conv.push(...r.conv);
-      merged.training.push(...r.training);
-      merged.coldStart ??= r.coldStart;
-    }
+    } else mergeReport(merged, r);
   }
   if (!merged) throw new Error('no suite chosen');
   merged.tuning = tunedMatmulChoices(rt);

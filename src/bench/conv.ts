@@ -28,6 +28,9 @@ export const CONV_LAYERS: readonly ConvLayerSpec[] = [
   { name: 'ResNet 3x3 32x32x64 -> 64, same, batch 32', batch: 32, h: 32, w: 32, c: 64, oc: 64, k: 3, padding: 'same' },
 ];
 
+/** The page's quick preset: LeNet's second layer at batch 8, enough to show the table on a slow software adapter. */
+export const QUICK_CONV_LAYERS: readonly ConvLayerSpec[] = [{ ...CONV_LAYERS[1]!, name: 'LeNet conv2 14x14x6 -> 16, 5x5 valid, batch 8', batch: 8 }];
+
 /** The three passes of a convolution's training step. */
 export type ConvPass = 'forward' | 'dx' | 'dw+db';
 export const CONV_PASSES: readonly ConvPass[] = ['forward', 'dx', 'dw+db'];

@@ -106,7 +106,7 @@ const setError = (row: { peerErrors?: Record<string, string> }, peer: string, er
 export function applyPeerFigures(report: BenchReport, peer: string, figures: readonly PeerFigure[], suites: readonly Suite[], unfinished?: string): void {
   for (const f of figures) {
     for (const row of rowsOf(report, f)) {
-      if (f.error !== undefined) setError(row, peer, f.error);
+      if (f.error !== undefined) setError(row, peer, `failed: ${f.error}`);
       else if (f.suite === 'train') {
         const { msPerStep, samplesPerSecond, lossFirst, lossLast } = f as Required<PeerTrainFigure>;
         row.peers[peer] = { msPerStep, samplesPerSecond, lossFirst, lossLast };

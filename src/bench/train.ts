@@ -28,6 +28,11 @@ export const WORKLOADS: readonly TrainWorkload[] = [
   { name: 'LeNet-5 28x28x1, batch 64, Adam', widths: [784, 10], model: 'lenet', batch: 64, optimizer: () => adam({ lr: 1e-3 }) },
 ];
 
+/** The page's quick preset: LeNet-5 at batch 8 (a peer's LeNet step at batch 64 takes seconds on SwiftShader). */
+export const QUICK_WORKLOADS: readonly TrainWorkload[] = WORKLOADS.map((w) =>
+  w.model === 'lenet' ? { ...w, name: 'LeNet-5 28x28x1, batch 8, Adam', batch: 8 } : w,
+);
+
 export interface TrainBenchResult {
   workload: string;
   timing: Timing;

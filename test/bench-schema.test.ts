@@ -1,0 +1,103 @@
+// The JSON the benchmark writes for the conv suite and LeNet-5's training row: every field, its type, and the
+// peers' cells (a figure, or why there is none), after a round trip through JSON.stringify as bench-results.json.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../src/gpu/runtime.js';
+import { createRuntime } from '../src/runtime.js';
+import { CONV_LAYERS, CONV_PASSES, QUICK_CONV_LAYERS, convFlops, type ConvLayerSpec } from '../src/bench/conv.js';
+import { runBenchmarks, type BenchReport, type PeerRunner } from '../src/bench/suite.js';
+import { QUICK_WORKLOADS, WORKLOADS } from '../src/bench/train.js';
+
+let rt: Runtime;
+beforeAll(async () => {
+  rt = await createRuntime();
+});
+afterAll(() => rt?.destroy());
+
+const TINY: ConvLayerSpec = { name: 'tiny 6x6x2 -> 3, 3x3 same, batch 2', batch: 2, h: 6, w: 6, c: 2, oc: 3, k: 3, padding: 'same' };
+const LENET = { ...WORKLOADS.find((w) => w.model === 'lenet')!, name: 'LeNet-5 28x28x1, batch 4, Adam', batch: 4 };
+
+type Json = Record<string, unknown>;
+const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+/** The fields of a Timing object. */
+function expectTiming(t: unknown, method: RegExp): void {
+  const o = t as Json;
+  expect(Object.keys(o).sort()).toEqual(['max', 'median', 'method', 'min', 'repetitions']);
+  for (const k of ['median', 'min', 'max']) expect(o[k], k).toBeGreaterThan(0);
+  expect(Number.isInteger(o.repetitions)).toBe(true);
+  expect(o.method).toMatch(method);
+}
+
+describe('benchmark JSON: conv rows and the LeNet-5 training row', () => {
+  it('the default run has LeNet-5 at batch 64 with Adam; the quick preset at batch 8 on one small layer', () => {
+    expect(WORKLOADS.map((w) => [w.name, w.batch, w.model ?? 'mlp'])).toContainEqual(['LeNet-5 28x28x1, batch 64, Adam', 64, 'lenet']);
+    expect(CONV_LAYERS.map((l) => l.name)).toEqual([
+      'LeNet conv1 28x28x1 -> 6, 5x5 same, batch 64',
+      'LeNet conv2 14x14x6 -> 16, 5x5 valid, batch 64',
+      'ResNet 3x3 32x32x64 -> 64, same, batch 32',
+    ]);
+    expect(QUICK_WORKLOADS.find((w) => w.model === 'lenet')).toMatchObject({ batch: 8, name: 'LeNet-5 28x28x1, batch 8, Adam' });
+    expect(QUICK_CONV_LAYERS).toEqual([{ ...CONV_LAYERS[1], batch: 8, name: 'LeNet conv2 14x14x6 -> 16, 5x5 valid, batch 8' }]);
+  });
+
+  it('every field of a conv row and of the LeNet-5 row, with one peer measured and one failing', { timeout: 180_000 }, async () => {
+    const peer = (name: string, fail: boolean): PeerRunner => ({
+      name,
+      version: '1',
+      matmul: () => Promise.reject(new Error('not used')),
+      mlpTrainStep: () => Promise.reject(new Error('not used')),
+      conv: (_l, pass) => (fail ? Promise.reject(new Error(`no ${pass}`)) : Promise.resolve({ gflops: 0.5 })),
+      cnnTrainStep: (o) =>
+        fail ? Promise.reject(new Error('out of memory')) : Promise.resolve({ msPerStep: 100, samplesPerSecond: o.batch * 10, lossFirst: 2.3, lossLast: 2 }),
+    });
+    const report = await runBenchmarks(rt, {
+      suites: ['conv', 'train'],
+      convLayers: [TINY],
+      workloads: [LENET],
+      peers: [peer('good', false), peer('bad', true)],
+      wallClock: { minMs: 10, reps: 2 },
+    });
+    const json = JSON.parse(JSON.stringify(report)) as BenchReport & Json;
+    expect(json.peers).toEqual([
+      { name: 'good', version: '1' },
+      { name: 'bad', version: '1' },
+    ]);
+
+    expect(json.conv.map((c) => c.pass)).toEqual([...CONV_PASSES]);
+    for (const c of json.conv as unknown as Json[]) {
+      expect(Object.keys(c).sort()).toEqual(['gflops', 'layer', 'pass', 'peerErrors', 'peers', 'timing', 'vsBestPeer', 'wallClock']);
+      expect(c.layer).toBe(TINY.name);
+      expectTiming(c.timing, /^(gpu-timestamps|wall-clock)$/);
+      expect(c.gflops).toBeCloseTo(convFlops(TINY) / ((c.timing as Json).median as number) / 1e6, 9);
+      const wall = c.wallClock as Json;
+      expect(Object.keys(wall).sort()).toEqual(['gflops', 'perBatch', 'timing']);
+      expectTiming(wall.timing, /^wall-clock-submits$/);
+      expect(Number.isInteger(wall.perBatch) && (wall.perBatch as number) >= 1).toBe(true);
+      expect(c.peers).toEqual({ good: 0.5 });
+      expect(c.peerErrors).toEqual({ bad: `failed: no ${c.pass as string}` });
+      expect(c.vsBestPeer).toEqual({ ratio: (wall.gflops as number) / 0.5, peer: 'good', descent: wall.gflops, best: 0.5 });
+    }
+
+    expect(json.training).toHaveLength(1);
+    const t = json.training[0] as unknown as Json;
+    expect(Object.keys(t).sort()).toEqual([
+      'dispatchesPerStep',
+      'lossFirst',
+      'lossLast',
+      'peakBytes',
+      'peerErrors',
+      'peers',
+      'samplesPerSecond',
+      'timing',
+      'transientBytes',
+      'unsharedBytes',
+      'workload',
+    ]);
+    expect(t.workload).toBe(LENET.name);
+    expectTiming(t.timing, /^wall-clock$/);
+    expect(t.samplesPerSecond).toBeCloseTo((LENET.batch * 1000) / ((t.timing as Json).median as number), 6);
+    for (const k of ['dispatchesPerStep', 'peakBytes', 'transientBytes', 'unsharedBytes']) expect(Number.isInteger(t[k]) && (t[k] as number) > 0, k).toBe(true);
+    for (const k of ['lossFirst', 'lossLast']) expect(isNum(t[k]), k).toBe(true);
+    expect(t.peers).toEqual({ good: { msPerStep: 100, samplesPerSecond: 40, lossFirst: 2.3, lossLast: 2 } });
+    expect(t.peerErrors).toEqual({ bad: 'failed: out of memory' });
+  });
+});
