@@ -8,90 +8,35 @@
 //   max_backward: dx[n, h, w, c] = the sum of dy over the windows whose first maximal position is (h, w): each
 //                 window covering (h, w) recomputes its argmax from x with the very scan of the forward pass, so
 //                 no indices are stored and the result is deterministic (a gather: no atomics).
+//   max_backward_cells, for windows that do not overlap (stride >= window on both axes): one invocation per
+//                 window writes its whole cell of dx (include/pool2d_window.wgsl): dy at the argmax, zero elsewhere.
+//                 A quarter of the gather's invocations for 2x2 windows, one argmax scan each instead of one per
+//                 covering window, and no division in the covering arithmetic (llvmpipe splits a vector division
+//                 into one per lane).
 //   avg_backward: dx[n, h, w, c] = the sum over the windows covering (h, w) of dy / divisor.
 // Global average pooling is the average forward / avg_backward with the whole image as the window.
 // Bindings: params (uniform: N, H, W, C, KH, KW, stride_h, stride_w, pad_top, pad_left, OH, OW, count_include_pad);
-//   forward: x (read), y (read_write); max_backward: x, dy (read), dx (read_write); avg_backward: dy (read),
+//   forward: x (read), y (read_write); max_backward(_cells): x, dy (read), dx (read_write); avg_backward: dy (read),
 //   dx (read_write).
 // Overrides: WG (workgroup size, default 64); MAX (forward: 1 max, 0 average; default 0).
-// Dispatch: one invocation per output element (forward: N*OH*OW*C, backward: N*H*W*C): gridFor(ceil(count / WG)).
+// Dispatch: one invocation per element counted (forward and max_backward_cells: N*OH*OW*C, max_backward and
+//   avg_backward: N*H*W*C): gridFor(ceil(count / WG)).
 // Reference: src/reference/pool2d.ts: maxPool2d, avgPool2d (forward), maxPool2dBackward, avgPool2dBackward.
 //#include grid
+//#include pool2d_window
 
 override WG: u32 = 64u;
 override MAX: u32 = 0u;
 
-struct Params {
-  N: u32,
-  H: u32,
-  W: u32,
-  C: u32,
-  KH: u32,
-  KW: u32,
-  stride_h: u32,
-  stride_w: u32,
-  pad_top: u32,
-  pad_left: u32,
-  OH: u32,
-  OW: u32,
-  count_include_pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
-
-// The in-image part of a window: rows [h0, h1), columns [w0, w1).
-struct Window {
-  h0: u32,
-  h1: u32,
-  w0: u32,
-  w1: u32,
-}
-
-fn window_of(oh: u32, ow: u32) -> Window {
-  // Signed: the window may start in the padding, above or left of the image.
-  let hs = i32(oh * params.stride_h) - i32(params.pad_top);
-  let ws = i32(ow * params.stride_w) - i32(params.pad_left);
-  return Window(u32(max(hs, 0)), u32(min(hs + i32(params.KH), i32(params.H))),
-                u32(max(ws, 0)), u32(min(ws + i32(params.KW), i32(params.W))));
-}
-
-fn x_at(n: u32, h: u32, w: u32, c: u32) -> u32 {
-  return ((n * params.H + h) * params.W + w) * params.C + c;
-}
-
-// Flat x index of the window's first maximal element (the window always holds one in-image position).
-fn argmax(n: u32, c: u32, win: Window) -> u32 {
-  var best = x_at(n, win.h0, win.w0, c);
-  var best_v = x[best];
-  for (var h = win.h0; h < win.h1; h++) {
-    for (var w = win.w0; w < win.w1; w++) {
-      let i = x_at(n, h, w, c);
-      let v = x[i];
-      if (v > best_v) {
-        best = i;
-        best_v = v;
-      }
-    }
-  }
-  return best;
-}
 
 fn divisor(win: Window) -> f32 {
   if (params.count_include_pad != 0u) {
     return f32(params.KH * params.KW);
   }
   return f32((win.h1 - win.h0) * (win.w1 - win.w0));
-}
-
-// (n, row, column, c) of flat index i of an NHWC tensor with `rows` x `cols` pixels.
-fn unflat(i: u32, rows: u32, cols: u32) -> vec4<u32> {
-  let c = i % params.C;
-  let p = i / params.C;
-  return vec4<u32>(p / (rows * cols), (p / cols) % rows, p % cols, c);
 }
 
 @compute @workgroup_size(WG)
@@ -177,4 +122,24 @@ fn avg_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     }
   }
   dx[i] = s;
+}
+
+@compute @workgroup_size(WG)
+fn max_backward_cells(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flat_index(wid, nwg, lid, WG);
+  if (i >= params.N * params.OH * params.OW * params.C) {
+    return;
+  }
+  let o = unflat(i, params.OH, params.OW);
+  let best = argmax(o.x, o.w, window_of(o.y, o.z));
+  let g = dy[i];
+  let rows = cell(o.y, params.stride_h, params.pad_top, params.OH, params.H);
+  let cols = cell(o.z, params.stride_w, params.pad_left, params.OW, params.W);
+  for (var h = rows.x; h < rows.y; h++) {
+    for (var w = cols.x; w < cols.y; w++) {
+      let j = x_at(o.x, h, w, o.w);
+      dx[j] = select(0.0, g, j == best);
+    }
+  }
 }

@@ -381,6 +381,27 @@ const MUTATIONS: Mutation[] = [
     mustFail: ['global 5x7 N2 C3'],
   },
   {
+    shader: 'pool2d',
+    what: 'non-overlapping windows: the last cell stops at its window, leaving uncovered rows stale',
+    edits: [['select(min((o + 1u) * stride - pad, size), size, o + 1u == out)', 'min((o + 1u) * stride - pad, size)']],
+    cases: poolCases,
+    mustFail: ['max k2 valid 5x7 N2 C3'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'non-overlapping windows: the first cell starts at the padded window, leaving row 0 stale',
+    edits: [['select(o * stride - pad, 0u, o == 0u)', 'o * stride - pad']],
+    cases: poolCases,
+    mustFail: ['max k2 pad1 7x6 N2 C3'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'non-overlapping windows: dy written to every position of the cell',
+    edits: [['dx[j] = select(0.0, g, j == best);', 'dx[j] = g;']],
+    cases: poolCases,
+    mustFail: ['max k2 6x6 N2 C3 ties'],
+  },
+  {
     shader: 'conv2d',
     what: 'padding offset one pixel off in the gather',
     edits: [['return i32(o * stride + k * dil) - i32(pad);', 'return i32(o * stride + k * dil) - i32(pad) + 1;']],

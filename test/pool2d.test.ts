@@ -2,7 +2,17 @@
 // with a bad shape or option throws a typed error naming it and allocates nothing.
 import { describe, expect, it } from 'vitest';
 import { OptionError, ShapeError, Tensor } from '../src/index.js';
-import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward, prepareMaxPool2d } from '../src/kernels/pool2d.js';
+import {
+  avgPool2d,
+  avgPool2dBackward,
+  globalAvgPool,
+  globalAvgPoolBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  prepareMaxPool2d,
+  prepareMaxPool2dBackward,
+} from '../src/kernels/pool2d.js';
+import { poolGeometry } from '../src/reference/pool2d.js';
 import { poolCases } from '../src/selftest/pool-cases.js';
 import { allocatesNothing } from './helpers/allocation.js';
 import { gpu, itRunsCases } from './helpers/gpu.js';
@@ -29,6 +39,27 @@ describe('pooling wrappers refuse bad input before allocating', () => {
     await allocatesNothing(rt, () => globalAvgPoolBackward(rt, cn, [2, 5, 7, 3]), ShapeError, "'dy' must have shape [2, 3], got [3, 2]");
     await expect(prepareMaxPool2d(rt, { x, y: nc }, k2)).rejects.toThrow(/'y' must have shape \[2, 2, 3, 3\], got \[2, 3\]/);
     for (const t of [x, flat, dy, wrongDy, nc, cn]) t.destroy();
+  });
+
+  it('max pooling backward: windows that do not overlap take the per-window entry, overlapping ones the gather', async () => {
+    const rt = await gpu();
+    const x = Tensor.zeros(rt, [2, 7, 6, 3]);
+    for (const [options, entry, invocations] of [
+      [{ kernel: 2, padding: 1 }, 'max_backward_cells', 2 * 4 * 4 * 3],
+      [{ kernel: 2, stride: 3 }, 'max_backward_cells', 2 * 2 * 2 * 3],
+      [{ kernel: 3, stride: 2 }, 'max_backward', 2 * 7 * 6 * 3],
+    ] as const) {
+      const g = poolGeometry([2, 7, 6, 3], options);
+      const dy = Tensor.zeros(rt, [2, g.OH, g.OW, 3]);
+      const dx = Tensor.zeros(rt, [2, 7, 6, 3]);
+      const d = await prepareMaxPool2dBackward(rt, { x, dy, dx }, options);
+      expect(d.kernel.entry.name).toBe(entry);
+      expect(d.workgroups[0] * d.workgroups[1] * d.workgroups[2]).toBe(Math.ceil(invocations / 64));
+      rt.release(d);
+      dy.destroy();
+      dx.destroy();
+    }
+    x.destroy();
   });
 
   it('a global average of an image that is already 1x1 returns its pixels', async () => {

@@ -30,18 +30,21 @@ type Entry = 'max_forward' | 'avg_forward' | 'max_backward' | 'avg_backward';
 /** Prepare one entry of shaders/pool2d.wgsl over geometry `g`, once every tensor's shape is checked. */
 async function preparePool(rt: Runtime, entry: Entry, g: Conv2dGeometry, includePad: boolean, tensors: Record<string, Tensor>): Promise<Dispatch> {
   const forward = entry.endsWith('forward');
+  // Windows that do not overlap let each window write its own cell of dx: one invocation per window, not per pixel.
+  const cells = entry === 'max_backward' && g.strideH >= g.KH && g.strideW >= g.KW;
+  const shaderEntry = cells ? 'max_backward_cells' : entry;
   const kernel = await rt.kernel(
     'pool2d',
-    forward ? { entry: 'forward', constants: { WG, MAX: entry === 'max_forward' ? 1 : 0 } } : { entry, constants: { WG } },
+    forward ? { entry: 'forward', constants: { WG, MAX: entry === 'max_forward' ? 1 : 0 } } : { entry: shaderEntry, constants: { WG } },
   );
   const { N, H, W, C, KH, KW, OH, OW } = g;
-  const count = forward ? N * OH * OW * C : N * H * W * C;
+  const count = forward || cells ? N * OH * OW * C : N * H * W * C;
   const params = { N, H, W, C, KH, KW, stride_h: g.strideH, stride_w: g.strideW, pad_top: g.padTop, pad_left: g.padLeft, OH, OW };
   return rt.prepare(kernel, {
     ...bind(tensors),
     uniforms: { params: { ...params, count_include_pad: includePad ? 1 : 0 } },
     workgroups: gridFor(ceilDiv(count, WG)),
-    label: `pool2d ${entry} ${dims([N, H, W, C])} window ${KH}x${KW}`,
+    label: `pool2d ${shaderEntry} ${dims([N, H, W, C])} window ${KH}x${KW}`,
   });
 }
 

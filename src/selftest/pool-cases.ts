@@ -1,9 +1,19 @@
 // Kernel cases of pooling: max, average (both divisors) and global average, forward and backward in one case, on
 // the break-it geometries (odd sizes, stride 2 'same' on odd sizes, overlapping and rectangular windows, asymmetric
-// padding, 1x1 images, channels not a multiple of 4, batch 1, heavy ties, one moderately large image).
+// padding, 1x1 images, channels not a multiple of 4, batch 1, heavy ties, one moderately large image, and
+// non-overlapping windows with padding and with rows and columns no window covers).
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward, maxPool2d, maxPool2dBackward } from '../kernels/pool2d.js';
+import { runOneShot } from '../kernels/common.js';
+import {
+  avgPool2d,
+  avgPool2dBackward,
+  globalAvgPool,
+  globalAvgPoolBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  prepareMaxPool2dBackward,
+} from '../kernels/pool2d.js';
 import * as ref from '../reference/index.js';
 import type { AvgPool2dOptions, Pool2dOptions } from '../reference/pool2d.js';
 import { reductionTolerance } from '../util/allclose.js';
@@ -31,6 +41,11 @@ export const POOL_SHAPES: readonly PoolShape[] = [
   { tag: 'k2 same 1x1 N1 C2', input: [1, 1, 1, 2], options: { kernel: 2, padding: 'same' } },
   { tag: 'k3 s2 same 7x7 N2 C3 ties', input: [2, 7, 7, 3], options: { kernel: 3, stride: 2, padding: 'same' }, ties: true },
   { tag: 'k3 s2 same 33x31 N4 C19', input: [4, 33, 31, 19], options: { kernel: 3, stride: 2, padding: 'same' } },
+  // Windows that do not overlap (each writes its own cell of dx): padding before the first window, rows and
+  // columns no window covers (between windows and past the last), ties within a window.
+  { tag: 'k2 pad1 7x6 N2 C3', input: [2, 7, 6, 3], options: { kernel: 2, padding: 1 } },
+  { tag: 'k2x3 s3x4 pad[1,0,2,1] 9x11 N1 C4', input: [1, 9, 11, 4], options: { kernel: [2, 3], stride: [3, 4], padding: [1, 0, 2, 1] } },
+  { tag: 'k2 6x6 N2 C3 ties', input: [2, 6, 6, 3], options: { kernel: 2 }, ties: true },
 ];
 
 /** Global average pooling's inputs: odd, 1x1, non-square, and a larger one. */
@@ -58,9 +73,13 @@ function maxCase(s: PoolShape, seed: number): KernelCase {
     const DY = up(rt, dy, [g.N, g.OH, g.OW, g.C], 'dy');
     // A window's maximum is one of its values, copied: exact. dx adds at most ceil(K / stride) per axis dy values.
     const overlap = Math.ceil(g.KH / g.strideH) * Math.ceil(g.KW / g.strideW);
-    return check([X, DY], async () => [
+    // dx starts as NaN, as a reused buffer holds stale values: every element must be written, zeros included.
+    const DX = up(rt, new Float32Array(size(s.input)).fill(NaN), s.input, 'dx');
+    const dxOver = async () => (await runOneShot(rt, { dx: DX }, ({ dx }) => [() => prepareMaxPool2dBackward(rt, { x: X, dy: DY, dx }, s.options)])).dx;
+    return check([X, DY, DX], async () => [
       ['y', await maxPool2d(rt, X, s.options), ref.maxPool2d(x, g), EXACT],
       ['dx', await maxPool2dBackward(rt, X, DY, s.options), ref.maxPool2dBackward(x, dy, g), reductionTolerance(overlap)],
+      ['dx over stale values', await dxOver(), ref.maxPool2dBackward(x, dy, g), reductionTolerance(overlap)],
     ]);
   });
 }
