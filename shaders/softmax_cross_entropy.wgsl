@@ -1,4 +1,6 @@
-// Fused softmax cross-entropy over the rows of logits [B, C], labels [B] (class indices stored as f32).
+// Fused softmax cross-entropy over the rows of logits [B, C], labels [B] (class indices stored as f32), for any C
+// (a 50,257-token vocabulary included) in two passes over the row: one online pass keeping the running max m (and
+// its index) and the sum of exp(z - m), rescaled whenever m grows, then the gradient pass.
 // With m_i = max_c z[i, c] subtracted before exp, so logits of +-1e4 stay finite:
 //   loss[i]       = log(sum_c exp(z[i, c] - m_i)) - (z[i, label_i] - m_i)            (= -log softmax[label])
 //   dlogits[i, c] = grad_scale * (softmax(z_i)[c] - (c == label_i))                   (overwritten)
@@ -31,6 +33,7 @@ struct Params {
 
 var<workgroup> arg_val: array<f32, WG>;
 var<workgroup> arg_idx: array<u32, WG>;
+var<workgroup> arg_sum: array<f32, WG>;
 
 // A quiet NaN made at run time: WGSL's constant evaluation rejects a NaN constant.
 fn nan_f32() -> f32 {
@@ -38,29 +41,52 @@ fn nan_f32() -> f32 {
   return bitcast<f32>(bits);
 }
 
-struct ArgMax {
+// The online softmax state of part of a row: max v at index i (NONE: no column seen) and s = sum exp(z - v).
+struct Online {
   v: f32,
   i: u32,
+  s: f32,
 }
 
-// Row max and its index across the workgroup, ties to the lowest index; NONE marks an invocation with no column.
-fn row_argmax(lid: u32, v: f32, i: u32) -> ArgMax {
-  arg_val[lid] = v;
-  arg_idx[lid] = i;
+// Adds logit z at column c (columns visited in increasing order, so a strict > keeps the lowest index of a tie).
+fn online_add(a: Online, z: f32, c: u32) -> Online {
+  if (a.i == NONE || z > a.v) {
+    // Rescale the sum to the new max (nothing to rescale before the first column).
+    let s = select(0.0, a.s * exp(a.v - z), a.i != NONE);
+    return Online(z, c, s + 1.0);
+  }
+  return Online(a.v, a.i, a.s + exp(z - a.v));
+}
+
+// Merges two parts of a row; equal maxima keep the lower index.
+fn online_merge(a: Online, b: Online) -> Online {
+  if (b.i == NONE) {
+    return a;
+  }
+  if (a.i == NONE) {
+    return b;
+  }
+  let take_b = b.v > a.v || (b.v == a.v && b.i < a.i);
+  let m = select(a.v, b.v, take_b);
+  return Online(m, select(a.i, b.i, take_b), a.s * exp(a.v - m) + b.s * exp(b.v - m));
+}
+
+// The whole row's state across the workgroup; every invocation gets it.
+fn row_online(lid: u32, x: Online) -> Online {
+  arg_val[lid] = x.v;
+  arg_idx[lid] = x.i;
+  arg_sum[lid] = x.s;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
     if (lid < s) {
-      let ov = arg_val[lid + s];
-      let oi = arg_idx[lid + s];
-      let mine = arg_idx[lid];
-      if (oi != NONE && (mine == NONE || ov > arg_val[lid] || (ov == arg_val[lid] && oi < mine))) {
-        arg_val[lid] = ov;
-        arg_idx[lid] = oi;
-      }
+      let m = online_merge(Online(arg_val[lid], arg_idx[lid], arg_sum[lid]), Online(arg_val[lid + s], arg_idx[lid + s], arg_sum[lid + s]));
+      arg_val[lid] = m.v;
+      arg_idx[lid] = m.i;
+      arg_sum[lid] = m.s;
     }
     workgroupBarrier();
   }
-  let r = ArgMax(arg_val[0], arg_idx[0]);
+  let r = Online(arg_val[0], arg_idx[0], arg_sum[0]);
   workgroupBarrier();
   return r;
 }
@@ -74,23 +100,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let C = params.C;
   let base = row * C;
-  // Columns are visited in increasing order, so a strict > keeps the lowest index among equal values.
-  var best = 0.0;
-  var best_i = NONE;
+  var part = Online(0.0, NONE, 0.0);
   for (var c = lid.x; c < C; c += WG) {
-    let z = logits[base + c];
-    if (best_i == NONE || z > best) {
-      best = z;
-      best_i = c;
-    }
+    part = online_add(part, logits[base + c], c);
   }
-  let am = row_argmax(lid.x, best, best_i);
+  let am = row_online(lid.x, part);
   let shift = am.v;
-  var s = 0.0;
-  for (var c = lid.x; c < C; c += WG) {
-    s += exp(logits[base + c] - shift);
-  }
-  let total = row_sum(lid.x, vec4<f32>(s, 0.0, 0.0, 0.0)).x;
+  let total = am.s;
   let label = label_of(row, C);
   let inv = 1.0 / total;
   for (var c = lid.x; c < C; c += WG) {
@@ -102,7 +118,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 
-// One invocation per row: the same three passes over the row, serially.
+// One invocation per row: the same two passes over the row, serially.
 @compute @workgroup_size(64)
 fn per_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -112,19 +128,13 @@ fn per_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   }
   let C = params.C;
   let base = row * C;
-  var best = logits[base];
-  var best_i = 0u;
-  for (var c = 1u; c < C; c++) {
-    let z = logits[base + c];
-    if (z > best) {
-      best = z;
-      best_i = c;
-    }
-  }
-  var total = 0.0;
+  var st = Online(0.0, NONE, 0.0);
   for (var c = 0u; c < C; c++) {
-    total += exp(logits[base + c] - best);
+    st = online_add(st, logits[base + c], c);
   }
+  let best = st.v;
+  let best_i = st.i;
+  let total = st.s;
   let label = label_of(row, C);
   let inv = 1.0 / total;
   for (var c = 0u; c < C; c++) {
