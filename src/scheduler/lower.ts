@@ -13,6 +13,8 @@ import { prepareBatchNormBackward, prepareBatchNormCommit, prepareBatchNormForwa
 import { prepareMse, prepareSoftmaxCrossEntropy } from '../kernels/loss.js';
 import type { Program } from './program.js';
 import { isImageNode, lowerImageBackward, lowerImageForward, reshape } from './lower-image.js';
+import { isSequenceNode, lowerSequenceBackward, lowerSequenceForward } from './lower-sequence.js';
+import { rowsOf } from '../nn/sequence-layers.js';
 import type { LossKind } from '../core/losses.js';
 
 export type { LossKind } from '../core/losses.js';
@@ -29,6 +31,9 @@ export interface ModelBuffers {
 export const act = (id: number) => `act:${id}`;
 export const grad = (id: number) => `grad:${id}`;
 const batchStats = (id: number) => `bn:batch:${id}`;
+
+/** A node's planned [B, width] tensor seen as rows of its last axis: [B*T, C] for a sequence, itself otherwise. */
+const rowsView = (rt: Runtime, B: number, n: GraphNode) => (t: Tensor) => reshape(rt, t, [B * rowsOf(n.shape), n.width / rowsOf(n.shape)]);
 
 /** Views of named tensors inside an arena buffer. */
 export function arenaView(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout, name: string): Tensor {
@@ -71,11 +76,16 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
   const epilogueOf = new Map([...fused].map(([a, d]) => [d, g.nodes[a]!]));
   for (const n of g.nodes.slice(1)) {
     if (fused.has(n.id)) continue; // applied by the dense or conv node's epilogue
+    if (isSequenceNode(n)) {
+      lowerSequenceForward(rt, p, g, n, B, { param });
+      continue;
+    }
     const epilogue = epilogueOf.get(n.id);
     const out = p.transient(act(epilogue ? epilogue.id : n.id), [B, n.width]);
     const ins = n.inputs.map(act);
     const x = ins[0]!;
     const op = n.op;
+    const [xr, outr] = [rowsView(rt, B, g.nodes[n.inputs[0]!]!), rowsView(rt, B, n)];
     if (isImageNode(n)) {
       const ep = epilogue?.op.op === 'activation' ? { name: epilogue.name, activation: epilogue.op.activation, slope: epilogue.op.slope } : undefined;
       lowerImageForward(rt, p, n, { x, out, param }, B, ep);
@@ -90,7 +100,7 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
           label: epilogue ? `${n.name}:dense+${epilogue.name}:${ep.activation}` : `${n.name}:dense`,
           reads: b ? [x, w, b] : [x, w],
           writes: [out],
-          make: (t) => prepareMatmul(rt, b ? { a: t(x), b: t(w), c: t(out), bias: t(b) } : { a: t(x), b: t(w), c: t(out) }, { transB: true, ...ep }),
+          make: (t) => prepareMatmul(rt, { a: xr(t(x)), b: t(w), c: outr(t(out)), ...(b ? { bias: t(b) } : {}) }, { transB: true, ...ep }),
         });
         break;
       }
@@ -104,13 +114,14 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
         break;
       case 'layerNorm': {
         const [gain, shift] = [param(op.gain), param(op.shift)];
-        const mean = p.transient(`ln:mean:${n.id}`, [B]);
-        const rstd = p.transient(`ln:rstd:${n.id}`, [B]);
+        const mean = p.transient(`ln:mean:${n.id}`, [B * rowsOf(n.shape)]);
+        const rstd = p.transient(`ln:rstd:${n.id}`, [B * rowsOf(n.shape)]);
         p.push({
           label: `${n.name}:layerNorm`,
           reads: [x, gain, shift],
           writes: [out, mean, rstd],
-          make: (t) => prepareLayerNormForward(rt, { x: t(x), gamma: t(gain), beta: t(shift), y: t(out), mean: t(mean), rstd: t(rstd) }, { eps: op.eps }),
+          make: (t) =>
+            prepareLayerNormForward(rt, { x: xr(t(x)), gamma: t(gain), beta: t(shift), y: outr(t(out)), mean: t(mean), rstd: t(rstd) }, { eps: op.eps }),
         });
         break;
       }
@@ -185,6 +196,9 @@ export function lowerStatsCommit(rt: Runtime, p: Program, g: Graph, m: ModelBuff
 export function lowerLoss(rt: Runtime, p: Program, g: Graph, loss: LossKind, B: number, keys: { target: string; loss: string; correct: string }): void {
   const out = act(g.output.id);
   const dout = p.transient(grad(g.output.id), [B, g.outputDim]);
+  // A sequence's rows are its B*T positions: one prediction (and one loss) per position.
+  const rows = rowsView(rt, B, g.output);
+  const gradScale = 1 / (B * rowsOf(g.output.shape));
   if (loss === 'cross_entropy') {
     p.push({
       label: 'loss',
@@ -193,8 +207,8 @@ export function lowerLoss(rt: Runtime, p: Program, g: Graph, loss: LossKind, B: 
       make: (t) =>
         prepareSoftmaxCrossEntropy(
           rt,
-          { logits: t(out), labels: t(keys.target), loss: t(keys.loss), dlogits: t(dout), correct: t(keys.correct) },
-          { gradScale: 1 / B },
+          { logits: rows(t(out)), labels: t(keys.target), loss: t(keys.loss), dlogits: rows(t(dout)), correct: t(keys.correct) },
+          { gradScale },
         ),
     });
   } else {
@@ -202,7 +216,7 @@ export function lowerLoss(rt: Runtime, p: Program, g: Graph, loss: LossKind, B: 
       label: 'loss',
       reads: [out, keys.target],
       writes: [keys.loss, dout],
-      make: (t) => prepareMse(rt, { pred: t(out), target: t(keys.target), loss: t(keys.loss), dpred: t(dout) }, { gradScale: 1 / B }),
+      make: (t) => prepareMse(rt, { pred: rows(t(out)), target: rows(t(keys.target)), loss: t(keys.loss), dpred: rows(t(dout)) }, { gradScale }),
     });
   }
 }
@@ -215,16 +229,23 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
   const fused = fusedActivations(g);
 
   /** Route a contribution to input node `to`: the first writes its gradient, later ones go through scratch. */
-  const contribute = (from: GraphNode, to: number, label: string, reads: string[], make: (out: string) => Parameters<typeof p.push>[0]['make']) => {
+  const contribute = (
+    from: GraphNode,
+    to: number,
+    label: string,
+    reads: string[],
+    make: (out: string) => Parameters<typeof p.push>[0]['make'],
+    extraWrites: string[] = [],
+  ) => {
     if (to === 0) return; // the data needs no gradient
     const target = p.transient(grad(to), [B, g.nodes[to]!.width]);
     if (!contributed.has(to)) {
       contributed.add(to);
-      p.push({ label, reads, writes: [target], make: make(target) });
+      p.push({ label, reads, writes: [target, ...extraWrites], make: make(target) });
       return;
     }
     const scratch = p.transient(`scratch:${from.id}:${to}`, [B, g.nodes[to]!.width]);
-    p.push({ label, reads, writes: [scratch], make: make(scratch) });
+    p.push({ label, reads, writes: [scratch, ...extraWrites], make: make(scratch) });
     p.push({ label: `${label}:accumulate`, reads: [scratch, target], writes: [target], make: (t) => prepareAccumulate(rt, { a: t(scratch), out: t(target) }) });
   };
 
@@ -233,6 +254,11 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
     const dy = grad(n.id);
     const x = act(n.inputs[0]!);
     const op = n.op;
+    const [xr, yr] = [rowsView(rt, B, g.nodes[n.inputs[0]!]!), rowsView(rt, B, n)];
+    if (isSequenceNode(n)) {
+      lowerSequenceBackward(rt, p, g, n, B, { param, pgrad }, (label, reads, make, scratch) => contribute(n, n.inputs[0]!, label, reads, make, scratch));
+      continue;
+    }
     if (isImageNode(n)) {
       lowerImageBackward(rt, p, n, { x, dy, param, pgrad }, B, (label, reads, make) => contribute(n, n.inputs[0]!, label, reads, make));
       continue;
@@ -241,10 +267,10 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
       case 'dense': {
         const w = param(op.weight);
         const dw = pgrad(op.weight);
-        p.push({ label: `${n.name}:dW`, reads: [dy, x], writes: [dw], make: (t) => prepareMatmul(rt, { a: t(dy), b: t(x), c: t(dw) }, { transA: true }) });
+        p.push({ label: `${n.name}:dW`, reads: [dy, x], writes: [dw], make: (t) => prepareMatmul(rt, { a: yr(t(dy)), b: xr(t(x)), c: t(dw) }, { transA: true }) });
         if (op.bias) {
           const db = pgrad(op.bias);
-          p.push({ label: `${n.name}:db`, reads: [dy], writes: [db], make: (t) => prepareSumRows(rt, { x: t(dy), out: t(db) }) });
+          p.push({ label: `${n.name}:db`, reads: [dy], writes: [db], make: (t) => prepareSumRows(rt, { x: yr(t(dy)), out: t(db) }) });
         }
         const src = g.nodes[n.inputs[0]!]!;
         if (src.op.op === 'activation' && gatedActivation(g, src)) {
@@ -257,10 +283,10 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
             src.inputs[0]!,
             `${n.name}:dX*${activation}'`,
             [dy, w, gate],
-            (out) => (t) => prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out), gate: t(gate) }, { gateActivation: activation, slope }),
+            (out) => (t) => prepareMatmul(rt, { a: yr(t(dy)), b: t(w), c: xr(t(out)), gate: xr(t(gate)) }, { gateActivation: activation, slope }),
           );
         } else {
-          contribute(n, n.inputs[0]!, `${n.name}:dX`, [dy, w], (out) => (t) => prepareMatmul(rt, { a: t(dy), b: t(w), c: t(out) }));
+          contribute(n, n.inputs[0]!, `${n.name}:dX`, [dy, w], (out) => (t) => prepareMatmul(rt, { a: yr(t(dy)), b: t(w), c: xr(t(out)) }));
         }
         break;
       }
@@ -285,14 +311,14 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
           label: `${n.name}:dLayerNormParams`,
           reads: [x, mean, rstd, dy],
           writes: [dgain, dshift],
-          make: (t) => prepareLayerNormBackwardParams(rt, { x: t(x), mean: t(mean), rstd: t(rstd), dy: t(dy), dgamma: t(dgain), dbeta: t(dshift) }),
+          make: (t) => prepareLayerNormBackwardParams(rt, { x: xr(t(x)), mean: t(mean), rstd: t(rstd), dy: yr(t(dy)), dgamma: t(dgain), dbeta: t(dshift) }),
         });
         contribute(
           n,
           n.inputs[0]!,
           `${n.name}:dLayerNorm`,
           [x, gain, mean, rstd, dy],
-          (out) => (t) => prepareLayerNormBackward(rt, { x: t(x), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: t(dy), dx: t(out) }),
+          (out) => (t) => prepareLayerNormBackward(rt, { x: xr(t(x)), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: yr(t(dy)), dx: xr(t(out)) }),
         );
         break;
       }

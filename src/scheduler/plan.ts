@@ -11,6 +11,8 @@ import type { OptimizerDef, StepInfo } from '../optim/optimizer.js';
 import { prepareUpdate, setUpdateStep } from '../optim/update.js';
 import type { MetricsRing } from './metrics.js';
 import { Program } from './program.js';
+import { TokenFeed } from './lower-sequence.js';
+import { rowsOf } from '../nn/sequence-layers.js';
 import { act, lowerBackward, lowerForward, lowerLoss, lowerStatsCommit, type LossKind, type ModelBuffers } from './lower.js';
 
 /** What a plan shares with the network that owns it. */
@@ -52,19 +54,25 @@ export class StepPlan {
     readonly transientBytes: number,
     readonly unsharedBytes: number,
     private readonly ctx: PlanContext,
+    /** A sequence model's ids on their way in (u32, with the embedding's index); null for float inputs. */
+    private readonly feed: TokenFeed | null = null,
   ) {}
 
   /** Compile the model for `batchSize` rows: every buffer, bind group and dispatch, once. */
   static async compile(ctx: PlanContext, batchSize: number, training: boolean): Promise<StepPlan> {
     const { rt, graph } = ctx;
     const B = batchSize;
-    const targetShape = ctx.loss === 'cross_entropy' ? [B] : [B, graph.outputDim];
+    // A sequence model predicts every position: B*T rows of loss, each with a class label.
+    const rows = B * rowsOf(graph.output.shape);
+    const targetShape = ctx.loss === 'cross_entropy' ? [rows] : [B, graph.outputDim];
     const input = Tensor.zeros(rt, [B, graph.inputDim], `batch-x[${B}]`);
     const target = Tensor.zeros(rt, targetShape, `batch-y[${B}]`);
-    const loss = Tensor.zeros(rt, [B], `loss[${B}]`);
-    const correct = Tensor.zeros(rt, [B], `correct[${B}]`);
+    const loss = Tensor.zeros(rt, [rows], `loss[${rows}]`);
+    const correct = Tensor.zeros(rt, [rows], `correct[${rows}]`);
     const p = new Program();
     p.persistent(act(0), input);
+    const feed = graph.tokens === null ? null : new TokenFeed(rt, graph, B * graph.tokens);
+    feed?.declare(p);
     const keys = { target: p.persistent('target', target), loss: p.persistent('loss', loss), correct: p.persistent('correct', correct) };
     lowerForward(rt, p, graph, ctx.buffers, B, training);
     lowerLoss(rt, p, graph, ctx.loss, B, keys);
@@ -112,10 +120,11 @@ export class StepPlan {
       dispatches,
       telemetryLabel ? compiled.byLabel.get(telemetryLabel)! : [],
       update,
-      [input.buffer, target.buffer, loss.buffer, correct.buffer, ...compiled.buffers],
+      [input.buffer, target.buffer, loss.buffer, correct.buffer, ...(feed?.buffers ?? []), ...compiled.buffers],
       compiled.transientBytes,
       compiled.unsharedBytes,
       ctx,
+      feed,
     );
   }
 
@@ -127,9 +136,10 @@ export class StepPlan {
   /**
    * One step: write the batch (omit x / y to keep what the buffers hold), set this step's uniforms, encode
    * every dispatch into one compute pass, and submit. Returns once submitted; never waits for the GPU
-   * unless the metrics ring has no free staging buffer.
+   * unless the metrics ring has no free staging buffer. A sequence model's ids (and labels) may be integer
+   * arrays; they are checked (a DataError names an id outside the vocabulary) before anything is written.
    */
-  async step(x: Float32Array | null, y: Float32Array | null, info: StepInfo, stepIndex: number): Promise<void> {
+  async step(x: Float32Array | Uint32Array | Int32Array | null, y: Float32Array | Uint32Array | Int32Array | null, info: StepInfo, stepIndex: number): Promise<void> {
     const { rt, ring } = this.ctx;
     const queue = rt.device.queue;
     this.checkUsable();
@@ -138,7 +148,10 @@ export class StepPlan {
       // The wait may have outlived the device or this plan.
       this.checkUsable();
     }
-    if (x) queue.writeBuffer(this.input.buffer, 0, x.buffer, x.byteOffset, this.input.size * 4);
+    const g = this.ctx.graph;
+    if (this.feed) y = y && this.feed.labelsOf(y, g.output.shape[g.output.shape.length - 1]!);
+    if (x && this.feed) this.feed.writeIds(this.input.buffer, x, g.tokens!);
+    else if (x) queue.writeBuffer(this.input.buffer, 0, x.buffer, x.byteOffset, this.input.size * 4);
     if (y) queue.writeBuffer(this.target.buffer, 0, y.buffer, y.byteOffset, this.target.size * 4);
     const slot = ring.slotOf(stepIndex);
     for (const d of this.telemetry) d.setUniforms('params', { slot });

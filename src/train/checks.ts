@@ -3,6 +3,7 @@
 import { CheckpointError, DataError, OptionError } from '../core/errors.js';
 import { LOSSES } from '../core/losses.js';
 import type { Dataset } from '../data/dataset.js';
+import type { Graph } from '../nn/graph.js';
 import type { Segment } from '../nn/arena.js';
 import { checkLearningRate, checkOptimizer, F32_MAX } from '../optim/options.js';
 
@@ -68,6 +69,43 @@ export function checkDatasetObject(ds: unknown, where: string): asserts ds is Da
       throw new DataError(`${where}: dataset '${String(d.name)}' has ${key} = ${describe(d[key])}; expected a Float32Array (Float32Array.from(${key}))`);
     }
   }
+}
+
+/** A sequence model's data: ids [N, T] and next-token labels [N, T] as integer arrays (e.g. a TextBatch of src/data/text.ts). */
+export interface TokenData {
+  x: Uint32Array | Int32Array;
+  y: Uint32Array | Int32Array;
+  name?: string;
+}
+
+/** The smallest vocabulary the model embeds: every id must be below it. */
+export const vocabOf = (g: Graph): number => Math.min(...g.nodes.flatMap((n) => (n.op.op === 'embedding' ? [n.op.vocab] : [])));
+
+/** Integer ids or labels: a Uint32Array or Int32Array whose every value is in [0, limit); a DataError names the first that is not. */
+export function checkTokenArray(v: unknown, where: string, what: string, T: number, limit: number): asserts v is Uint32Array | Int32Array {
+  if (!(v instanceof Uint32Array || v instanceof Int32Array)) {
+    throw new DataError(`${where}: ${what} must be a Uint32Array or Int32Array of [N, ${T}] token ids, got ${describe(v)}`);
+  }
+  if (v.length === 0 || v.length % T !== 0) throw new DataError(`${where}: ${what} has ${v.length} values, not a whole number of rows of T = ${T}`);
+  for (let i = 0; i < v.length; i++) {
+    if (v[i]! >= limit || v[i]! < 0) {
+      throw new DataError(`${where}: ${what} holds ${v[i]} at row ${Math.floor(i / T)}, position ${i % T}; expected a token id in [0, ${limit})`);
+    }
+  }
+}
+
+/**
+ * A sequence model's TokenData as the rows fit and TrainingSession batch: x the ids and y the T labels of each row
+ * (as f32, exact below 2^24), so `outputDim` is T (labels per row). Throws DataError naming what is wrong.
+ */
+export function tokenDataset(g: Graph, data: unknown, where: string): Dataset {
+  const T = g.tokens!;
+  if (typeof data !== 'object' || data === null) throw new DataError(`${where}: expected token data { x: ids [N, ${T}], y: labels [N, ${T}] }, got ${describe(data)}`);
+  const { x, y, name } = data as Partial<TokenData>;
+  checkTokenArray(x, where, 'x', T, vocabOf(g));
+  checkTokenArray(y, where, 'y', T, g.output.shape[g.output.shape.length - 1]!);
+  if (y.length !== x.length) throw new DataError(`${where}: y has ${y.length} labels for ${x.length} ids; give one next-token label per id`);
+  return { name: name ?? 'tokens', x: Float32Array.from(x), y: Float32Array.from(y), n: x.length / T, inputDim: T, task: 'regression', classes: 0, outputDim: T };
 }
 
 /** Model inputs: a Float32Array (other arrays would be read as the wrong numbers or not at all). */

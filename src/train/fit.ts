@@ -2,7 +2,7 @@
 // different batch sizes; the last partial batch runs on a plan compiled for its own size.
 import { DataError, OptionError } from '../core/errors.js';
 import { checkDataset, type Dataset } from '../data/dataset.js';
-import { checkDatasetObject, checkFloat32, describe, rateSchedule } from './checks.js';
+import { checkDatasetObject, checkFloat32, checkTokenArray, describe, rateSchedule, tokenDataset, vocabOf, type TokenData } from './checks.js';
 import { Rng } from '../util/rng.js';
 import type { Network, StepMetrics } from './network.js';
 
@@ -65,6 +65,13 @@ export function checkDataFor(net: Network, ds: Dataset, where = 'fit'): void {
   }
 }
 
+/** The rows to train a network on: a sequence model's TokenData converted (and checked), any other data checked. */
+export function dataFor(net: Network, ds: Dataset | TokenData, where: string): Dataset {
+  if (net.model.graph.tokens !== null) return tokenDataset(net.model.graph, ds, where);
+  checkDataFor(net, ds as Dataset, where);
+  return ds as Dataset;
+}
+
 /** Copy rows `order[from..from+count)` of the dataset into the batch arrays (no allocation). */
 export function gather(ds: Dataset, order: Uint32Array, from: number, count: number, x: Float32Array, y: Float32Array): void {
   const d = ds.inputDim;
@@ -77,10 +84,10 @@ export function gather(ds: Dataset, order: Uint32Array, from: number, count: num
 }
 
 /** Train for `epochs` passes over the dataset. */
-export async function fit(net: Network, ds: Dataset, options: FitOptions = {}, stopFlag: { stop: boolean } = { stop: false }): Promise<FitResult> {
+export async function fit(net: Network, data: Dataset | TokenData, options: FitOptions = {}, stopFlag: { stop: boolean } = { stop: false }): Promise<FitResult> {
   net.guard.checkUsable();
   if (typeof options !== 'object' || options === null) throw new OptionError(`fit: options must be an object, got ${describe(options)}`);
-  checkDataFor(net, ds);
+  const ds = dataFor(net, data, 'fit');
   const schedule = rateSchedule(options.learningRate, 'fit');
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 1) throw new DataError(`epochs must be a positive integer, got ${epochs}`);
@@ -171,9 +178,11 @@ async function train(
 }
 
 /** Mean loss and accuracy over a dataset, with BatchNorm in evaluation mode; parameters are not changed. */
-export async function evaluate(net: Network, ds: Dataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
+export async function evaluate(net: Network, data: Dataset | TokenData, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
   net.guard.checkUsable();
-  checkDataFor(net, ds, 'evaluate');
+  const ds = dataFor(net, data, 'evaluate');
+  // A sequence model has a loss per position: T rows per example.
+  const perRow = net.model.graph.tokens ?? 1;
   const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
   let loss = 0;
   let correct = 0;
@@ -184,24 +193,28 @@ export async function evaluate(net: Network, ds: Dataset, options: { batchSize?:
     gather(ds, order, from, count, x, y);
     await plan.step(x, y, { step: net.steps, lr: 0 }, net.steps);
     const [l, c] = await Promise.all([plan.loss.read(), plan.correct.read()]);
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count * perRow; i++) {
       loss += l[i]!;
       correct += c[i]!;
     }
   });
-  return { loss: loss / ds.n, accuracy: correct / ds.n };
+  return { loss: loss / (ds.n * perRow), accuracy: correct / (ds.n * perRow) };
 }
 
 /** The model's outputs (logits for classification) for `n` rows of x, with BatchNorm in evaluation mode. */
-export async function predict(net: Network, x: Float32Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
+export async function predict(net: Network, x: Float32Array | Uint32Array | Int32Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
   net.guard.checkUsable();
-  checkFloat32(x, 'predict: x');
   const d = net.model.inputDim;
-  if (x.length === 0 || x.length % d !== 0) {
-    throw new DataError(`predict: ${x.length} values is not a whole number of rows of width ${d}`);
-  }
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!)) throw new DataError(`predict: row ${Math.floor(i / d)} column ${i % d} is ${x[i]}`);
+  if (net.model.graph.tokens !== null) {
+    checkTokenArray(x, 'predict', 'x', d, vocabOf(net.model.graph));
+  } else {
+    checkFloat32(x, 'predict: x');
+    if (x.length === 0 || x.length % d !== 0) {
+      throw new DataError(`predict: ${x.length} values is not a whole number of rows of width ${d}`);
+    }
+    for (let i = 0; i < x.length; i++) {
+      if (!Number.isFinite(x[i]!)) throw new DataError(`predict: row ${Math.floor(i / d)} column ${i % d} is ${x[i]}`);
+    }
   }
   const n = x.length / d;
   const out = new Float32Array(n * net.model.outputDim);

@@ -10,7 +10,7 @@ import { checkOptimizer } from '../optim/options.js';
 import { StepPlan, type PlanContext } from '../scheduler/plan.js';
 import type { LossKind } from '../core/losses.js';
 import type { Dataset } from '../data/dataset.js';
-import { checkCompileOptions, checkCount, checkStepRate } from './checks.js';
+import { checkCompileOptions, checkCount, checkStepRate, type TokenData } from './checks.js';
 import { createContext, swapOptimizer } from './context.js';
 import { FailureWatch } from './failure.js';
 import { NetworkGuard } from './guard.js';
@@ -125,7 +125,7 @@ export class Network {
   }
 
   /** One training step on a batch (rows of x, and labels or targets); returns once submitted. */
-  async trainStep(plan: StepPlan, x: Float32Array | null, y: Float32Array | null, lr = this.optimizer.lr): Promise<void> {
+  async trainStep(plan: StepPlan, x: Float32Array | Uint32Array | Int32Array | null, y: Float32Array | Uint32Array | Int32Array | null, lr = this.optimizer.lr): Promise<void> {
     this.guard.checkUsable();
     if (this.failure) throw this.failure;
     const step = this.steps;
@@ -271,7 +271,7 @@ export class Network {
    * descent, anything between is mini-batch. Resolves with per-epoch metrics once the last epoch's have arrived.
    * One fit at a time: a second one while this runs is a BusyError.
    */
-  fit(ds: Dataset, options: FitOptions = {}): Promise<FitResult> {
+  fit(ds: Dataset | TokenData, options: FitOptions = {}): Promise<FitResult> {
     return fit(this, ds, options, this.stopFlag);
   }
 
@@ -317,12 +317,12 @@ export class Network {
   }
 
   /** Mean loss and accuracy over a dataset (BatchNorm in evaluation mode). */
-  evaluate(ds: Dataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
+  evaluate(ds: Dataset | TokenData, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
     return evaluate(this, ds, options);
   }
 
   /** The model's outputs (logits for classification) for rows of x. */
-  predict(x: Float32Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
+  predict(x: Float32Array | Uint32Array | Int32Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
     return predict(this, x, options);
   }
 

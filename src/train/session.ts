@@ -6,7 +6,8 @@ import type { StepPlan } from '../scheduler/plan.js';
 import type { Schedule } from '../optim/schedules.js';
 import { Rng } from '../util/rng.js';
 import { rateSchedule } from './checks.js';
-import { checkBatchSize, checkDataFor, gather } from './fit.js';
+import { checkBatchSize, dataFor, gather } from './fit.js';
+import type { TokenData } from './checks.js';
 import type { Network } from './network.js';
 
 /** Options of a TrainingSession. */
@@ -37,12 +38,14 @@ export class TrainingSession {
   private readonly tailY: Float32Array;
   private uploaded = false;
 
+  readonly data: Dataset;
+
   constructor(
     readonly net: Network,
-    readonly data: Dataset,
+    input: Dataset | TokenData,
     private readonly options: SessionOptions = {},
   ) {
-    checkDataFor(net, data, 'TrainingSession');
+    const data = (this.data = dataFor(net, input, 'TrainingSession'));
     rateSchedule(options.learningRate, 'TrainingSession');
     this.batchSize = options.batchSize ?? Math.min(32, data.n);
     checkBatchSize(this.batchSize, data.n);
