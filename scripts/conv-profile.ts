@@ -20,7 +20,10 @@ import { median } from '../src/util/stats.js';
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 const LAYER_KEYS = ['conv1', 'conv2', 'resnet'];
-const layers = env('PROFILE_LAYERS', LAYER_KEYS.join(',')).split(',').map((k) => CONV_LAYERS[LAYER_KEYS.indexOf(k)]!);
+const layers = env('PROFILE_LAYERS', LAYER_KEYS.join(','))
+  .split(',')
+  .filter((k) => k !== '') // PROFILE_LAYERS= (empty): the step alone
+  .map((k) => CONV_LAYERS[LAYER_KEYS.indexOf(k)]!);
 const variants = env('PROFILE_VARIANTS', CONV_VARIANTS.join(',')).split(',') as ConvVariant[];
 const rounds = Number(env('PROFILE_ROUNDS', '5'));
 const PASSES = ['forward', 'dx', 'dw+db'] as const;

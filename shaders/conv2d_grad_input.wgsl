@@ -4,7 +4,7 @@
 // implicit GEMM with rows q = (n, iy, ix), columns c and K = KH*KW*OC; each invocation computes ROWS pixels (every
 // WG_Y-th of its workgroup's tile) x 4 consecutive channels, the source pixel worked out once per (ky, kx) and row.
 // Bindings: params (include/conv2d_common.wgsl; slope unused), dy, w, dx (overwritten).
-// Overrides: ROWS (1..16); WG_X, WG_Y (workgroup size).
+// Overrides: ROWS (1..16); WG_X, WG_Y (workgroup size); SH, SW (fixed strides).
 // Dispatch: (ceil(C / (4 * WG_X)), ceil(N*H*W / (ROWS * WG_Y))).
 // Reference: conv2dBackward (dx) in src/reference/conv2d.ts.
 //#include conv2d_common
@@ -12,6 +12,9 @@
 override ROWS: u32 = 8u;
 override WG_X: u32 = 1u;
 override WG_Y: u32 = 64u;
+// Strides fixed when the pipeline is made (0: params' stride), so the exactness test and the division fold to shifts.
+override SH: u32 = 0u;
+override SW: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -47,8 +50,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       var base: array<u32, 16>;
       var hit: array<bool, 16>;
       for (var r = 0u; r < ROWS; r++) {
-        let oy = out_coord(pix[r].y, ky, params.stride_h, params.dil_h, params.pad_top, params.OH);
-        let ox = out_coord(pix[r].z, kx, params.stride_w, params.dil_w, params.pad_left, params.OW);
+        let oy = out_coord(pix[r].y, ky, select(params.stride_h, SH, SH != 0u), params.dil_h, params.pad_top, params.OH);
+        let ox = out_coord(pix[r].z, kx, select(params.stride_w, SW, SW != 0u), params.dil_w, params.pad_left, params.OW);
         hit[r] = oy >= 0 && ox >= 0;
         base[r] = select(0u, ((pix[r].x * params.OH + u32(oy)) * params.OW + u32(ox)) * params.OC, hit[r]);
       }

@@ -5,7 +5,7 @@
 // w[oc, c.., ky, kx] of each (tap, oc) (include/conv2d_share.wgsl), so per (tap, oc) an invocation loads ROWS
 // values of dy and NQ weights for 4 * CV * ROWS multiply-adds. Each row's source pixel is worked out once per tap.
 // Bindings: params (include/conv2d_common.wgsl; slope unused), dy, w, dx (overwritten).
-// Overrides: SG, ROWS (1..16), CV (1..4, ROWS * CV <= 32); WG_Y (subgroups per workgroup).
+// Overrides: SG, ROWS (1..16), CV (1..4, ROWS * CV <= 32); WG_Y (subgroups per workgroup); SH, SW (fixed strides).
 // Dispatch: (ceil(C / (4 * CV)), ceil(N*H*W / (SG * ROWS * WG_Y))).
 // Reference: conv2dBackward (dx) in src/reference/conv2d.ts.
 enable subgroups;
@@ -13,6 +13,10 @@ enable subgroups;
 //#include conv2d_share
 
 override WG_Y: u32 = 1u;
+// Strides fixed when the pipeline is made (0: params' stride), so the exactness test and the division fold to shifts:
+// llvmpipe splits a vector division by a run-time value into one per lane.
+override SH: u32 = 0u;
+override SW: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -55,8 +59,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       var base: array<u32, 16>;
       var hit: array<bool, 16>;
       for (var r = 0u; r < ROWS; r++) {
-        let oy = source(ty[r], ky, params.stride_h, params.dil_h, params.OH);
-        let ox = source(tx[r], kx, params.stride_w, params.dil_w, params.OW);
+        let oy = source(ty[r], ky, select(params.stride_h, SH, SH != 0u), params.dil_h, params.OH);
+        let ox = source(tx[r], kx, select(params.stride_w, SW, SW != 0u), params.dil_w, params.OW);
         hit[r] = oy >= 0 && ox >= 0;
         base[r] = select(0u, ((img[r] + u32(oy)) * params.OW + u32(ox)) * params.OC, hit[r]);
       }

@@ -36,8 +36,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let p_begin = wid.z * params.p_chunk;
   let p_end = min(P, p_begin + params.p_chunk);
   var acc: array<vec4<f32>, 16>;
+  var pix = unflatten3(p_begin, params.OH, params.OW); // (n, oy, ox), stepped without a division per pixel
   for (var p = p_begin; p < p_end; p++) {
-    let pix = unflatten3(p, params.OH, params.OW); // (n, oy, ox)
     let g = p * params.OC;
     let bv = vec4<f32>(dy[g + cols[0]], dy[g + cols[1]], dy[g + cols[2]], dy[g + cols[3]]);
     for (var r = 0u; r < ROWS; r++) {
@@ -47,6 +47,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let xi = select(0u, ((pix.x * params.H + u32(iy)) * params.W + u32(ix)) * params.C + tap_of[r].x, inside);
       acc[r] += select(0.0, x[xi], inside) * bv;
     }
+    pix = next_pixel(pix);
   }
   let part = wid.z * params.OC * taps;
   for (var r = 0u; r < ROWS; r++) {

@@ -42,8 +42,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let p_begin = wid.z * params.p_chunk;
   let p_end = min(P, p_begin + params.p_chunk);
   var acc: array<vec4<f32>, 32>;
+  // The pixel's (n, oy, ox) steps along with p: a division per pixel costs a scalar division per lane on llvmpipe.
+  var pix = unflatten3(min(p_begin, P - 1u), params.OH, params.OW);
   for (var p = p_begin; p < p_end; p++) {
-    let pix = unflatten3(p, params.OH, params.OW); // (n, oy, ox)
     let uy = in_coord(pix.y, 0u, params.stride_h, 0u, params.pad_top);
     let ux = in_coord(pix.z, 0u, params.stride_w, 0u, params.pad_left);
     var mine: array<f32, 4>;
@@ -61,6 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         acc[r * CV + v] += av * b[v];
       }
     }
+    pix = next_pixel(pix);
   }
   let part = wid.z * params.OC * taps;
   for (var r = 0u; r < ROWS; r++) {

@@ -46,3 +46,15 @@ fn unflatten3(i: u32, mid: u32, inner: u32) -> vec3<u32> {
 fn clamped4(j0: u32, n: u32) -> vec4<u32> {
   return min(vec4<u32>(j0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(n - 1u));
 }
+
+// The output pixel (n, oy, ox) after `pix` in row-major order, without a division.
+fn next_pixel(pix: vec3<u32>) -> vec3<u32> {
+  var q = vec3<u32>(pix.x, pix.y, pix.z + 1u);
+  if (q.z == params.OW) {
+    q = vec3<u32>(q.x, q.y + 1u, 0u);
+    if (q.y == params.OH) {
+      q = vec3<u32>(q.x + 1u, 0u, 0u);
+    }
+  }
+  return q;
+}

@@ -165,6 +165,9 @@ export async function prepareConv2d(rt: Runtime, t: Conv2dTensors, options: Conv
   });
 }
 
+/** A stride compiled into the input gradient's pipeline (1 or 2, the common ones), or 0: read from the uniform. */
+const fixedStride = (s: number) => (s <= 2 ? s : 0);
+
 /** Every check of a backward pass; the gradients and scratch are checked when given. */
 function checkBackward(rt: Runtime, t: Unmade<Conv2dBackwardTensors, 'dx' | 'dw' | 'db'>, options: Conv2dBackwardOptions) {
   const { g, OC } = conv2dShape(t.x, t.w, options);
@@ -196,7 +199,7 @@ export async function prepareConv2dBackward(rt: Runtime, t: Conv2dBackwardTensor
   const out: Dispatch[] = [];
   try {
     if (t.dx) {
-      const { kernel, grid } = await convKernel(rt, 'input', variant, g.N * g.H * g.W, g.C);
+      const { kernel, grid } = await convKernel(rt, 'input', variant, g.N * g.H * g.W, g.C, { SH: fixedStride(g.strideH), SW: fixedStride(g.strideW) });
       const spec = { ...bind({ dy: t.dy, w: t.w, dx: t.dx }), uniforms: params(g, OC), workgroups: grid, label: `conv2d dx ${label}` };
       out.push(rt.prepare(kernel, spec));
     }

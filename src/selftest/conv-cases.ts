@@ -41,6 +41,8 @@ export const CONV_SHAPES: readonly ConvShape[] = [
   },
   { tag: 'dilation2 2x9x8x3 k3x3 pad2 oc5', input: [2, 9, 8, 3], kernel: [3, 3], OC: 5, options: { dilation: 2, padding: 2 }, activation: 'gelu' },
   { tag: 'dilation2 stride2 same 1x8x7x5 k3x2 oc7', input: [1, 8, 7, 5], kernel: [3, 2], OC: 7, options: { dilation: 2, stride: 2, padding: 'same' } },
+  // A stride above 2 is read from the uniform where 1 and 2 are compiled in.
+  { tag: 'stride3x1 pad1 2x10x5x2 k3x2 oc3', input: [2, 10, 5, 2], kernel: [3, 2], OC: 3, options: { stride: [3, 1], padding: 1 } },
   { tag: 'dw in 7 splits 2x5x5x3 k3x3 same oc4 chunk7', input: [2, 5, 5, 3], kernel: [3, 3], OC: 4, options: { padding: 'same' }, weightChunk: 7 },
   // Several column blocks (the last ragged) and several workgroups of rows in every variant's tiling.
   { tag: 'many blocks 3x13x15x5 k3x3 same oc21', input: [3, 13, 15, 5], kernel: [3, 3], OC: 21, options: { padding: 'same' }, activation: 'relu' },
