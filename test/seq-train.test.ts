@@ -2,13 +2,17 @@
 // 1 and 10 AdamW steps; the step plan's dispatch count and its zero GPU allocations per step; token data through
 // fit / evaluate / predict and their typed errors.
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../src/core/errors.js';
+import { DataError, GraphError } from '../src/core/errors.js';
+import { dense, layerNorm } from '../src/nn/layers.js';
+import { sequential } from '../src/nn/model.js';
+import { embedding, positionalEmbedding } from '../src/nn/sequence-layers.js';
 import { gpt } from '../src/nn/zoo.js';
 import { adamw } from '../src/optim/index.js';
 import { Network } from '../src/train/network.js';
 import { SequenceReference } from '../src/train/reference-sequence.js';
 import { allclose } from '../src/util/allclose.js';
 import { Rng } from '../src/util/rng.js';
+import { allocatesNothing } from './helpers/allocation.js';
 import { countCreations, NO_CREATIONS } from './helpers/creations.js';
 import { gpu } from './helpers/gpu.js';
 
@@ -181,6 +185,14 @@ describe('token data through fit, evaluate and predict', () => {
     await expect(net.fit({ x: bad, y: x })).rejects.toThrow(/fit: x holds -1 at row 1, position 2; expected a token id in \[0, 11\)/);
     await expect(net.evaluate({ x, y: x.map(() => 11) })).rejects.toThrow(DataError);
     await expect(net.predict(new Float32Array(T) as never)).rejects.toThrow(DataError);
+    await net.destroy();
+  }, 60_000);
+
+  it('positions anywhere but right after the token embedding are a GraphError when the plan is compiled', async () => {
+    const rt = await gpu();
+    const model = sequential({ tokens: 4 }, [embedding(5, 4), layerNorm(), positionalEmbedding(4), dense(5)]);
+    const net = await Network.compile(rt, model, { loss: 'cross_entropy' });
+    await allocatesNothing(rt, () => net.plan(2, true), GraphError, "positionalEmbedding '2' must read the token embedding directly");
     await net.destroy();
   }, 60_000);
 });

@@ -36,6 +36,11 @@ function embeddingOf(g: Graph, pos: GraphNode): GraphNode {
   return src;
 }
 
+/** Throws the GraphError of a sequence graph that cannot run on the GPU, before anything is allocated. */
+export function checkSequenceLowering(g: Graph): void {
+  for (const n of g.nodes) if (n.op.op === 'positional') embeddingOf(g, n);
+}
+
 /** Tensors shared with the generic lowering: parameter (and gradient) views by name. */
 export interface SequenceKeys {
   param: (name: string) => string;

@@ -11,7 +11,7 @@ import type { OptimizerDef, StepInfo } from '../optim/optimizer.js';
 import { prepareUpdate, setUpdateStep } from '../optim/update.js';
 import type { MetricsRing } from './metrics.js';
 import { Program } from './program.js';
-import { TokenFeed } from './lower-sequence.js';
+import { checkSequenceLowering, TokenFeed } from './lower-sequence.js';
 import { rowsOf } from '../nn/sequence-layers.js';
 import { act, lowerBackward, lowerForward, lowerLoss, lowerStatsCommit, type LossKind, type ModelBuffers } from './lower.js';
 
@@ -62,6 +62,7 @@ export class StepPlan {
   static async compile(ctx: PlanContext, batchSize: number, training: boolean): Promise<StepPlan> {
     const { rt, graph } = ctx;
     const B = batchSize;
+    checkSequenceLowering(graph);
     // A sequence model predicts every position: B*T rows of loss, each with a class label.
     const rows = B * rowsOf(graph.output.shape);
     const targetShape = ctx.loss === 'cross_entropy' ? [rows] : [B, graph.outputDim];
