@@ -17,6 +17,7 @@ import {
   type KernelCase,
 } from '../src/selftest/cases.js';
 import { batchNormGuardCases } from '../src/selftest/norm-guard-cases.js';
+import { activationStatsCases } from '../src/selftest/activation-stats-cases.js';
 import { poolCases } from '../src/selftest/pool-cases.js';
 import { CONV_SHAPES, convCases } from '../src/selftest/conv-cases.js';
 
@@ -282,6 +283,20 @@ const MUTATIONS: Mutation[] = [
     edits: [['k < len;', 'k + 1u < len;']],
     cases: telemetryCases,
     mustFail: ['S=5 slot 2/3, empty + long segments'],
+  },
+  {
+    shader: 'activation_stats',
+    what: 'a unit with a zero pre-activation counted as alive',
+    edits: [['alive = alive || v > 0.0;', 'alive = alive || v >= 0.0;']],
+    cases: activationStatsCases,
+    mustFail: ['3x15 relu bin edges'],
+  },
+  {
+    shader: 'activation_stats',
+    what: 'non-finite values summed into the mean',
+    edits: [['return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;', 'return true;']],
+    cases: activationStatsCases,
+    mustFail: ['12x70 relu NaN and Inf'],
   },
   {
     shader: 'optim/adam',

@@ -12,6 +12,7 @@ import { Rng } from '../util/rng.js';
 import { ELEMENTWISE_TOL, compare, type KernelCase } from './harness.js';
 import { batchNormGuardCases } from './norm-guard-cases.js';
 import { batchNormCases, layerNormCases, lossCases, reduceCases, telemetryCases } from './training-cases.js';
+import { activationStatsCases } from './activation-stats-cases.js';
 import { optimizerCases } from './optim-cases.js';
 import { convCases } from './conv-cases.js';
 import { poolCases } from './pool-cases.js';
@@ -271,6 +272,7 @@ export function allKernelCases(): KernelCase[] {
     ...batchNormCases(),
     ...batchNormGuardCases(),
     ...telemetryCases(),
+    ...activationStatsCases(),
     ...optimizerCases(),
     ...poolCases(),
     ...convCases(),
