@@ -64,7 +64,7 @@ const descentResults = [
 ];
 const fig = (figure: object) => ({ kind: 'figure', figure });
 
-const args = parseBenchArgs(['--suite=matmul,conv,train']);
+const args = parseBenchArgs(['--suite=matmul,conv,memory,train']);
 const DONE = "await send({ type: 'done' }); process.exit(0);";
 const SEGFAULT = "process.kill(process.pid, 'SIGSEGV');";
 const HANG = 'setInterval(() => {}, 1000);';
@@ -131,9 +131,9 @@ describe('npm run bench: one child process per system', () => {
     const dwLine = text.split('\n').find((l) => l.startsWith(LAYER) && l.includes(' dw+db '))!;
     expect(dwLine).toMatch(/crashed \(signal SIGSEGV\)\s+timed out after 2 s\s+-$/);
     expect(text).toMatch(/^ {3}64 .*0\.50\s+2\.00\s+3\.00x$/m);
-    // Progress: each part's start and end.
+    // Progress: each part's start (the peers have no memory suite) and end.
     expect(lines.filter((l) => /^(descent|tfjs|jax): /.test(l))).toEqual([
-      'descent: starting its part (matmul, conv, train) in a child process',
+      'descent: starting its part (matmul, conv, memory, train) in a child process',
       expect.stringMatching(/^descent: finished after \d+ s$/),
       'tfjs: starting its part (matmul, conv, train) in a child process',
       expect.stringMatching(/^tfjs: crashed \(signal SIGSEGV\) after \d+ s$/),

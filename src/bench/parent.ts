@@ -35,7 +35,8 @@ export const systemsFor = (a: BenchArgs): System[] => SYSTEMS.filter((s) => s ==
 export async function runParts(a: BenchArgs, o: PartsOptions): Promise<{ report: BenchReport; exitCode: number }> {
   const c: Collected = { hello: new Map(), descent: [], figures: new Map(), outcomes: [] };
   for (const system of systemsFor(a)) {
-    o.log(`${system}: starting its part (${a.suites.join(', ')}) in a child process`);
+    const suites = system === 'descent' ? a.suites : a.suites.filter((s) => PEER_SUITES.includes(s));
+    o.log(`${system}: starting its part (${suites.join(', ')}) in a child process`);
     const outcome = await runChild<PartResult>({
       system,
       module: o.modules?.[system] ?? o.module ?? process.argv[1]!,
