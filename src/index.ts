@@ -81,6 +81,30 @@ export {
   type Conv2dTensors,
 } from './kernels/conv2d.js';
 export { convGeometry, type Conv2dGeometry, type ConvGeometryOptions, type Padding } from './reference/conv-geometry.js';
+export {
+  MAX_HEAD_DIM,
+  attentionBackward,
+  attentionForward,
+  prepareAttentionBackward,
+  prepareAttentionForward,
+  type AttentionBackwardTensors,
+  type AttentionForwardTensors,
+  type AttentionGradients,
+  type AttentionInputs,
+  type AttentionOptions,
+  type AttentionShape,
+  type StridedTensor,
+} from './kernels/attention.js';
+export {
+  embeddingBackward,
+  embeddingBackwardIndex,
+  embeddingForward,
+  prepareEmbeddingBackward,
+  prepareEmbeddingForward,
+  preparePositionalEmbeddingBackward,
+  type EmbeddingBackwardTensors,
+  type EmbeddingForwardTensors,
+} from './kernels/embedding.js';
 /** The CPU reference of every kernel: plain loops with float64 accumulation, which the GPU results are checked against. */
 export * as reference from './reference/index.js';
 export { Rng } from './util/rng.js';

@@ -44,14 +44,16 @@ export function attentionDims(s: AttentionShape): { C: number; scale: number } {
   return { C: s.H * s.D, scale };
 }
 
-/** Throws unless `m` holds B*T rows of C columns at its offset and stride. */
-export function checkStrided(name: string, m: StridedOf<ArrayLike<number>>, rows: number, C: number): void {
-  if (!Number.isInteger(m.offset) || m.offset < 0) throw new ShapeError(`attention: ${name}.offset must be a non-negative integer, got ${m.offset}`);
-  if (!Number.isInteger(m.stride) || m.stride < C) throw new ShapeError(`attention: ${name}.stride must be an integer >= C = ${C}, got ${m.stride}`);
-  const need = m.offset + (rows - 1) * m.stride + C;
-  if (m.data.length < need) {
-    throw new ShapeError(`attention: ${name} needs ${need} elements (offset ${m.offset}, stride ${m.stride}, ${rows} rows of ${C}), got ${m.data.length}`);
-  }
+/** Throws unless a matrix of `length` elements holds `rows` rows of C columns at `offset` with row `stride`. */
+export function checkView(name: string, length: number, offset: number, stride: number, rows: number, C: number): void {
+  if (!Number.isInteger(offset) || offset < 0) throw new ShapeError(`attention: ${name}.offset must be a non-negative integer, got ${offset}`);
+  if (!Number.isInteger(stride) || stride < C) throw new ShapeError(`attention: ${name}.stride must be an integer >= C = ${C}, got ${stride}`);
+  const need = offset + (rows - 1) * stride + C;
+  if (length < need) throw new ShapeError(`attention: ${name} needs ${need} elements (offset ${offset}, stride ${stride}, ${rows} rows of ${C}), got ${length}`);
+}
+
+function checkStrided(name: string, m: StridedOf<ArrayLike<number>>, rows: number, C: number): void {
+  checkView(name, m.data.length, m.offset, m.stride, rows, C);
 }
 
 function checkDense(name: string, a: ArrayLike<number>, n: number, what: string): void {
