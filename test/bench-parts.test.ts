@@ -92,20 +92,21 @@ describe('npm run bench: one child process per system', () => {
         // jax-js: its matmul arrives, then it never finishes.
         jax: child('jax-hang', [hello('jax', '0.1.25'), fig({ peer: 'jax', suite: 'matmul', size: 64, gflops: 2 })], HANG),
       },
-      // The hanging part gets a short limit; the others far more than a process start takes on a loaded machine.
-      timeoutS: { descent: 50, tfjs: 50, jax: 2 },
+      // The hanging part gets a limit far above a process start on a loaded machine (it must send its figures
+      // before the limit ends it), the others more still.
+      timeoutS: { descent: 50, tfjs: 50, jax: 15 },
     });
     expect(exitCode).toBe(0);
     expect(report.parts!.map((p) => [p.system, p.status, p.detail])).toEqual([
       ['descent', 'ok', undefined],
       ['tfjs', 'crashed', 'crashed (signal SIGSEGV)'],
-      ['jax', 'timed out', 'timed out after 2 s'],
+      ['jax', 'timed out', 'timed out after 15 s'],
     ]);
     expect(report.adapter).toBe(ADAPTER);
     expect(report.tuning).toEqual({ small: 'stand-in' });
     expect(report.peers).toEqual([
       { name: 'tfjs', version: '4.22.0', status: 'crashed (signal SIGSEGV)' },
-      { name: 'jax', version: '0.1.25', status: 'timed out after 2 s' },
+      { name: 'jax', version: '0.1.25', status: 'timed out after 15 s' },
     ]);
     // Figures sent before the end are kept, and the ratio is taken from them.
     const auto = report.matmul[0]!;
@@ -114,22 +115,22 @@ describe('npm run bench: one child process per system', () => {
     const conv = Object.fromEntries(report.conv.map((c) => [c.pass, c]));
     expect(conv.forward!.peers).toEqual({ tfjs: 0.25 });
     expect(conv.forward!.vsBestPeer!.ratio).toBe(4);
-    expect(conv.forward!.peerErrors).toEqual({ jax: 'timed out after 2 s' });
+    expect(conv.forward!.peerErrors).toEqual({ jax: 'timed out after 15 s' });
     // A failure the part reported keeps its own reason; the cells it never reached say what ended it.
-    expect(conv.dx!.peerErrors).toEqual({ tfjs: 'failed: no kernel for this', jax: 'timed out after 2 s' });
-    expect(conv['dw+db']!.peerErrors).toEqual({ tfjs: 'crashed (signal SIGSEGV)', jax: 'timed out after 2 s' });
+    expect(conv.dx!.peerErrors).toEqual({ tfjs: 'failed: no kernel for this', jax: 'timed out after 15 s' });
+    expect(conv['dw+db']!.peerErrors).toEqual({ tfjs: 'crashed (signal SIGSEGV)', jax: 'timed out after 15 s' });
     for (const t of report.training) {
       expect(t.peers).toEqual({});
-      expect(t.peerErrors).toEqual({ tfjs: 'crashed (signal SIGSEGV)', jax: 'timed out after 2 s' });
+      expect(t.peerErrors).toEqual({ tfjs: 'crashed (signal SIGSEGV)', jax: 'timed out after 15 s' });
     }
     // The same in the JSON written to disk, and in the text tables.
     const json = JSON.parse(JSON.stringify(report)) as BenchReport;
     expect(json.training.find((t) => t.workload === LENET)!.peerErrors!.tfjs).toBe('crashed (signal SIGSEGV)');
     const text = formatReport(report);
     const lenet = text.split('\n').indexOf(text.split('\n').find((l) => l.startsWith(LENET))!);
-    expect(text.split('\n').slice(lenet + 1, lenet + 3)).toEqual(['  tfjs: crashed (signal SIGSEGV)', '  jax: timed out after 2 s']);
+    expect(text.split('\n').slice(lenet + 1, lenet + 3)).toEqual(['  tfjs: crashed (signal SIGSEGV)', '  jax: timed out after 15 s']);
     const dwLine = text.split('\n').find((l) => l.startsWith(LAYER) && l.includes(' dw+db '))!;
-    expect(dwLine).toMatch(/crashed \(signal SIGSEGV\)\s+timed out after 2 s\s+-$/);
+    expect(dwLine).toMatch(/crashed \(signal SIGSEGV\)\s+timed out after 15 s\s+-$/);
     expect(text).toMatch(/^ {3}64 .*0\.50\s+2\.00\s+3\.00x$/m);
     // Progress: each part's start (the peers have no memory suite) and end.
     expect(lines.filter((l) => /^(descent|tfjs|jax): /.test(l))).toEqual([
@@ -138,7 +139,7 @@ describe('npm run bench: one child process per system', () => {
       'tfjs: starting its part (matmul, conv, train) in a child process',
       expect.stringMatching(/^tfjs: crashed \(signal SIGSEGV\) after \d+ s$/),
       'jax: starting its part (matmul, conv, train) in a child process',
-      expect.stringMatching(/^jax: timed out after 2 s after \d+ s$/),
+      expect.stringMatching(/^jax: timed out after 15 s after \d+ s$/),
     ]);
   });
 
