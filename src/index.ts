@@ -105,6 +105,15 @@ export {
   type EmbeddingBackwardTensors,
   type EmbeddingForwardTensors,
 } from './kernels/embedding.js';
+export {
+  activationStats,
+  decodeActivationStats,
+  prepareActivationStats,
+  setActivationStatsSlot,
+  type ActivationStatsOptions,
+  type ActivationStatsRecord,
+  type ActivationStatsTensors,
+} from './kernels/activation-stats.js';
 /** The CPU reference of every kernel: plain loops with float64 accumulation, which the GPU results are checked against. */
 export * as reference from './reference/index.js';
 export { Rng } from './util/rng.js';
@@ -128,7 +137,7 @@ export { Model, sequential } from './nn/model.js';
 export { Graph, buildGraph, type GraphNode, type ParamSpec } from './nn/graph.js';
 export { ArenaLayout, type Segment } from './nn/arena.js';
 export * from './optim/index.js';
-export { Network, compile, type CompileOptions, type StepMetrics, type TensorRecord } from './train/network.js';
+export { Network, compile, type ActivationLayerStats, type CompileOptions, type StepMetrics, type TensorRecord } from './train/network.js';
 export { fit, evaluate, predict, type FitOptions, type FitResult, type EpochMetrics } from './train/fit.js';
 export { saveSafetensors, loadSafetensors } from './train/checkpoint.js';
 export { TrainingSession, type SessionOptions } from './train/session.js';

@@ -17,6 +17,7 @@ export { sumRows } from './reduce.js';
 export { NORM_EPS, layerNormBackward, layerNormForward } from './layernorm.js';
 export { BATCHNORM_MOMENTUM, batchNormBackward, batchNormBatchStats, batchNormCommit, batchNormEval, batchNormTrain } from './batchnorm.js';
 export { metricsStride, telemetry, type GradSegment } from './telemetry.js';
+export { ACTIVATION_STATS_STRIDE, HIST_BINS, HIST_MAX, HIST_MIN, activationStats, histogramBin, saturationThreshold } from './activation-stats.js';
 export { convGeometry, type Conv2dGeometry, type ConvGeometryOptions, type Padding } from './conv-geometry.js';
 export { conv2dBackward, conv2dForward, type RefConv2dOptions } from './conv2d.js';
 export {

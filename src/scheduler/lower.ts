@@ -15,6 +15,7 @@ import type { Program } from './program.js';
 import { isImageNode, lowerImageBackward, lowerImageForward, reshape } from './lower-image.js';
 import { isSequenceNode, lowerSequenceBackward, lowerSequenceForward } from './lower-sequence.js';
 import { rowsOf } from '../nn/sequence-layers.js';
+import { pushActivationStats, type StatsSink } from './lower-stats.js';
 import type { LossKind } from '../core/losses.js';
 
 export type { LossKind } from '../core/losses.js';
@@ -45,10 +46,12 @@ export function arenaView(rt: Runtime, buffer: GPUBuffer, layout: ArenaLayout, n
  * Activation nodes folded into the dense or conv2d node that feeds them: the epilogue applies the activation,
  * and the backward pass takes the derivative from the activation's output, so the pre-activation is never
  * stored and the forward pass saves a dispatch. Only where the dense output has no other reader and the
- * derivative is a function of the output (not GELU). Maps activation node id to dense node id.
+ * derivative is a function of the output (not GELU). Maps activation node id to dense node id. None with
+ * `keepPreActivations` (activation telemetry measures the pre-activations, see lower-stats.ts).
  */
-export function fusedActivations(g: Graph): Map<number, number> {
+export function fusedActivations(g: Graph, keepPreActivations = false): Map<number, number> {
   const fused = new Map<number, number>();
+  if (keepPreActivations) return fused;
   for (const n of g.nodes) {
     if (n.op.op !== 'activation') continue;
     const src = g.nodes[n.inputs[0]!]!;
@@ -68,11 +71,15 @@ export function gatedActivation(g: Graph, n: GraphNode): boolean {
   return readers.length === 1 && g.nodes[readers[0]!]!.op.op === 'dense' && derivativeFromOutput(n.op.activation, n.op.slope);
 }
 
-/** Declare and push the forward ops; returns nothing, the output is act(graph.output.id). */
-export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number, training: boolean): void {
+/**
+ * Declare and push the forward ops; returns nothing, the output is act(graph.output.id). With `stats`, each
+ * activation layer also gets its telemetry dispatch (lower-stats.ts), and no activation is fused.
+ */
+export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number, training: boolean, stats?: StatsSink): void {
   const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
   const stat = (name: string) => p.persistent(`stat:${name}`, arenaView(rt, m.stats, m.statsLayout, name));
-  const fused = fusedActivations(g);
+  const fused = fusedActivations(g, stats !== undefined);
+  const unfused = stats ? fusedActivations(g) : new Map<number, number>();
   const epilogueOf = new Map([...fused].map(([a, d]) => [d, g.nodes[a]!]));
   for (const n of g.nodes.slice(1)) {
     if (fused.has(n.id)) continue; // applied by the dense or conv node's epilogue
@@ -105,6 +112,12 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
         break;
       }
       case 'activation':
+        // A layer that would have been fused: its stats dispatch applies the activation too.
+        if (stats && unfused.has(n.id)) {
+          pushActivationStats(rt, p, g, n, B, x, out, stats);
+          break;
+        }
+        if (stats) pushActivationStats(rt, p, g, n, B, x, null, stats);
         p.push({
           label: `${n.name}:${op.activation}`,
           reads: [x],
@@ -221,12 +234,15 @@ export function lowerLoss(rt: Runtime, p: Program, g: Graph, loss: LossKind, B: 
   }
 }
 
-/** Push the backward ops, in reverse topological order, writing parameter gradients into the gradient arena. */
-export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number): void {
+/**
+ * Push the backward ops, in reverse topological order, writing parameter gradients into the gradient arena.
+ * `keepPreActivations` must match the forward's (whether it was lowered with activation telemetry).
+ */
+export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number, keepPreActivations = false): void {
   const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
   const pgrad = (name: string) => p.persistent(`pgrad:${name}`, arenaView(rt, m.grads, m.layout, name));
   const contributed = new Set<number>();
-  const fused = fusedActivations(g);
+  const fused = fusedActivations(g, keepPreActivations);
 
   /** Route a contribution to input node `to`: the first writes its gradient, later ones go through scratch. */
   const contribute = (

@@ -8,7 +8,11 @@
 import { DeviceError } from '../core/errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 
-export type MetricsListener = (firstStep: number, slots: Float32Array, count: number) => void;
+/**
+ * A block of `count` steps: `slots` holds their slots of the first section, `extra` those of the second (activation
+ * telemetry; empty when the ring has none), each `extraStride` floats.
+ */
+export type MetricsListener = (firstStep: number, slots: Float32Array, count: number, extra: Float32Array) => void;
 
 export class MetricsRing {
   readonly buffer: GPUBuffer;
@@ -32,11 +36,16 @@ export class MetricsRing {
     /** Steps per read-back (K). */
     readonly every: number,
     maxPending: number,
+    /**
+     * Floats per slot of a second section laid after all the first section's slots (at float `extraBase`), read
+     * back with them: a section of its own, so the first keeps the layout its kernels index by.
+     */
+    readonly extraStride = 0,
   ) {
     this.slots = every * (maxPending + 1);
-    this.buffer = rt.buffers.create(this.slots * stride * 4, { label: 'metrics-ring' });
+    this.buffer = rt.buffers.create(this.slots * (stride + extraStride) * 4, { label: 'metrics-ring' });
     for (let i = 0; i < maxPending; i++) {
-      const b = rt.buffers.create(every * stride * 4, {
+      const b = rt.buffers.create(every * (stride + extraStride) * 4, {
         usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
         label: `metrics-staging${i}`,
       });
@@ -50,6 +59,11 @@ export class MetricsRing {
 
   onMetrics(listener: MetricsListener): void {
     this.listener = listener;
+  }
+
+  /** Float index of the second section's slot 0. */
+  get extraBase(): number {
+    return this.slots * this.stride;
   }
 
   slotOf(step: number): number {
@@ -121,8 +135,14 @@ export class MetricsRing {
     if (!staging) throw new Error('metrics ring: no free staging buffer (reserve() was not awaited)');
     const firstSlot = this.slotOf(first);
     encoder.copyBufferToBuffer(this.buffer, firstSlot * this.stride * 4, staging, 0, count * this.stride * 4);
+    const extraBytes = count * this.extraStride * 4;
+    if (extraBytes > 0) {
+      const from = (this.extraBase + firstSlot * this.extraStride) * 4;
+      encoder.copyBufferToBuffer(this.buffer, from, staging, count * this.stride * 4, extraBytes);
+    }
     return () => {
-      const bytes = count * this.stride * 4;
+      const mainBytes = count * this.stride * 4;
+      const bytes = mainBytes + extraBytes;
       const failed = (e: unknown): void => {
         // The buffer goes back so the pool never shrinks; the failure makes every later wait throw instead.
         this.free.push(staging);
@@ -144,7 +164,7 @@ export class MetricsRing {
         this.free.push(staging);
         this.pending.splice(this.pending.indexOf(p), 1);
         try {
-          this.listener(first, data, count);
+          this.listener(first, data.subarray(0, mainBytes / 4), count, data.subarray(mainBytes / 4));
         } catch (e) {
           this.listenerError ??= { error: e };
         }

@@ -11,6 +11,8 @@ import type { OptimizerDef, StepInfo } from '../optim/optimizer.js';
 import { prepareUpdate, setUpdateStep } from '../optim/update.js';
 import type { MetricsRing } from './metrics.js';
 import { Program } from './program.js';
+import { activationLayers, statsLabel } from './lower-stats.js';
+import { setActivationStatsSlot } from '../kernels/activation-stats.js';
 import { checkSequenceLowering, TokenFeed } from './lower-sequence.js';
 import { rowsOf } from '../nn/sequence-layers.js';
 import { act, lowerBackward, lowerForward, lowerLoss, lowerStatsCommit, type LossKind, type ModelBuffers } from './lower.js';
@@ -32,6 +34,8 @@ export interface PlanContext {
   control: GPUBuffer;
   /** Per-64-element (lr multiplier, weight decay) table of the optimizer's per-tensor options. */
   chunkOpts: GPUBuffer;
+  /** Activation telemetry: training plans measure every activation layer into the ring's second section. */
+  activationStats?: boolean;
 }
 
 /** A model compiled for one batch size: every buffer, bind group and dispatch of a step, prepared once. */
@@ -48,6 +52,8 @@ export class StepPlan {
     readonly output: Tensor,
     readonly dispatches: Dispatch[],
     private readonly telemetry: Dispatch[],
+    /** Activation telemetry, one per activation layer; empty when off. */
+    private readonly activationStats: Dispatch[],
     private update: Dispatch | null,
     private readonly owned: GPUBuffer[],
     /** Bytes of the transient tensors after sharing, and what they would take unshared. */
@@ -75,12 +81,18 @@ export class StepPlan {
     const feed = graph.tokens === null ? null : new TokenFeed(rt, graph, B * graph.tokens);
     feed?.declare(p);
     const keys = { target: p.persistent('target', target), loss: p.persistent('loss', loss), correct: p.persistent('correct', correct) };
-    lowerForward(rt, p, graph, ctx.buffers, B, training);
+    const ring = ctx.ring;
+    // The whole ring, both sections: the activation records live past the first section's slots.
+    const stats =
+      training && ctx.activationStats
+        ? { metrics: p.persistent('metrics:all', new Tensor(rt, ring.buffer, [ring.slots * (ring.stride + ring.extraStride)], 'metrics', 0, false)), base: ring.extraBase, slots: ring.slots }
+        : undefined;
+    lowerForward(rt, p, graph, ctx.buffers, B, training, stats);
     lowerLoss(rt, p, graph, ctx.loss, B, keys);
     let telemetryLabel: string | null = null;
     let update: Dispatch | null = null;
     if (training) {
-      lowerBackward(rt, p, graph, ctx.buffers, B);
+      lowerBackward(rt, p, graph, ctx.buffers, B, stats !== undefined);
       const grads = p.persistent('grads', new Tensor(rt, ctx.buffers.grads, [ctx.buffers.layout.length], 'grads', 0, false));
       const metrics = p.persistent('metrics', new Tensor(rt, ctx.ring.buffer, [ctx.ring.slots * ctx.ring.stride], 'metrics', 0, false));
       telemetryLabel = 'telemetry';
@@ -120,6 +132,7 @@ export class StepPlan {
       output,
       dispatches,
       telemetryLabel ? compiled.byLabel.get(telemetryLabel)! : [],
+      stats ? activationLayers(graph).flatMap((n) => compiled.byLabel.get(statsLabel(n)) ?? []) : [],
       update,
       [input.buffer, target.buffer, loss.buffer, correct.buffer, ...(feed?.buffers ?? []), ...compiled.buffers],
       compiled.transientBytes,
@@ -156,6 +169,7 @@ export class StepPlan {
     if (y) queue.writeBuffer(this.target.buffer, 0, y.buffer, y.byteOffset, this.target.size * 4);
     const slot = ring.slotOf(stepIndex);
     for (const d of this.telemetry) d.setUniforms('params', { slot });
+    for (const d of this.activationStats) setActivationStatsSlot(d, slot);
     if (this.update) setUpdateStep(this.update, info, slot * ring.stride + METRIC.nonFinite, slot * ring.stride + METRIC.gradNorm);
     const enc = rt.device.createCommandEncoder({ label: `step ${stepIndex}` });
     const pass = enc.beginComputePass();

@@ -10,12 +10,13 @@ import { createState } from '../optim/update.js';
 import type { LossKind } from '../core/losses.js';
 import { MetricsRing } from '../scheduler/metrics.js';
 import type { PlanContext } from '../scheduler/plan.js';
+import { activationSectionStride } from '../scheduler/lower-stats.js';
 
 /** Every buffer of a compiled network, from options already checked. */
 export function createContext(
   rt: Runtime,
   model: Model,
-  options: { loss: LossKind; optimizer?: OptimizerDef; metricsEvery?: number; maxPendingReads?: number },
+  options: { loss: LossKind; optimizer?: OptimizerDef; metricsEvery?: number; maxPendingReads?: number; activationStats?: boolean },
 ): PlanContext {
   const { layout, statsLayout, graph } = model;
   const optimizer = options.optimizer ?? sgd({ lr: 0.01 });
@@ -32,7 +33,14 @@ export function createContext(
     state: createState(rt, optimizer, layout.length),
     segments: rt.upload(segs, 'segments'),
     segmentCount: layout.segments.length,
-    ring: new MetricsRing(rt, metricsStride(layout.segments.length), options.metricsEvery ?? 10, options.maxPendingReads ?? 3),
+    ring: new MetricsRing(
+      rt,
+      metricsStride(layout.segments.length),
+      options.metricsEvery ?? 10,
+      options.maxPendingReads ?? 3,
+      options.activationStats ? activationSectionStride(graph) : 0,
+    ),
+    activationStats: options.activationStats ?? false,
     control: rt.buffers.create(4, { label: 'control' }),
     chunkOpts: rt.upload(chunkOptions(layout, optimizer), 'chunk-options'),
   };

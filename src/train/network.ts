@@ -1,6 +1,9 @@
 // A model compiled onto a runtime: its parameter, gradient and state arenas on the GPU, the step plans for
 // each batch size it has met, and the metrics ring. Training loops live in fit.ts.
-import { CheckpointError, DeviceError, TrainingError } from '../core/errors.js';
+import { CheckpointError, DeviceError, OptionError, TrainingError } from '../core/errors.js';
+import type { Activation } from '../core/activations.js';
+import { ACTIVATION_STATS_STRIDE, decodeActivationStats, type ActivationStatsRecord } from '../kernels/activation-stats.js';
+import { activationLayers } from '../scheduler/lower-stats.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { decodeMetrics } from '../kernels/telemetry.js';
 import type { Model } from '../nn/model.js';
@@ -10,7 +13,7 @@ import { checkOptimizer } from '../optim/options.js';
 import { StepPlan, type PlanContext } from '../scheduler/plan.js';
 import type { LossKind } from '../core/losses.js';
 import type { Dataset } from '../data/dataset.js';
-import { checkCompileOptions, checkCount, checkStepRate, type TokenData } from './checks.js';
+import { checkCompileOptions, checkCount, checkStepRate, describe, type TokenData } from './checks.js';
 import { createContext, swapOptimizer } from './context.js';
 import { FailureWatch } from './failure.js';
 import { NetworkGuard } from './guard.js';
@@ -29,6 +32,20 @@ export interface CompileOptions {
   metricsEvery?: number;
   /** Read-backs in flight before a step waits for the GPU. Default 3. */
   maxPendingReads?: number;
+  /**
+   * Measure every activation layer's pre-activations each training step (saturated and dead fractions, mean,
+   * std, histogram), delivered as StepMetrics.activations. One dispatch more per activation layer. Default false.
+   */
+  activationStats?: boolean;
+}
+
+/** One activation layer's pre-activations z [B, units] in one step; definitions in shaders/activation_stats.wgsl. */
+export interface ActivationLayerStats extends ActivationStatsRecord {
+  /** The activation node's name, e.g. '2' or '3.block.1'. */
+  layer: string;
+  activation: Activation;
+  /** Units per example (columns of z). */
+  units: number;
 }
 
 /** What the GPU measured in one training step. */
@@ -42,6 +59,8 @@ export interface StepMetrics {
   gradNorm: number;
   /** Gradient L2 norm per parameter tensor, by name. */
   layerGradNorms: Record<string, number>;
+  /** Per activation layer, input side first, when compiled with `activationStats: true`. */
+  activations?: ActivationLayerStats[];
 }
 
 /** A model compiled for training on the GPU: fit, evaluate, predict, and its tensors by name (made by compile). */
@@ -68,14 +87,17 @@ export class Network {
     this.batchSizes = new Uint32Array(ctx.ring.slots);
     this.watch = new FailureWatch(ctx.ring);
     this.guard = new NetworkGuard(rt);
-    ctx.ring.onMetrics((first, data, count) => {
-      for (let i = 0; i < count; i++) this.deliver(first + i, data, i);
+    ctx.ring.onMetrics((first, data, count, extra) => {
+      for (let i = 0; i < count; i++) this.deliver(first + i, data, i, extra);
     });
   }
 
   /** Put the model's initial parameters on the GPU and prepare everything a step needs. */
   static async compile(rt: Runtime, model: Model, options: CompileOptions): Promise<Network> {
     checkCompileOptions(options);
+    if (options.activationStats !== undefined && typeof options.activationStats !== 'boolean') {
+      throw new OptionError(`compile: activationStats must be true or false, got ${describe(options.activationStats)}`);
+    }
     rt.checkAlive();
     return new Network(rt, model, options.loss, createContext(rt, model, options));
   }
@@ -149,7 +171,7 @@ export class Network {
     this.rt.device.queue.writeBuffer(this.ctx.control, 0, new Uint32Array(1));
   }
 
-  private deliver(step: number, data: Float32Array, index: number): void {
+  private deliver(step: number, data: Float32Array, index: number, extra: Float32Array): void {
     this.completedSteps = Math.max(this.completedSteps, step + 1);
     const segs = this.layout.segments;
     const m = decodeMetrics(data, index, segs.length);
@@ -164,6 +186,15 @@ export class Network {
       gradNorm: m.gradNorm,
       layerGradNorms,
     };
+    if (this.ctx.activationStats) {
+      const stride = this.ctx.ring.extraStride;
+      metrics.activations = activationLayers(this.model.graph).map((n, l) => ({
+        layer: n.name,
+        activation: n.op.op === 'activation' ? n.op.activation : 'identity',
+        units: n.width,
+        ...decodeActivationStats(extra, index * stride + l * ACTIVATION_STATS_STRIDE),
+      }));
+    }
     if (m.nonFinite) this.watch.observe(step, segs, m.segmentNonFinite, m.loss);
     for (const l of this.listeners) l(metrics);
   }
