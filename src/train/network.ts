@@ -18,6 +18,7 @@ import { createContext, swapOptimizer } from './context.js';
 import { FailureWatch } from './failure.js';
 import { NetworkGuard } from './guard.js';
 import { evaluate, fit, predict, type FitOptions, type FitResult } from './fit.js';
+import { checkGenerate, DecoderSlot, type GenerateOptions } from './generate.js';
 import { applyWrites, readArena, recordWrites, stateWrites, type TensorRecord } from './records.js';
 
 export type { TensorRecord } from './records.js';
@@ -357,6 +358,19 @@ export class Network {
     return predict(this, x, options);
   }
 
+  private readonly decoder = new DecoderSlot();
+
+  /**
+   * Generate `options.tokens` new token ids after `prompt` with a GPT-style sequence model, decoding one token
+   * per step with a key/value cache on the GPU (src/train/generate.ts); resolves with the new ids only.
+   * Temperature 0 is greedy; a seed makes the draws repeatable. A BusyError during a fit.
+   */
+  generate(prompt: ArrayLike<number>, options: GenerateOptions): Promise<Uint32Array> {
+    this.guard.checkUsable();
+    const request = checkGenerate(this.model, prompt, options);
+    return this.hold('generate()', () => this.decoder.run(this.rt, this.model, this.ctx.buffers.params, request));
+  }
+
   /** Free every plan and arena; the runtime stays. A fit in progress rejects with DeviceError. */
   async destroy(): Promise<void> {
     if (this.guard.destroyed) return;
@@ -364,6 +378,7 @@ export class Network {
     const c = this.ctx;
     c.ring.destroy(new DeviceError('this network was destroyed; compile a new one'));
     for (const p of this.plans.values()) (await p.catch(() => null))?.destroy();
+    await this.decoder.destroy();
     for (const b of [c.buffers.params, c.buffers.grads, c.buffers.stats, c.segments, c.control, c.chunkOpts, ...c.state.values()]) {
       this.rt.buffers.free(b);
     }
