@@ -15,6 +15,7 @@ export interface LabInfo {
 export const LABS: readonly LabInfo[] = [
   { id: 'train', title: 'Train', href: './train.html', blurb: 'Pick data, a network and an optimizer; watch it learn, draw a digit.' },
   { id: 'conv', title: 'Convolutions', href: './conv.html', blurb: 'A small CNN beside an MLP on MNIST: its filters and feature maps as it learns.' },
+  { id: 'lm', title: 'Language model', href: './lm.html', blurb: 'A character-level GPT learns the sonnets: bits per character, samples, attention maps.' },
   { id: 'race', title: 'Optimizer race', href: './race.html', blurb: 'The same network and data trained by several optimizers at once.' },
   { id: 'landscapes', title: 'Loss landscapes', href: './landscapes.html', blurb: 'Optimizer paths on valleys, saddles and many minima.' },
   { id: 'gradients', title: 'Vanishing gradients', href: './gradients.html', blurb: 'Per-layer gradients of a deep net, and what cures them.' },

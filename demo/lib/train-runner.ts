@@ -11,6 +11,7 @@ import {
   type OptimizerDef,
   type Runtime,
   type StepMetrics,
+  type TokenData,
 } from '../../src/index.js';
 
 /** Runs async operations one at a time, in order. */
@@ -31,6 +32,32 @@ export class SerialQueue {
     );
     return p;
   }
+}
+
+/**
+ * `fn` wrapped so that it runs one call at a time: calls made while it runs make it run once more after it (they
+ * coalesce), and its failures go to `fail`.
+ */
+export function coalesced(fn: () => Promise<void>, fail: (e: unknown) => void): () => Promise<void> {
+  let busy = false;
+  let again = false;
+  return async () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      do {
+        again = false;
+        await fn();
+      } while (again);
+    } catch (e) {
+      fail(e);
+    } finally {
+      busy = false;
+    }
+  };
 }
 
 /** Steps per second from (time, step) samples over a sliding window. */
@@ -70,7 +97,8 @@ export interface RunnerHooks {
 export interface RunnerSetup {
   model: Model;
   optimizer: OptimizerDef;
-  data: Dataset;
+  /** A dataset, or a sequence model's token ids and next-token labels. */
+  data: Dataset | TokenData;
   batchSize: number;
   /** Eval batch sizes the views will predict with, compiled up front so the first redraw is quick. */
   evalSizes?: number[];
@@ -92,6 +120,8 @@ export class TrainRunner {
   private off: (() => void) | null = null;
   private raf = 0;
   private generation = 0;
+  /** The data as given to setup (a session converts token data; a reset starts from what was given). */
+  private data: Dataset | TokenData | null = null;
   /** Whether training should go on once the network being built is ready. */
   private resumeAfter = false;
   /** Steps taken since the last reset (as submitted). */
@@ -129,6 +159,7 @@ export class TrainRunner {
       }
       this.net = net;
       this.session = session;
+      this.data = s.data;
       this.base = this.completed = net.steps;
       this.off = net.onStep((m) => this.deliver(m));
       this.meter.restart();
@@ -182,7 +213,7 @@ export class TrainRunner {
       const net = this.net;
       if (!net || !this.session) return;
       await net.reset();
-      this.session = new TrainingSession(net, this.session.data, { batchSize: this.session.batchSize, seed: 1 });
+      this.session = new TrainingSession(net, this.data ?? this.session.data, { batchSize: this.session.batchSize, seed: 1 });
       await this.session.ready();
       this.base = this.completed = net.steps;
       this.meter.restart();
