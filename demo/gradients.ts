@@ -1,19 +1,23 @@
 // The vanishing-gradients lab: a deep network trained live with TrainingSession, a few milliseconds of steps per
 // animation frame, showing the gradient norm of every layer's weights as a layer-by-step heat map, as bars for
-// the latest step, and in a sentence computed from the numbers.
+// the latest step, and in a sentence computed from the numbers; and the mechanism: every hidden layer's
+// pre-activation histogram (measured on the GPU, compile's activationStats) with its dead, inactive or saturated
+// fraction and a sentence naming the cause. Initial weight scale and bias shift provoke each cause.
 //
 // For tests: <body data-status> is 'ready' (idle), 'running' (compiling or training), 'done' (a requested number
 // of steps finished, ?steps=N or the Run button) or 'error'. #heatmap carries data-step, data-names and
 // data-norms (JSON, input side first, latest step); #explain carries data-tone and data-ratio (first / output
-// layer, averaged over the last steps). <body> counts finished step runs in data-runs, and gets
-// data-failed="true" if training went non-finite.
+// layer, averaged over the last steps); #ridge carries data-layers, data-dead, data-inactive and data-saturated
+// (JSON, one fraction per hidden layer, latest step); #cause carries data-cause (dead, inactive, saturated,
+// healthy). <body> counts finished step runs in data-runs, and gets data-failed="true" if training went non-finite.
 import { TrainingError, TrainingSession, adam, compile, sgd, type Network, type Runtime, type StepMetrics } from '../src/index.js';
 import { acquireRuntime, renderNav, setStatus, showFatal } from './shell.js';
 import { LineChart } from './lib/chart.js';
 import { fmt } from './lib/landscape-colors.js';
 import { LayerBars } from './lib/gradients-bars.js';
 import { Heatmap } from './lib/gradients-heatmap.js';
-import { DEFAULT_LR, buildModel, explain, makeData, weightTensors, type GradConfig, type LayerRef } from './lib/gradients-model.js';
+import { DEFAULT_LR, buildModel, explain, makeData, shiftedBiases, weightTensors, type GradConfig, type LayerRef } from './lib/gradients-model.js';
+import { RidgePlot, explainActivations, fractions } from './lib/gradients-activations.js';
 
 renderNav('gradients');
 
@@ -30,6 +34,9 @@ const heatmapEl = el('heatmap');
 const explainEl = el('explain');
 const heatmap = new Heatmap(heatmapEl);
 const bars = new LayerBars(el('bars'));
+const ridgeEl = el('ridge');
+const causeEl = el('cause');
+const ridge = new RidgePlot(ridgeEl);
 const lossChart = new LineChart(el('loss'), { series: [{ label: 'loss', color: '#3157d5', width: 1.5 }], xLabel: 'step', logY: true, height: 160 });
 
 const config = (): GradConfig => ({
@@ -40,6 +47,8 @@ const config = (): GradConfig => ({
   residual: el<HTMLInputElement>('residual').checked,
   dataset: select('dataset').value as GradConfig['dataset'],
   optimizer: select('optimizer').value as GradConfig['optimizer'],
+  initScale: Number(select('init-scale').value),
+  biasShift: Number(select('bias-shift').value),
 });
 const learningRate = (): number => {
   const v = Number(lrInput.value);
@@ -81,6 +90,9 @@ function clearViews(): void {
   explainEl.dataset.tone = 'idle';
   delete explainEl.dataset.ratio;
   for (const k of ['step', 'norms', 'names']) delete heatmapEl.dataset[k];
+  for (const k of ['layers', 'dead', 'inactive', 'saturated']) delete ridgeEl.dataset[k];
+  causeEl.textContent = '';
+  delete causeEl.dataset.cause;
   delete document.body.dataset.failed;
 }
 
@@ -117,6 +129,7 @@ function render(): void {
     names: JSON.stringify(layers.map((l) => l.name)),
     norms: JSON.stringify(Array.from(norms)),
   });
+  if (m.activations) renderActivations(m.activations);
   el('norm-rows').replaceChildren(
     ...layers.map((l, i) => {
       const tr = document.createElement('tr');
@@ -132,6 +145,22 @@ function render(): void {
   phase(
     `Step ${m.step - stepBase + 1} · epoch ${session?.epoch ?? 0} · loss ${fmt(loss, 3)} · accuracy ${(accuracy * 100).toFixed(0)}% (last ${recentMetrics.length} steps)${rate.perSecond > 0 ? ` · ${rate.perSecond.toFixed(0)} steps/s` : ''}`,
   );
+}
+
+/** The ridge plot, the sentence naming the cause, and the per-layer fractions tests read from #ridge. */
+function renderActivations(acts: NonNullable<StepMetrics['activations']>): void {
+  const activation = config().activation;
+  ridge.draw(acts, activation);
+  const c = explainActivations(acts, activation);
+  causeEl.textContent = c.text;
+  causeEl.dataset.cause = c.cause;
+  const f = fractions(acts, activation);
+  Object.assign(ridgeEl.dataset, {
+    layers: JSON.stringify(acts.map((a) => a.layer)),
+    dead: JSON.stringify(f.dead),
+    inactive: JSON.stringify(f.inactive),
+    saturated: JSON.stringify(f.saturated),
+  });
 }
 
 /** Stop the training loop and wait until its step in flight is submitted. */
@@ -163,7 +192,8 @@ async function build(request: number): Promise<void> {
   setStatus('running');
   phase(`Compiling kernels for ${c.depth} hidden layers…`);
   const optimizer = c.optimizer === 'adam' ? adam({ lr: learningRate() }) : sgd({ lr: learningRate() });
-  const n = await compile(rt, buildModel(c, data.classes), { loss: 'cross_entropy', optimizer, metricsEvery: 5 });
+  const n = await compile(rt, buildModel(c, data.classes), { loss: 'cross_entropy', optimizer, metricsEvery: 5, activationStats: true });
+  if (c.biasShift) n.load(shiftedBiases(n, c.biasShift), { partial: true });
   const s = new TrainingSession(n, data, { batchSize: 32, seed: 1, learningRate: () => learningRate() });
   await s.ready();
   if (request !== requests) {
@@ -255,6 +285,8 @@ async function reset(): Promise<void> {
   const my = ++generation;
   await net.flush().catch(() => {});
   await net.reset();
+  const shift = config().biasShift;
+  if (shift) net.load(shiftedBiases(net, shift), { partial: true });
   const data = makeData(config().dataset);
   session = new TrainingSession(net, data, { batchSize: 32, seed: 1, learningRate: () => learningRate() });
   await session.ready();
@@ -266,7 +298,7 @@ async function reset(): Promise<void> {
   setStatus('ready');
 }
 
-for (const id of ['activation', 'norm', 'residual', 'width', 'dataset']) el(id).addEventListener('change', rebuild);
+for (const id of ['activation', 'norm', 'residual', 'width', 'dataset', 'init-scale', 'bias-shift']) el(id).addEventListener('change', rebuild);
 el('optimizer').addEventListener('change', () => {
   lrInput.value = String(DEFAULT_LR[config().optimizer]);
   rebuild();
@@ -285,11 +317,12 @@ new ResizeObserver(() => {
   width = heatmapEl.clientWidth;
   heatmap.layout();
   bars.resize();
+  if (latest?.metrics.activations) renderActivations(latest.metrics.activations);
 }).observe(heatmapEl);
 
 /** Controls from the query string (?activation=relu&residual=1&depth=20&steps=50 ...), for links and tests. */
 function applyQuery(q: URLSearchParams): void {
-  for (const id of ['activation', 'norm', 'width', 'dataset', 'optimizer']) {
+  for (const id of ['activation', 'norm', 'width', 'dataset', 'optimizer', 'init-scale', 'bias-shift']) {
     const v = q.get(id);
     if (v && [...select(id).options].some((o) => o.value === v)) select(id).value = v;
   }

@@ -1,7 +1,7 @@
 // The vanishing-gradients lab's model: a deep stack of equal-width hidden layers (optionally normalised,
 // optionally residual), the order of its weight tensors by depth, and a sentence that explains a set of
 // per-layer gradient norms.
-import { batchNorm, dense, layerNorm, moons, residual, sequential, spiral, type Dataset, type Layer, type Model, type Network } from '../../src/index.js';
+import { batchNorm, dense, layerNorm, moons, residual, sequential, spiral, type Dataset, type Layer, type Model, type Network, type TensorRecord } from '../../src/index.js';
 import { fmt } from './landscape-colors.js';
 
 export type ActivationChoice = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
@@ -16,6 +16,10 @@ export interface GradConfig {
   residual: boolean;
   dataset: 'spiral' | 'moons';
   optimizer: 'sgd' | 'adam';
+  /** Multiplies every hidden layer's initial weight scale (He for ReLU-like, Xavier otherwise). Default 1. */
+  initScale?: number;
+  /** Every hidden layer's initial bias (negative biases kill ReLUs). Default 0. */
+  biasShift?: number;
 }
 
 export const DEPTH_RANGE = { min: 2, max: 40 } as const;
@@ -35,19 +39,31 @@ export function makeData(name: GradConfig['dataset']): Dataset {
  */
 export function buildModel(c: GradConfig, classes: number): Model {
   const norm = (): Layer[] => (c.norm === 'layer' ? [layerNorm()] : c.norm === 'batch' ? [batchNorm()] : []);
-  const layers: (Layer | Layer[])[] = [dense(c.width, { activation: c.activation }), ...norm()];
+  const s = c.initScale ?? 1;
+  const reluLike = c.activation === 'relu' || c.activation === 'leaky_relu';
+  // He's std is sqrt(2 / fanIn); Xavier's uniform has std sqrt(2 / (fanIn + fanOut)). A scale other than 1
+  // draws from a normal of that std times the scale.
+  const scaled = (fanIn: number) =>
+    s === 1 ? {} : { init: { normal: s * Math.sqrt(2 / (reluLike ? fanIn : fanIn + c.width)) } };
+  const layers: (Layer | Layer[])[] = [dense(c.width, { activation: c.activation, ...scaled(2) }), ...norm()];
   const blocks = c.depth - 1;
-  const gain = c.activation === 'relu' || c.activation === 'leaky_relu' ? Math.SQRT2 : 1;
+  const gain = reluLike ? Math.SQRT2 : 1;
   for (let i = 1; i < c.depth; i++) {
     if (c.residual) {
-      const init = c.norm === 'none' ? { init: { normal: gain / (Math.sqrt(c.width) * blocks) } } : {};
+      const init = c.norm === 'none' ? { init: { normal: (s * gain) / (Math.sqrt(c.width) * blocks) } } : scaled(c.width);
       layers.push(residual([dense(c.width, { activation: c.activation, ...init }), ...norm()]));
     } else {
-      layers.push(dense(c.width, { activation: c.activation }), ...norm());
+      layers.push(dense(c.width, { activation: c.activation, ...scaled(c.width) }), ...norm());
     }
   }
   layers.push(dense(classes));
   return sequential(2, layers, { seed: 1 });
+}
+
+/** The hidden layers' biases set to `shift` (the output layer's stays 0): a record for net.load(r, { partial: true }). */
+export function shiftedBiases(net: Network, shift: number): TensorRecord {
+  const biases = net.layout.segments.filter((s) => s.role === 'bias');
+  return Object.fromEntries(biases.slice(0, -1).map((b) => [b.name, { shape: [...b.shape], data: new Float32Array(b.length).fill(shift) }]));
 }
 
 export interface LayerRef {

@@ -1,6 +1,8 @@
 // End-to-end: the vanishing-gradients lab in headless Chromium (WebGPU on SwiftShader). Train a 20-layer sigmoid
 // net for 50 steps, then a 20-layer ReLU net with residual connections, and check that the first layer's gradient
-// vanishes in the first and not in the second, in the numbers the page shows and in its explanation.
+// vanishes in the first and not in the second, in the numbers the page shows and in its explanation. Then the
+// mechanism, on small nets: a negative bias shift kills ReLU units (and Leaky ReLU keeps them alive), a large
+// initialisation saturates sigmoid units, as the per-layer fractions measured on the GPU and the sentence show.
 // UPDATE_SCREENSHOTS=1 also refreshes docs/screenshots/gradients.png.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -37,6 +39,25 @@ async function runSteps(page: Page, steps: number): Promise<Snapshot> {
   return { step: Number(d.step), names: JSON.parse(d.names!), norms: JSON.parse(d.norms!), ...e };
 }
 
+interface Fractions {
+  layers: string[];
+  dead: number[];
+  inactive: number[];
+  saturated: number[];
+  cause: string;
+  text: string;
+}
+
+/** The per-layer activation fractions and the sentence naming the cause, as the page shows them now. */
+async function fractions(page: Page): Promise<Fractions> {
+  const d = await page.locator('#ridge').evaluate((r) => ({ ...(r as HTMLElement).dataset }));
+  const c = await page.locator('#cause').evaluate((x) => ({ cause: (x as HTMLElement).dataset.cause ?? '', text: x.textContent ?? '' }));
+  const parse = (k: string): number[] => JSON.parse(d[k] ?? '[]');
+  return { layers: JSON.parse(d.layers ?? '[]'), dead: parse('dead'), inactive: parse('inactive'), saturated: parse('saturated'), ...c };
+}
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
 describe('demo: vanishing gradients lab', () => {
   beforeAll(async () => {
     demo = await startDemo();
@@ -64,7 +85,7 @@ describe('demo: vanishing gradients lab', () => {
     if (process.env.UPDATE_SCREENSHOTS === '1') {
       await runSteps(page, 250);
       mkdirSync(dirname(DOCS_SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: DOCS_SCREENSHOT });
+      await page.screenshot({ path: DOCS_SCREENSHOT, fullPage: true });
     }
     await page.screenshot({ path: screenshotPath('gradients-sigmoid.png') });
 
@@ -106,6 +127,45 @@ describe('demo: vanishing gradients lab', () => {
         .map((e) => `${e.tagName}.${e.className}`);
     });
     expect(wide, 'elements wider than the phone-width layout').toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
+  }, 90_000);
+
+  it('shows dead ReLUs under a negative bias shift, Leaky ReLU keeping them alive, and sigmoid saturating under a large initialisation', async () => {
+    const browser = await demo.launch();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors = collectErrors(page);
+    const t0 = Date.now();
+    await page.goto(new URL('gradients.html?activation=relu&depth=4&norm=none&optimizer=sgd', demo.url).href);
+    expect(await waitForStatus(page, ['ready'], 40_000, () => page.locator('#phase').textContent())).toBe('ready');
+    const measure = async () => (await runSteps(page, 5), fractions(page));
+
+    const relu = await measure();
+    await page.selectOption('#bias-shift', '-2');
+    const shifted = await measure();
+    await page.selectOption('#activation', 'leaky_relu');
+    const leaky = await measure();
+    await page.selectOption('#activation', 'sigmoid');
+    await page.selectOption('#bias-shift', '0');
+    const sigmoid = await measure();
+    await page.selectOption('#init-scale', '10');
+    const large = await measure();
+    const show = (f: Fractions) => `dead ${mean(f.dead).toFixed(2)} inactive ${mean(f.inactive).toFixed(2)} saturated ${mean(f.saturated).toFixed(2)}`;
+    console.log(
+      `[e2e] activations (mean over layers): relu ${show(relu)}; bias -2 ${show(shifted)}; leaky ${show(leaky)}; sigmoid ${show(sigmoid)}; init x10 ${show(large)}; ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+
+    for (const f of [relu, shifted, leaky, sigmoid, large]) expect(f.layers).toEqual(['1', '3', '5', '7']);
+    expect(mean(shifted.dead)).toBeGreaterThan(mean(relu.dead) + 0.3);
+    expect(shifted.cause).toBe('dead');
+    expect(shifted.text).toMatch(/units are dead: their inputs are negative for every example.*Leaky ReLU keeps a slope/);
+    // Under Leaky ReLU the same units are inactive, but none is dead.
+    expect(mean(leaky.inactive)).toBeGreaterThan(0.3);
+    expect(leaky.dead.every((v) => v === 0)).toBe(true);
+    expect(leaky.cause).toBe('inactive');
+    expect(Math.max(...large.saturated)).toBeGreaterThan(Math.max(...sigmoid.saturated) + 0.3);
+    expect(large.cause).toBe('saturated');
+    expect(large.text).toMatch(/pre-activations are saturated/);
+    expect(sigmoid.dead.every((v) => v === 0)).toBe(true);
     expect(errors, errors.join('\n')).toEqual([]);
   }, 90_000);
 });
