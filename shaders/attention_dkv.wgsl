@@ -5,8 +5,9 @@
 // in blocks of 4, with workgroup-uniform addresses. Each output is written by one invocation: no atomics.
 // Bindings: params, q, k, v (include/attention_common.wgsl), dout [B*T, H*D], lse, delta [B, H, T] (read),
 // dk, dv (strided by dk_off/dk_stride, dv_off/dv_stride) (written).
-// Overrides: WG, ROWS (1..4), DV (vec4s per head row, D <= 4*DV); FUSED_KV: dv is written through the dk binding
-// (dk and dv are column blocks of one buffer, which two writable bindings of one dispatch may not share).
+// Overrides: WG, ROWS (1..4), DV (vec4s per head row, D <= 4*DV). With params.fused_kv set, dv is written through the
+// dk binding (dk and dv are column blocks of one buffer, which two writable bindings of one dispatch may not share);
+// a uniform rather than an override, so both layouts share one pipeline (this one compiles slowest).
 // Dispatch: (ceil(T / (WG * ROWS)), B * H).
 // Reference: attentionBackward in src/reference/attention.ts.
 //#include attention_common
@@ -14,7 +15,6 @@
 override WG: u32 = 16u;
 override ROWS: u32 = 1u;
 override DV: u32 = 4u;
-override FUSED_KV: bool = false;
 
 @group(0) @binding(4) var<storage, read> dout: array<f32>;
 @group(0) @binding(5) var<storage, read> lse: array<f32>;
@@ -92,7 +92,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         for (var c = 0u; c < 4u; c++) {
           if (4u * i + c < params.D) {
             dk[kb + 4u * i + c] = g[c];
-            if (FUSED_KV) {
+            if (params.fused_kv != 0u) {
               dk[vb + 4u * i + c] = u[c];
             } else {
               dv[vb + 4u * i + c] = u[c];

@@ -20,6 +20,7 @@ import { batchNormGuardCases } from '../src/selftest/norm-guard-cases.js';
 import { activationStatsCases } from '../src/selftest/activation-stats-cases.js';
 import { poolCases } from '../src/selftest/pool-cases.js';
 import { CONV_SHAPES, convCases } from '../src/selftest/conv-cases.js';
+import { attentionCases, embeddingCases } from '../src/selftest/attention-cases.js';
 
 interface Mutation {
   shader: string;
@@ -527,6 +528,50 @@ const MUTATIONS: Mutation[] = [
     edits: [['p < p_end;', 'p + 1u < p_end;']],
     cases: convCases,
     mustFail: ['1x1 image 3x1x1x5 k1x1 oc6'],
+  },
+  {
+    shader: 'attention',
+    what: 'causal mask hides the diagonal (a row does not see its own key)',
+    edits: [['min(t + 1u, params.T)', 'min(t, params.T)']],
+    cases: () => attentionCases(),
+    mustFail: ['B2 T7 H3 D3 causal'],
+  },
+  {
+    shader: 'attention',
+    what: 'accumulator not rescaled when the running max grows',
+    edits: [['acc[r * DV + i] *= corr;', 'acc[r * DV + i] *= 1.0;']],
+    cases: () => attentionCases(),
+    mustFail: ['B2 T7 H3 D3'],
+  },
+  {
+    shader: 'attention_dq',
+    what: 'Delta left out of dS',
+    edits: [['(dp[r] - drow[r])', 'dp[r]']],
+    cases: () => attentionCases(),
+    kernels: ['attention_backward'],
+    mustFail: ['B2 T7 H3 D3 causal'],
+  },
+  {
+    shader: 'attention_dkv',
+    what: "causal query loop starts one row after the tile's first key",
+    edits: [['let first = select(0u, j0, params.causal != 0u);', 'let first = select(0u, j0 + 1u, params.causal != 0u);']],
+    cases: () => attentionCases(),
+    kernels: ['attention_backward'],
+    mustFail: ['B2 T7 H3 D3 causal'],
+  },
+  {
+    shader: 'embedding',
+    what: 'positional row taken by sequence instead of position',
+    edits: [['(n % params.T)', '(n / params.T)']],
+    cases: embeddingCases,
+    mustFail: ['B2 T7 V5 C3'],
+  },
+  {
+    shader: 'embedding_grad',
+    what: "each token's last position dropped",
+    edits: [['p < end;', 'p + 1u < end;']],
+    cases: embeddingCases,
+    mustFail: ['one repeated token B4 T16 V65 C8'],
   },
 ];
 

@@ -28,6 +28,8 @@ struct Params {
   dk_stride: u32,
   dv_off: u32,
   dv_stride: u32,
+  // attention_dkv: dv goes through the dk binding (dk and dv share a buffer).
+  fused_kv: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

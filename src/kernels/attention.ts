@@ -113,7 +113,7 @@ function expectSize(name: string, t: Tensor, n: number, what: string): void {
 }
 
 /** The uniform all three kernels read. */
-function params(s: AttentionShape, p: Plan, [q, k, v]: View[], grads: View[] = []) {
+function params(s: AttentionShape, p: Plan, [q, k, v]: View[], grads: View[] = [], fused = false) {
   const [dq, dk, dv] = grads;
   const at = (x: View | undefined) => [x?.offset ?? 0, x?.stride ?? 0];
   const [q_off, q_stride] = at(q);
@@ -123,7 +123,7 @@ function params(s: AttentionShape, p: Plan, [q, k, v]: View[], grads: View[] = [
   const [dk_off, dk_stride] = at(dk);
   const [dv_off, dv_stride] = at(dv);
   return {
-    params: { B: s.B, T: s.T, H: s.H, D: s.D, causal: s.causal ? 1 : 0, scale: p.scale, q_off, q_stride, k_off, k_stride, v_off, v_stride, dq_off, dq_stride, dk_off, dk_stride, dv_off, dv_stride },
+    params: { B: s.B, T: s.T, H: s.H, D: s.D, causal: s.causal ? 1 : 0, scale: p.scale, q_off, q_stride, k_off, k_stride, v_off, v_stride, dq_off, dq_stride, dk_off, dk_stride, dv_off, dv_stride, fused_kv: fused ? 1 : 0 },
   };
 }
 
@@ -181,10 +181,10 @@ export async function prepareAttentionBackward(rt: Runtime, t: AttentionBackward
   const shared = { q: q.t.ref, k: k.t.ref, v: v.t.ref, dout: t.dOut.ref, lse: t.lse.ref };
   const rowBytes = rows * p.C * 4;
   const needs = { q: bytes(q, rows, p.C), k: bytes(k, rows, p.C), v: bytes(v, rows, p.C), dout: rowBytes, lse: s.B * s.H * s.T * 4 };
-  const uniforms = params(s, p, qkv, grads);
+  const uniforms = params(s, p, qkv, grads, fused);
   const label = `B=${s.B} T=${s.T} H=${s.H} D=${s.D}${s.causal ? ' causal' : ''}`;
   const kq = await rt.kernel('attention_dq', { constants: p.constants });
-  const kkv = await rt.kernel('attention_dkv', { constants: { ...p.constants, FUSED_KV: fused } });
+  const kkv = await rt.kernel('attention_dkv', { constants: p.constants });
   const first = rt.prepare(kq, {
     buffers: { ...shared, out: t.out.ref, delta: t.delta.ref, dq: dq.t.ref },
     needs: { ...needs, out: rowBytes, delta: s.B * s.H * s.T * 4, dq: bytes(dq, rows, p.C) },

@@ -20,9 +20,8 @@ export const ATTENTION_SHAPES: readonly AttentionShape[] = [
   { B: 2, T: 7, H: 3, D: 3, causal: false },
   { B: 1, T: 64, H: 4, D: 16, causal: true },
   { B: 2, T: 65, H: 1, D: 24, causal: true },
-  { B: 1, T: 65, H: 3, D: 64, causal: false, scale: 0.3 },
-  { B: 2, T: 64, H: 4, D: 64, causal: true },
   { B: 2, T: 7, H: 4, D: 16, causal: false },
+  { B: 1, T: 65, H: 3, D: 64, causal: true, scale: 0.3 },
 ];
 
 const tag = (s: AttentionShape) => `B${s.B} T${s.T} H${s.H} D${s.D}${s.causal ? ' causal' : ''}${s.scale !== undefined ? ` scale ${s.scale}` : ''}`;

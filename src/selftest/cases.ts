@@ -15,6 +15,7 @@ import { batchNormCases, layerNormCases, lossCases, reduceCases, telemetryCases 
 import { activationStatsCases } from './activation-stats-cases.js';
 import { optimizerCases } from './optim-cases.js';
 import { convCases } from './conv-cases.js';
+import { attentionCases, embeddingCases } from './attention-cases.js';
 import { poolCases } from './pool-cases.js';
 
 export type { CaseResult, KernelCase } from './harness.js';
@@ -276,5 +277,7 @@ export function allKernelCases(): KernelCase[] {
     ...optimizerCases(),
     ...poolCases(),
     ...convCases(),
+    ...embeddingCases(),
+    ...attentionCases(),
   ];
 }
