@@ -140,6 +140,8 @@ export * from './optim/index.js';
 export { Network, compile, type ActivationLayerStats, type CompileOptions, type StepMetrics, type TensorRecord } from './train/network.js';
 export { fit, evaluate, predict, type FitOptions, type FitResult, type EpochMetrics } from './train/fit.js';
 export { saveSafetensors, loadSafetensors } from './train/checkpoint.js';
+export { TrainingSnapshot, type SnapshotEvery, type FitPosition } from './train/snapshot.js';
+export { DeviceLostError, restoreSnapshot, type DeviceLostInfo, type RecoveredInfo } from './train/recover.js';
 export { TrainingSession, type SessionOptions } from './train/session.js';
 export { optimizeOnSurface, optimizeOnSurfaceReference, finalDistance, SURFACE_NAMES, type SurfaceName, type SurfacePath } from './optim/surface.js';
 export { surfaceValue, surfaceGradient } from './reference/surface.js';

@@ -14,12 +14,21 @@ export interface RuntimeOptions extends DeviceOptions {
    * 'measure' tunes now unless one is stored (a few seconds, once per adapter), 'off' uses the untuned defaults.
    */
   tuning?: 'cached' | 'measure' | 'off';
+  /**
+   * With an adopted `device`: how to get a replacement after it is lost, so that training can recover
+   * (fit's snapshots). Without it, an adopted device that is lost cannot be replaced. Descent's own devices
+   * are replaced from the same `gpu` / adapter options.
+   */
+  getDevice?: () => GPUDevice | Promise<GPUDevice>;
 }
 
 /** Acquire a GPU device (browser or Dawn in Node), or adopt `options.device`, and wrap it in a Runtime. */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const { device, info, owned, features, description, isFallback } = await acquireDevice(options);
   const rt = new Runtime(device, info, description, features, isFallback, options.shaders ?? shaderSource, owned);
+  const { getDevice } = options;
+  if (options.device === undefined) rt.deviceProvider = () => acquireDevice(options);
+  else if (getDevice) rt.deviceProvider = async () => acquireDevice({ ...options, device: await getDevice() });
   const tuning = options.tuning ?? 'cached';
   if (tuning === 'measure') await tuneMatmul(rt);
   else if (tuning === 'cached') {

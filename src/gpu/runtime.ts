@@ -1,5 +1,5 @@
 import { BufferPool, type TypedData } from './buffers.js';
-import type { OptionalFeature } from './device.js';
+import type { AcquiredDevice, OptionalFeature } from './device.js';
 import { DeviceError, ShaderCompileError } from '../core/errors.js';
 import { Dispatch, Kernel, bindGroupLayouts, checkBindings, checkOverrides, compileErrors, type DispatchSpec, type Overrides } from './kernel.js';
 import { ShaderInfo, packUniforms } from './shader.js';
@@ -7,9 +7,17 @@ import { ShaderInfo, packUniforms } from './shader.js';
 /** Where shader sources come from: a name ('matmul', 'optim/sgd') to WGSL text. */
 export type ShaderSource = (name: string) => string;
 
+/** Where a runtime gets a replacement device after a loss; null: it cannot (an adopted device without getDevice). */
+export type DeviceProvider = (() => Promise<AcquiredDevice>) | null;
+
 /** A WebGPU device with Descent's buffers, reflected shaders and pipeline cache (made by createRuntime, src/runtime.ts). */
 export class Runtime {
-  readonly buffers: BufferPool;
+  private pool: BufferPool;
+  private current: GPUDevice;
+  /** Devices this runtime has had: 0 for the first, +1 per recover(); plans made on an older one are stale. */
+  generation = 0;
+  /** Where recover() gets a new device; set by createRuntime. */
+  deviceProvider: DeviceProvider = null;
   private readonly shaderInfos = new Map<string, ShaderInfo>();
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly kernels = new Map<string, Promise<Kernel>>();
@@ -19,11 +27,10 @@ export class Runtime {
   private readonly uncaptured: string[] = [];
   private destroyed = false;
   private markLost!: (e: DeviceError) => void;
-  /** Resolves (never rejects) with the DeviceError once the device is lost or the runtime destroyed: lets a wait end on loss. */
-  readonly whenLost: Promise<DeviceError> = new Promise((resolve) => (this.markLost = resolve));
+  private lostPromise!: Promise<DeviceError>;
 
   constructor(
-    readonly device: GPUDevice,
+    device: GPUDevice,
     readonly adapterInfo: GPUAdapterInfo,
     /** One line naming the adapter: vendor / architecture / device / driver. */
     readonly description: string,
@@ -34,16 +41,91 @@ export class Runtime {
     /** Shader text by name: gpu/ knows no kernel, so the caller (createRuntime) supplies the shipped WGSL. */
     private readonly shaderSource: ShaderSource,
     /** False for a device the application handed in: destroy() then leaves it open. */
-    private readonly ownsDevice = true,
+    private ownsDevice = true,
   ) {
-    this.buffers = new BufferPool(device, device.limits.maxBufferSize);
+    this.current = device;
+    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.watch(device);
+  }
+
+  /** The device in use: a new one after recover(). */
+  get device(): GPUDevice {
+    return this.current;
+  }
+
+  /** Buffers of the current device. */
+  get buffers(): BufferPool {
+    return this.pool;
+  }
+
+  /** Resolves (never rejects) with the DeviceError once the device is lost or the runtime destroyed: lets a wait end on loss. A new promise after recover(). */
+  get whenLost(): Promise<DeviceError> {
+    return this.lostPromise;
+  }
+
+  private watch(device: GPUDevice): void {
+    this.lostPromise = new Promise((resolve) => (this.markLost = resolve));
+    const mark = this.markLost;
     void device.lost.then((info) => {
+      // A device replaced by recover() may report its loss late: it no longer concerns this runtime.
+      if (device !== this.current) return;
       if (!this.destroyed) this.lostReason = `${info.reason}: ${info.message}`;
-      this.markLost(this.lostError());
+      mark(this.lostError());
     });
     // Errors no scope caught (a bad dispatch found at submit) would otherwise only be printed: keep them, and
     // fail the next read or sync with them.
     device.addEventListener('uncapturederror', this.onUncapturedError);
+  }
+
+  /** The device was lost (not destroyed with the runtime): recover() may replace it. */
+  get lost(): boolean {
+    return !this.destroyed && this.lostReason !== null;
+  }
+
+  /**
+   * After a loss: open a new device from the provider, with the features the old one had, and start afresh on
+   * it (no buffers, pipeline caches emptied; tuning choices stay). Everything made on the old device must be
+   * made again (Network does this for its arenas and plans). DeviceError when there is no provider, the
+   * provider fails, or the new device lacks a feature the old one had.
+   */
+  async recover(): Promise<void> {
+    if (this.destroyed) throw this.lostError();
+    if (this.lostReason === null) throw new DeviceError('recover(): the device is not lost; there is nothing to recover');
+    const lostWhy = this.lostReason;
+    if (!this.deviceProvider) {
+      throw new DeviceError(
+        `the GPU device was lost (${lostWhy}) and cannot be replaced: it was adopted from the application ` +
+          '(createRuntime({ device })); pass getDevice as well to let Descent ask for a new one',
+      );
+    }
+    let next: AcquiredDevice;
+    try {
+      next = await this.deviceProvider();
+    } catch (e) {
+      throw new DeviceError(`the GPU device was lost (${lostWhy}) and no new one could be had: ${(e as Error)?.message ?? String(e)}`);
+    }
+    if (this.destroyed) {
+      if (next.owned) next.device.destroy();
+      throw this.lostError();
+    }
+    const missing = [...this.features].filter((f) => !next.features.has(f));
+    if (missing.length > 0) {
+      if (next.owned) next.device.destroy();
+      throw new DeviceError(`the GPU device was lost (${lostWhy}) and the new one lacks ${missing.join(', ')}, which the kernels were chosen for`);
+    }
+    this.current.removeEventListener('uncapturederror', this.onUncapturedError);
+    // The old device's buffers are gone with it; destroying them only drops the pool's references.
+    this.pool.freeAll();
+    this.kernels.clear();
+    this.modules.clear();
+    this.placeholderBuffers.length = 0;
+    this.uncaptured.length = 0;
+    this.current = next.device;
+    this.ownsDevice = next.owned;
+    this.pool = new BufferPool(next.device, next.device.limits.maxBufferSize);
+    this.lostReason = null;
+    this.generation++;
+    this.watch(next.device);
   }
 
   // Dawn holds an event listener, and so this runtime and everything it references, until it is removed.

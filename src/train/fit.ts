@@ -5,6 +5,18 @@ import { checkDataset, type Dataset } from '../data/dataset.js';
 import { checkDatasetObject, checkFloat32, checkTokenArray, describe, rateSchedule, tokenDataset, vocabOf, type TokenData } from './checks.js';
 import { Rng } from '../util/rng.js';
 import type { Network, StepMetrics } from './network.js';
+import type { StepPlan } from '../scheduler/plan.js';
+import { EpochTally } from './epoch-tally.js';
+import { checkSnapshotEvery, Snapshotter, TrainingSnapshot, type SnapshotEvery } from './snapshot.js';
+import {
+  checkMaxRecoveries,
+  DeviceLostError,
+  isDeviceLoss,
+  restoreOnNewDevice,
+  restoreSnapshot,
+  type DeviceLostInfo,
+  type RecoveredInfo,
+} from './recover.js';
 
 /** What one epoch of fit measured; `epoch` counts from 0. */
 export interface EpochMetrics {
@@ -37,12 +49,31 @@ export interface FitOptions {
   learningRate?: number | ((step: number, epoch: number) => number);
   /** Stops the run at the next step boundary when aborted. */
   signal?: AbortSignal;
+  /**
+   * CPU snapshots of the trainable state, to go on after a lost GPU device: every `steps` steps or `seconds`
+   * seconds (at the next metrics block boundary). Default { steps: 50, seconds: 10 }; false: no snapshots, and a
+   * lost device ends the fit with DeviceError.
+   */
+  snapshotEvery?: SnapshotEvery | false;
+  /** Device losses one fit recovers from (default 3); the next one rejects with DeviceLostError. */
+  maxRecoveries?: number;
+  /** The device was lost; training is about to go back to `info.snapshot` on a new device. */
+  onDeviceLost?: (info: DeviceLostInfo) => void;
+  /** Training goes on on a new device from the snapshot's step (its steps then run, and report, again). */
+  onRecovered?: (info: RecoveredInfo) => void;
+  /**
+   * Go on from a snapshot (e.g. DeviceLostError.snapshot): it is loaded first, then the fit continues at its
+   * epoch and batch with the same batches. Give the data, epochs, batchSize, shuffle and seed of the fit that made it.
+   */
+  resumeFrom?: TrainingSnapshot;
 }
 
 /** Every epoch's metrics, and whether the run was stopped early. */
 export interface FitResult {
   epochs: EpochMetrics[];
   stopped: boolean;
+  /** Lost devices the run recovered from. */
+  recoveries: number;
 }
 
 /** Check batch options against the dataset; throws DataError naming the bad value. */
@@ -93,88 +124,178 @@ export async function fit(net: Network, data: Dataset | TokenData, options: FitO
   if (!Number.isInteger(epochs) || epochs < 1) throw new DataError(`epochs must be a positive integer, got ${epochs}`);
   const B = options.batchSize ?? Math.min(32, ds.n);
   checkBatchSize(B, ds.n);
-  return net.hold('fit()', () => train(net, ds, options, stopFlag, { epochs, B, schedule }));
+  const every = checkSnapshotEvery(options.snapshotEvery);
+  const maxRecoveries = checkMaxRecoveries(options.maxRecoveries);
+  const run = { epochs, B, schedule, every, maxRecoveries, shuffle: options.shuffle ?? true, seed: options.seed ?? 1 };
+  if (options.resumeFrom !== undefined) {
+    checkResume(options.resumeFrom, run, ds.n);
+    restoreSnapshot(net, options.resumeFrom);
+  }
+  return net.hold('fit()', () => train(net, ds, options, stopFlag, run));
 }
 
-async function train(
-  net: Network,
-  ds: Dataset,
-  options: FitOptions,
-  stopFlag: { stop: boolean },
-  o: { epochs: number; B: number; schedule: ((step: number, epoch: number) => number) | null },
-): Promise<FitResult> {
-  const { epochs, B, schedule } = o;
+function checkResume(snap: unknown, run: { epochs: number; B: number; shuffle: boolean; seed: number }, n: number): void {
+  if (!(snap instanceof TrainingSnapshot)) throw new OptionError(`fit: resumeFrom must be a snapshot (DeviceLostError.snapshot), got ${describe(snap)}`);
+  const p = snap.position;
+  const same = { batchSize: run.B, shuffle: run.shuffle, seed: run.seed };
+  for (const [k, v] of Object.entries(same)) {
+    const was = p[k as keyof typeof same];
+    if (was !== v) throw new OptionError(`fit: resumeFrom was made by a fit with ${k} ${was}; this one has ${v}: give the same`);
+  }
+  if (p.epoch >= run.epochs || p.from > n) {
+    throw new OptionError(`fit: resumeFrom stands at epoch ${p.epoch}, row ${p.from}; this fit has ${run.epochs} epochs of ${n} rows`);
+  }
+}
+
+/** Shuffle `order` in place with `rng` (Fisher-Yates), as every epoch does. */
+function shuffleOrder(order: Uint32Array, rng: Rng): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const tmp = order[i]!;
+    order[i] = order[j]!;
+    order[j] = tmp;
+  }
+}
+
+interface Run {
+  epochs: number;
+  B: number;
+  schedule: ((step: number, epoch: number) => number) | null;
+  every: { steps: number; seconds: number } | null;
+  maxRecoveries: number;
+  shuffle: boolean;
+  seed: number;
+}
+
+// One loop over (epoch, from): a recovery sets both back to a snapshot's and goes on, with the same batches.
+async function train(net: Network, ds: Dataset, options: FitOptions, stopFlag: { stop: boolean }, run: Run): Promise<FitResult> {
+  const { epochs, B, schedule, shuffle, seed } = run;
   stopFlag.stop = false;
-  const shuffle = options.shuffle ?? true;
-  const rng = new Rng(options.seed ?? 1);
   const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
+  let rng = new Rng(seed);
   const tail = ds.n % B;
-  const full = await net.plan(B, true);
-  const last = tail ? await net.plan(tail, true) : null;
   const t = ds.task === 'classification' ? 1 : ds.outputDim;
   const bufs = new Map([[B, { x: new Float32Array(B * ds.inputDim), y: new Float32Array(B * t) }]]);
   if (tail) bufs.set(tail, { x: new Float32Array(tail * ds.inputDim), y: new Float32Array(tail * t) });
-  // The whole set in a fixed order fits one batch: upload it once, then every step reuses the buffers.
+  // The whole set in a fixed order fits one batch: upload it once per plan, then every step reuses the buffers.
   const constantBatch = B === ds.n && !shuffle;
-
-  let sumLoss = 0;
-  let sumCorrect = 0;
-  let seen = 0;
+  const tally = new EpochTally(Math.ceil(ds.n / B));
   const off = net.onStep((m) => {
-    sumLoss += m.loss * m.batchSize;
-    sumCorrect += m.accuracy * m.batchSize;
-    seen += m.batchSize;
+    tally.add(m);
     options.onStep?.(m);
   });
+  const start = options.resumeFrom?.position;
+  let epoch = start?.epoch ?? 0;
+  let from = start?.from ?? 0;
+  // The epoch's order is that of epoch + 1 shuffles from the seed, so a position needs no copy of it.
+  const seek = (): void => {
+    order.forEach((_, i) => (order[i] = i));
+    rng = new Rng(seed);
+    for (let e = 0; shuffle && e <= epoch; e++) shuffleOrder(order, rng);
+  };
+  let fresh = start === undefined;
+  if (!fresh) {
+    seek();
+    tally.start(net.steps - Math.ceil(from / B));
+  }
+  let t0 = performance.now();
+  let plans: { full: StepPlan; last: StepPlan | null } | null = null;
+  let uploadedTo: StepPlan | null = null;
+  const snaps = run.every ? new Snapshotter(snapshotHost(net), run.every) : null;
+  const position = () => ({ epoch, from, batchSize: B, shuffle, seed });
+  const result: FitResult = { epochs: [], stopped: false, recoveries: 0 };
   net.resume();
-  const result: FitResult = { epochs: [], stopped: false };
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const t0 = performance.now();
-      sumLoss = sumCorrect = seen = 0;
-      if (shuffle) {
-        for (let i = ds.n - 1; i > 0; i--) {
-          const j = rng.int(i + 1);
-          const tmp = order[i]!;
-          order[i] = order[j]!;
-          order[j] = tmp;
+    await snaps?.take(position());
+    while (epoch < epochs) {
+      try {
+        if (fresh) {
+          t0 = performance.now();
+          if (shuffle) shuffleOrder(order, rng);
+          tally.start(net.steps);
+          fresh = false;
         }
-      }
-      let steps = 0;
-      for (let from = 0; from < ds.n; from += B) {
-        if (stopFlag.stop || options.signal?.aborted) {
-          result.stopped = true;
-          break;
+        plans ??= { full: await net.plan(B, true), last: tail ? await net.plan(tail, true) : null };
+        if (from < ds.n && !result.stopped) {
+          if (stopFlag.stop || options.signal?.aborted) {
+            result.stopped = true;
+            continue;
+          }
+          const count = Math.min(B, ds.n - from);
+          const plan = count === B ? plans.full : plans.last!;
+          const buf = bufs.get(count)!;
+          const upload = !constantBatch || uploadedTo !== plan;
+          if (upload) gather(ds, order, from, count, buf.x, buf.y);
+          const lr = schedule ? schedule(net.steps + 1, epoch) : net.optimizer.lr;
+          await net.trainStep(plan, upload ? buf.x : null, upload ? buf.y : null, lr);
+          uploadedTo = plan;
+          from += count;
+          // At the end of a metrics block: the reads before it then reach the CPU before the snapshot does.
+          if (snaps?.due(net.steps) && net.steps % net.metricsEvery === 0) void snaps.take(position());
+          continue;
         }
-        const count = Math.min(B, ds.n - from);
-        const plan = count === B ? full : last!;
-        const buf = bufs.get(count)!;
-        const upload = !constantBatch || (epoch === 0 && from === 0);
-        if (upload) gather(ds, order, from, count, buf.x, buf.y);
-        const lr = schedule ? schedule(net.steps + 1, epoch) : net.optimizer.lr;
-        await net.trainStep(plan, upload ? buf.x : null, upload ? buf.y : null, lr);
-        steps++;
+        await net.flush();
+        if (net.failure) throw net.failure;
+        const seconds = (performance.now() - t0) / 1000;
+        const { loss, accuracy, samples } = tally.totals();
+        const m: EpochMetrics = { epoch, loss, accuracy, steps: net.steps - tally.first, samples, seconds, samplesPerSecond: samples / seconds };
+        result.epochs.push(m);
+        await options.onEpoch?.(m);
+        if (result.stopped) break;
+        epoch++;
+        from = 0;
+        fresh = true;
+      } catch (e) {
+        const snap = snaps?.committed;
+        if (!snap || !(await isDeviceLoss(net, e))) throw e;
+        const reason = (e as Error).message;
+        if (result.recoveries >= run.maxRecoveries) {
+          throw new DeviceLostError(
+            `${reason}; this fit already recovered ${result.recoveries} time(s) (maxRecoveries ${run.maxRecoveries}). ` +
+              `The last snapshot (step ${snap.steps}) is error.snapshot`,
+            snap,
+          );
+        }
+        const lostAt = performance.now();
+        const repeatedSteps = net.steps - snap.steps;
+        options.onDeviceLost?.({ reason, step: net.steps, snapshot: snap });
+        await restoreOnNewDevice(net, snap, reason);
+        snaps!.restarted(snap.steps);
+        result.recoveries++;
+        const was = epoch;
+        ({ epoch, from } = snap.position);
+        seek();
+        if (from >= ds.n && result.epochs.some((m) => m.epoch === epoch)) {
+          // Taken after an epoch's last step, which has reported since: go on with the next epoch.
+          epoch++;
+          from = 0;
+          fresh = true;
+        } else if (epoch !== was) {
+          // From before the end of an epoch that has reported: it runs, and reports, again (from the snapshot's batch).
+          result.epochs = result.epochs.filter((m) => m.epoch < epoch);
+          tally.start(net.steps - Math.ceil(from / B));
+        }
+        plans = null;
+        uploadedTo = null;
+        net.resume();
+        options.onRecovered?.({ recoveries: result.recoveries, repeatedSteps, snapshot: snap, seconds: (performance.now() - lostAt) / 1000 });
       }
-      await net.flush();
-      if (net.failure) throw net.failure;
-      const seconds = (performance.now() - t0) / 1000;
-      const m: EpochMetrics = {
-        epoch,
-        loss: sumLoss / Math.max(1, seen),
-        accuracy: sumCorrect / Math.max(1, seen),
-        steps,
-        samples: seen,
-        seconds,
-        samplesPerSecond: seen / seconds,
-      };
-      result.epochs.push(m);
-      await options.onEpoch?.(m);
-      if (result.stopped) break;
     }
   } finally {
     off();
+    snaps?.destroy();
   }
   return result;
+}
+
+function snapshotHost(net: Network) {
+  return {
+    device: () => net.rt.device,
+    createStaging: (bytes: number) => net.rt.buffers.create(bytes, { usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'snapshot-staging' }),
+    freeStaging: (b: GPUBuffer) => net.rt.buffers.free(b),
+    arenas: () => net.arenas(),
+    counters: () => ({ steps: net.steps, optimizerSteps: net.optimizerSteps, optimizer: net.optimizer.name }),
+  };
 }
 
 /** Mean loss and accuracy over a dataset, with BatchNorm in evaluation mode; parameters are not changed. */

@@ -12,7 +12,17 @@ export class NetworkGuard {
   /** The last evaluation queued (evaluate, predict); settles, never rejects. */
   private evaluations: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly rt: Runtime) {}
+  /** The runtime's device the network's buffers live on (Runtime.generation). */
+  private generation: number;
+
+  constructor(private readonly rt: Runtime) {
+    this.generation = rt.generation;
+  }
+
+  /** The network's buffers were made again on the runtime's current device (after a recovery). */
+  adopt(): void {
+    this.generation = this.rt.generation;
+  }
 
   /** The operation holding the network, or null. */
   get busy(): string | null {
@@ -63,5 +73,11 @@ export class NetworkGuard {
   checkUsable(): void {
     if (this.dead) throw new DeviceError('this network was destroyed; compile a new one');
     this.rt.checkAlive();
+    if (this.generation !== this.rt.generation) {
+      throw new DeviceError(
+        "this network's buffers were on a GPU device that was lost and replaced while another network's fit recovered; " +
+          'compile it again (load its last snapshot or checkpoint)',
+      );
+    }
   }
 }

@@ -11,6 +11,8 @@ import type { ArenaLayout } from '../nn/arena.js';
 import type { OptimizerDef } from '../optim/optimizer.js';
 import { checkOptimizer } from '../optim/options.js';
 import { StepPlan, type PlanContext } from '../scheduler/plan.js';
+import type { MetricsListener } from '../scheduler/metrics.js';
+import type { ArenaSource } from './snapshot.js';
 import type { LossKind } from '../core/losses.js';
 import type { Dataset } from '../data/dataset.js';
 import { checkCompileOptions, checkCount, checkStepRate, describe, type TokenData } from './checks.js';
@@ -84,14 +86,18 @@ export class Network {
     readonly model: Model,
     readonly loss: LossKind,
     private readonly ctx: PlanContext,
+    /** What it was compiled with: a recovery makes the context again from them. */
+    private readonly compiled: CompileOptions,
   ) {
     this.batchSizes = new Uint32Array(ctx.ring.slots);
     this.watch = new FailureWatch(ctx.ring);
     this.guard = new NetworkGuard(rt);
-    ctx.ring.onMetrics((first, data, count, extra) => {
-      for (let i = 0; i < count; i++) this.deliver(first + i, data, i, extra);
-    });
+    ctx.ring.onMetrics(this.fromRing);
   }
+
+  private readonly fromRing: MetricsListener = (first, data, count, extra) => {
+    for (let i = 0; i < count; i++) this.deliver(first + i, data, i, extra);
+  };
 
   /** Put the model's initial parameters on the GPU and prepare everything a step needs. */
   static async compile(rt: Runtime, model: Model, options: CompileOptions): Promise<Network> {
@@ -100,7 +106,7 @@ export class Network {
       throw new OptionError(`compile: activationStats must be true or false, got ${describe(options.activationStats)}`);
     }
     rt.checkAlive();
-    return new Network(rt, model, options.loss, createContext(rt, model, options));
+    return new Network(rt, model, options.loss, createContext(rt, model, options), options);
   }
 
   get layout(): ArenaLayout {
@@ -369,6 +375,38 @@ export class Network {
     this.guard.checkUsable();
     const request = checkGenerate(this.model, prompt, options);
     return this.hold('generate()', () => this.decoder.run(this.rt, this.model, this.ctx.buffers.params, request));
+  }
+
+  /** Steps between metric read-backs (compile's metricsEvery). */
+  get metricsEvery(): number {
+    return this.ctx.ring.every;
+  }
+
+  /** The arenas a snapshot copies and a recovery writes back: parameters, running statistics, each optimizer slot. */
+  arenas(): ArenaSource[] {
+    const b = this.ctx.buffers;
+    return [
+      { name: 'parameters', buffer: b.params, layout: b.layout, optimizerSlot: false },
+      { name: 'statistics', buffer: b.stats, layout: b.statsLayout, optimizerSlot: false },
+      ...[...this.ctx.state].map(([name, buffer]) => ({ name, buffer, layout: b.layout, optimizerSlot: true })),
+    ];
+  }
+
+  /**
+   * After the runtime recovered a lost device: make the arenas, metrics ring and flags again on the new one
+   * (plans are compiled again on first use) with the counters at `steps`; the caller then writes the arenas.
+   */
+  rebuildOnNewDevice(steps: number, optimizerSteps: number): void {
+    const fresh = createContext(this.rt, this.model, { ...this.compiled, optimizer: this.ctx.optimizer });
+    // The old plans' buffers went with the old device: nothing to free.
+    this.plans.clear();
+    Object.assign(this.ctx, fresh);
+    this.ctx.ring.onMetrics(this.fromRing);
+    this.guard.adopt();
+    this.failure = null;
+    this.steps = this.completedSteps = steps;
+    this.optimizerSteps = optimizerSteps;
+    this.ctx.ring.restart(steps);
   }
 
   /** Free every plan and arena; the runtime stays. A fit in progress rejects with DeviceError. */
