@@ -95,6 +95,8 @@ export {
   type AttentionShape,
   type StridedTensor,
 } from './kernels/attention.js';
+export { MAX_DECODE_CONTEXT, prepareAttentionDecode, prepareDecodeEmbedding } from './kernels/decode.js';
+export { prepareSample, sampleTokens, type SamplingOptions } from './kernels/sample.js';
 export {
   embeddingBackward,
   embeddingBackwardIndex,
@@ -138,6 +140,7 @@ export { Graph, buildGraph, type GraphNode, type ParamSpec } from './nn/graph.js
 export { ArenaLayout, type Segment } from './nn/arena.js';
 export * from './optim/index.js';
 export { Network, compile, type ActivationLayerStats, type CompileOptions, type StepMetrics, type TensorRecord } from './train/network.js';
+export type { GenerateOptions } from './train/generate.js';
 export { fit, evaluate, predict, type FitOptions, type FitResult, type EpochMetrics } from './train/fit.js';
 export { saveSafetensors, loadSafetensors } from './train/checkpoint.js';
 export { TrainingSnapshot, type SnapshotEvery, type FitPosition } from './train/snapshot.js';

@@ -73,7 +73,10 @@ describe('generate', () => {
       const net = await trained(tiny(layers, tie));
       const ref = new SequenceReference(net.model, adamw(), 'f32', await flatParams(net));
       // 3 prompt tokens, then 21 more: the window restarts (at 9 tokens, keeping 4) several times.
-      for (const prompt of [[3, 1, 4], [2, 7, 1, 8, 2, 8, 1, 8, 2, 8, 4, 5]]) {
+      for (const prompt of [
+        [3, 1, 4],
+        [2, 7, 1, 8, 2, 8, 1, 8, 2, 8, 4, 5],
+      ]) {
         const want = decodeWith(referenceLogits(ref), prompt, 21, (l) => argmax(l));
         // Top-2 gaps far above f32 rounding: token equality is then a real comparison.
         expect(want.margin, `layers ${layers}`).toBeGreaterThan(1e-4);
@@ -103,26 +106,30 @@ describe('generate', () => {
     await net.destroy();
   });
 
-  it('sampling follows the reference sampler for (seed, counter), repeats for a seed, differs across seeds; top-k 1 is greedy', { timeout: 120_000 }, async () => {
-    const net = await trained(tiny(1));
-    const ref = new SequenceReference(net.model, adamw(), 'f32', await flatParams(net));
-    const prompt = [1, 2, 3];
-    for (const o of [
-      { temperature: 1, seed: 42 },
-      { temperature: 0.7, topK: 3, seed: 9 },
-    ]) {
-      const got = Array.from(await net.generate(prompt, { tokens: 20, ...o }));
-      const want = decodeWith(referenceLogits(ref), prompt, 20, (l, i) => sampleToken(l, { ...o, counter: i })).ids;
-      expect(got, JSON.stringify(o)).toEqual(want);
-      expect(Array.from(await net.generate(prompt, { tokens: 20, ...o }))).toEqual(got);
-    }
-    const a = await net.generate(prompt, { tokens: 30, temperature: 1.5, seed: 1 });
-    const b = await net.generate(prompt, { tokens: 30, temperature: 1.5, seed: 2 });
-    expect(Array.from(a)).not.toEqual(Array.from(b));
-    const greedy = Array.from(await net.generate(prompt, { tokens: 20, temperature: 0 }));
-    for (const seed of [0, 5]) expect(Array.from(await net.generate(prompt, { tokens: 20, temperature: 2, topK: 1, seed }))).toEqual(greedy);
-    await net.destroy();
-  });
+  it(
+    'sampling follows the reference sampler for (seed, counter), repeats for a seed, differs across seeds; top-k 1 is greedy',
+    { timeout: 120_000 },
+    async () => {
+      const net = await trained(tiny(1));
+      const ref = new SequenceReference(net.model, adamw(), 'f32', await flatParams(net));
+      const prompt = [1, 2, 3];
+      for (const o of [
+        { temperature: 1, seed: 42 },
+        { temperature: 0.7, topK: 3, seed: 9 },
+      ]) {
+        const got = Array.from(await net.generate(prompt, { tokens: 20, ...o }));
+        const want = decodeWith(referenceLogits(ref), prompt, 20, (l, i) => sampleToken(l, { ...o, counter: i })).ids;
+        expect(got, JSON.stringify(o)).toEqual(want);
+        expect(Array.from(await net.generate(prompt, { tokens: 20, ...o }))).toEqual(got);
+      }
+      const a = await net.generate(prompt, { tokens: 30, temperature: 1.5, seed: 1 });
+      const b = await net.generate(prompt, { tokens: 30, temperature: 1.5, seed: 2 });
+      expect(Array.from(a)).not.toEqual(Array.from(b));
+      const greedy = Array.from(await net.generate(prompt, { tokens: 20, temperature: 0 }));
+      for (const seed of [0, 5]) expect(Array.from(await net.generate(prompt, { tokens: 20, temperature: 2, topK: 1, seed }))).toEqual(greedy);
+      await net.destroy();
+    },
+  );
 
   it('the sampling kernel draws from softmax(logits / temperature), top-k restricted (chi-square over 4000 draws)', { timeout: 60_000 }, async () => {
     const rt = await gpu();
@@ -161,38 +168,42 @@ describe('generate', () => {
     await net.destroy();
   });
 
-  it('rejects bad options and ids with typed errors before anything runs; BusyError during a fit; DeviceError once destroyed', { timeout: 120_000 }, async () => {
-    const rt = await gpu();
-    const net = await Network.compile(rt, tiny(1), { loss: 'cross_entropy', optimizer: adamw({ lr: 0.01 }) });
-    const bad: [unknown, Record<string, unknown>, typeof OptionError | typeof DataError, RegExp][] = [
-      [[1], { tokens: 0 }, OptionError, /tokens must be an integer in 1\.\.1000000/],
-      [[1], { tokens: 2.5 }, OptionError, /tokens must be an integer/],
-      [[1], { tokens: 3, temperature: -1 }, OptionError, /temperature must be a finite number >= 0/],
-      [[1], { tokens: 3, temperature: NaN }, OptionError, /temperature must be a finite number/],
-      [[1], { tokens: 3, topK: 12 }, OptionError, /topK must be an integer in 1\.\.11/],
-      [[1], { tokens: 3, topK: 1.5 }, OptionError, /topK must be an integer/],
-      [[1], { tokens: 3, seed: -1 }, OptionError, /seed must be an integer in 0\.\.4294967295/],
-      [[1, 11], { tokens: 3 }, DataError, /prompt id 11 at position 1 is outside the vocabulary \[0, 11\)/],
-      [[], { tokens: 3 }, DataError, /at least one token/],
-      [new Float32Array([1]), { tokens: 3 }, DataError, /Uint32Array, Int32Array or number\[\]/],
-    ];
-    for (const [prompt, o, type, message] of bad) {
-      const call = () => net.generate(prompt as number[], o as never);
-      expect(call, JSON.stringify(o)).toThrow(type);
-      expect(call).toThrow(message);
-    }
-    const mlp = await Network.compile(rt, sequential(4, [dense(3)]), { loss: 'cross_entropy' });
-    expect(() => mlp.generate([1], { tokens: 1 })).toThrow(OptionError);
-    await mlp.destroy();
+  it(
+    'rejects bad options and ids with typed errors before anything runs; BusyError during a fit; DeviceError once destroyed',
+    { timeout: 120_000 },
+    async () => {
+      const rt = await gpu();
+      const net = await Network.compile(rt, tiny(1), { loss: 'cross_entropy', optimizer: adamw({ lr: 0.01 }) });
+      const bad: [unknown, Record<string, unknown>, typeof OptionError | typeof DataError, RegExp][] = [
+        [[1], { tokens: 0 }, OptionError, /tokens must be an integer in 1\.\.1000000/],
+        [[1], { tokens: 2.5 }, OptionError, /tokens must be an integer/],
+        [[1], { tokens: 3, temperature: -1 }, OptionError, /temperature must be a finite number >= 0/],
+        [[1], { tokens: 3, temperature: NaN }, OptionError, /temperature must be a finite number/],
+        [[1], { tokens: 3, topK: 12 }, OptionError, /topK must be an integer in 1\.\.11/],
+        [[1], { tokens: 3, topK: 1.5 }, OptionError, /topK must be an integer/],
+        [[1], { tokens: 3, seed: -1 }, OptionError, /seed must be an integer in 0\.\.4294967295/],
+        [[1, 11], { tokens: 3 }, DataError, /prompt id 11 at position 1 is outside the vocabulary \[0, 11\)/],
+        [[], { tokens: 3 }, DataError, /at least one token/],
+        [new Float32Array([1]), { tokens: 3 }, DataError, /Uint32Array, Int32Array or number\[\]/],
+      ];
+      for (const [prompt, o, type, message] of bad) {
+        const call = () => net.generate(prompt as number[], o as never);
+        expect(call, JSON.stringify(o)).toThrow(type);
+        expect(call).toThrow(message);
+      }
+      const mlp = await Network.compile(rt, sequential(4, [dense(3)]), { loss: 'cross_entropy' });
+      expect(() => mlp.generate([1], { tokens: 1 })).toThrow(OptionError);
+      await mlp.destroy();
 
-    const x = Uint32Array.from({ length: 64 * T }, (_, i) => i % V);
-    const fitting = net.fit({ x, y: x }, { epochs: 50, batchSize: 4 });
-    await new Promise((r) => setTimeout(r, 50));
-    await expect(net.generate([1], { tokens: 2 })).rejects.toThrow(BusyError);
-    net.stop();
-    await settle(fitting, 60_000, 'the stopped fit');
-    expect((await net.generate([1], { tokens: 2, temperature: 0 })).length).toBe(2);
-    await net.destroy();
-    expect(() => net.generate([1], { tokens: 2 })).toThrow(DeviceError);
-  });
+      const x = Uint32Array.from({ length: 64 * T }, (_, i) => i % V);
+      const fitting = net.fit({ x, y: x }, { epochs: 50, batchSize: 4 });
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(net.generate([1], { tokens: 2 })).rejects.toThrow(BusyError);
+      net.stop();
+      await settle(fitting, 60_000, 'the stopped fit');
+      expect((await net.generate([1], { tokens: 2, temperature: 0 })).length).toBe(2);
+      await net.destroy();
+      expect(() => net.generate([1], { tokens: 2 })).toThrow(DeviceError);
+    },
+  );
 });

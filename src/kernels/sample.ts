@@ -57,7 +57,13 @@ export async function prepareSample(
 }
 
 /** Draw one token from each of `rows` rows of V logits, row r with counter `counter + r`; one-shot (allocates). */
-export async function sampleTokens(rt: Runtime, logits: Tensor, V: number, rows: number, options: SamplingOptions & { counter?: number } = {}): Promise<Uint32Array> {
+export async function sampleTokens(
+  rt: Runtime,
+  logits: Tensor,
+  V: number,
+  rows: number,
+  options: SamplingOptions & { counter?: number } = {},
+): Promise<Uint32Array> {
   const state = rt.upload(Uint32Array.of(0, options.counter ?? 0), 'sample state');
   const tokens = rt.buffers.create(rows * 4, { label: 'sampled tokens' });
   try {

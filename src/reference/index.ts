@@ -40,3 +40,4 @@ export {
   type Strided,
 } from './attention.js';
 export { embeddingBackward, embeddingBackwardIndex, embeddingForward } from './embedding.js';
+export { argmax, pcgHash, sampleToken, samplingProbabilities, uniformDraw } from './sample.js';

@@ -38,14 +38,17 @@ export function decodeShape(model: Model): DecodeShape {
   if (T > MAX_DECODE_CONTEXT) throw new OptionError(`generate: context ${T} exceeds the ${MAX_DECODE_CONTEXT} the decode attention supports`);
   let vocab = 0;
   for (const n of g.nodes) {
-    if (!SUPPORTED.includes(n.op.op)) throw new OptionError(`generate: layer '${n.name}' (${n.op.op}) cannot run in a decoder; it supports ${SUPPORTED.slice(1).join(', ')}`);
-    if (n.op.op === 'attention' && !n.op.causal) throw new OptionError(`generate: attention '${n.name}' is not causal, so it cannot decode one token at a time`);
+    if (!SUPPORTED.includes(n.op.op))
+      throw new OptionError(`generate: layer '${n.name}' (${n.op.op}) cannot run in a decoder; it supports ${SUPPORTED.slice(1).join(', ')}`);
+    if (n.op.op === 'attention' && !n.op.causal)
+      throw new OptionError(`generate: attention '${n.name}' is not causal, so it cannot decode one token at a time`);
     if (n.op.op === 'embedding') {
       if (vocab) throw new OptionError('generate: the model must have exactly one token embedding');
       if (n.inputs[0] !== 0) throw new GraphError(`generate: embedding '${n.name}' must read the token ids`);
       vocab = n.op.vocab;
     }
-    if (n.op.op === 'positional' && g.nodes[n.inputs[0]!]!.op.op !== 'embedding') throw new GraphError(`generate: positionalEmbedding '${n.name}' must follow the token embedding`);
+    if (n.op.op === 'positional' && g.nodes[n.inputs[0]!]!.op.op !== 'embedding')
+      throw new GraphError(`generate: positionalEmbedding '${n.name}' must follow the token embedding`);
   }
   if (!vocab) throw new OptionError('generate: the model has no token embedding');
   const out = g.output;
@@ -107,7 +110,10 @@ export async function compileDecode(rt: Runtime, model: Model, params: GPUBuffer
           const pos = readers.length === 1 && readers[0]!.op.op === 'positional' ? readers[0]! : null;
           if (pos) acts.set(pos.id, out);
           const posTable = pos ? param((pos.op as { weight: string }).weight) : undefined;
-          await push(n.id, prepareDecodeEmbedding(rt, { tokens, state, table: param(op.weight), ...(posTable ? { pos: posTable } : {}), out, V: op.vocab, C: rowOf(n), T }));
+          await push(
+            n.id,
+            prepareDecodeEmbedding(rt, { tokens, state, table: param(op.weight), ...(posTable ? { pos: posTable } : {}), out, V: op.vocab, C: rowOf(n), T }),
+          );
           break;
         }
         case 'positional':
@@ -125,7 +131,10 @@ export async function compileDecode(rt: Runtime, model: Model, params: GPUBuffer
           await push(n.id, prepareActivation(rt, { x, y: out }, { activation: op.activation, slope: op.slope }));
           break;
         case 'layerNorm':
-          await push(n.id, prepareLayerNormForward(rt, { x, gamma: param(op.gain), beta: param(op.shift), y: out, mean: scratch[0]!, rstd: scratch[1]! }, { eps: op.eps }));
+          await push(
+            n.id,
+            prepareLayerNormForward(rt, { x, gamma: param(op.gain), beta: param(op.shift), y: out, mean: scratch[0]!, rstd: scratch[1]! }, { eps: op.eps }),
+          );
           break;
         case 'add':
           await push(n.id, prepareAdd(rt, { a: x, b: acts.get(n.inputs[1]!)!, out }));

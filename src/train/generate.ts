@@ -65,7 +65,10 @@ export class Decoder {
   static async create(rt: Runtime, model: Model, params: GPUBuffer): Promise<Decoder> {
     decodeShape(model);
     const plan = await compileDecode(rt, model, params);
-    const staging = rt.buffers.create(Math.min(plan.T, STEPS_PER_SUBMIT) * 4, { usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'decode read-back' });
+    const staging = rt.buffers.create(Math.min(plan.T, STEPS_PER_SUBMIT) * 4, {
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'decode read-back',
+    });
     return new Decoder(rt, plan, staging);
   }
 
