@@ -56,7 +56,7 @@ async function preparePass(rt: Runtime, l: ConvLayerSpec, pass: (typeof PASSES)[
 
 it('profiles the conv2d passes and the LeNet-5 step', async () => {
   const rt = await createRuntime();
-  log(`adapter: ${rt.description}; variants ${variants.join(', ')}; ${rounds} interleaved rounds; GFLOP/s by GPU timestamps`);
+  log(`adapter: ${rt.description}; variants ${variants.join(', ')}; ${rounds} interleaved rounds (fastest kept); GFLOP/s by GPU timestamps`);
   for (const l of layers) {
     for (const pass of passes) {
       const prepared = [];
@@ -65,10 +65,11 @@ it('profiles the conv2d passes and the LeNet-5 step', async () => {
       for (let r = 0; r < rounds; r++) {
         for (let i = 0; i < variants.length; i++) {
           const k = (i + r) % variants.length;
-          samples[k]!.push((await timeDispatches(rt, prepared[k]!.ds, { repetitions: 1, targetMs: 40 })).median);
+          samples[k]!.push((await timeDispatches(rt, prepared[k]!.ds, { repetitions: 3, targetMs: 30 })).min);
         }
       }
-      const ms = samples.map(median);
+      // The fastest round: load from other work only ever adds time.
+      const ms = samples.map((x) => Math.min(...x));
       const cells = variants.map((v, i) => `${v} ${(convFlops(l) / (ms[i]! * 1e6)).toFixed(2)} (${ms[i]!.toFixed(3)} ms, x${(ms[0]! / ms[i]!).toFixed(2)})`);
       log(`${l.name.padEnd(50)} ${pass.padEnd(7)} ${cells.join('  ')}`);
       for (const p of prepared) {
@@ -92,19 +93,25 @@ async function profileStep(rt: Runtime) {
   const y = Float32Array.from({ length: B }, () => rng.int(10));
   for (let s = 0; s < 3; s++) await net.trainStep(plan, x, y);
   await net.flush();
-  const steps = 20;
-  const t0 = performance.now();
-  for (let s = 0; s < steps; s++) await net.trainStep(plan, x, y);
-  await net.flush();
-  await rt.sync();
-  const stepMs = (performance.now() - t0) / steps;
-  log(`LeNet-5 step, batch ${B}, Adam: ${stepMs.toFixed(2)} ms/step (wall clock), ${plan.dispatchCount} dispatches`);
+  // Load from other work only ever adds time: the fastest of several batches (and repetitions) is the figure
+  // least disturbed by it, and the one to compare between runs.
+  const steps = 10;
+  const batches: number[] = [];
+  for (let b = 0; b < 5; b++) {
+    const t0 = performance.now();
+    for (let s = 0; s < steps; s++) await net.trainStep(plan, x, y);
+    await net.flush();
+    await rt.sync();
+    batches.push((performance.now() - t0) / steps);
+  }
+  const stepMs = Math.min(...batches);
+  log(`LeNet-5 step, batch ${B}, Adam: ${stepMs.toFixed(2)} ms/step (wall clock, fastest of 5 batches of ${steps}; median ${median(batches).toFixed(2)}), ${plan.dispatchCount} dispatches`);
   let total = 0;
   for (const d of plan.dispatches) {
-    const ms = (await timeDispatches(rt, [d], { repetitions: 3, targetMs: 20 })).median;
+    const ms = (await timeDispatches(rt, [d], { repetitions: 5, targetMs: 20 })).min;
     total += ms;
     log(`  ${ms.toFixed(3).padStart(8)} ms  ${d.label}`);
   }
-  log(`  ${total.toFixed(3).padStart(8)} ms  sum of the dispatches timed alone`);
+  log(`  ${total.toFixed(3).padStart(8)} ms  sum of the dispatches timed alone (fastest of 5 repetitions each)`);
   await net.destroy();
 }

@@ -10,25 +10,41 @@ for (const variant of CONV_VARIANTS) {
 }
 
 describe('conv2d variants', () => {
-  it("runs the subgroup shaders on this adapter (lavapipe: 8-lane subgroups), and 'auto' picks them", async () => {
+  it("runs the subgroup shaders on this adapter (lavapipe: 8-lane subgroups), and 'auto' picks the window kernel where it fits", async () => {
     const rt = await gpu();
     expect(matmulSubgroupSize(rt)).toBe(8);
-    expect(resolveConvVariant(rt)).toBe('subgroup');
-    expect(() => resolveConvVariant(rt, 'im2col' as never)).toThrow(/unknown variant 'im2col'; expected auto or one of: gather, subgroup/);
+    expect(resolveConvVariant(rt)).toBe('window');
+    expect(() => resolveConvVariant(rt, 'im2col' as never)).toThrow(/unknown variant 'im2col'; expected auto or one of: gather, subgroup, window/);
+    // LeNet: the first layer's forward (6 channels out) and the second's dx (6 in) take the window kernel; the second's
+    // forward (16 out) and every dw the subgroup kernels.
+    const shaders = async (x: number[], w: number[], padding: 'same' | 'valid') => {
+      const [X, W, dx, dw] = [Tensor.zeros(rt, x), Tensor.zeros(rt, w), Tensor.zeros(rt, x), Tensor.zeros(rt, w)];
+      const Y = Tensor.zeros(rt, [x[0]!, padding === 'same' ? x[1]! : x[1]! - 4, padding === 'same' ? x[2]! : x[2]! - 4, w[0]!]);
+      const f = await prepareConv2d(rt, { x: X, w: W, y: Y }, { padding });
+      const b = await prepareConv2dBackward(rt, { x: X, w: W, dy: Y, dx, dw }, { padding });
+      const names = [f, ...b].map((d) => d.kernel.shader.name);
+      for (const d of [f, ...b]) rt.release(d);
+      for (const t of [X, W, Y, dx, dw]) t.destroy();
+      return names;
+    };
+    expect(await shaders([1, 28, 28, 1], [6, 1, 5, 5], 'same')).toEqual(['conv2d_window', 'conv2d_window', 'conv2d_grad_weight_subgroup']);
+    expect(await shaders([2, 14, 14, 6], [16, 6, 5, 5], 'valid')).toEqual(['conv2d_subgroup', 'conv2d_window', 'conv2d_grad_weight_subgroup']);
   });
 
   it("falls back to 'gather' without the subgroups feature, and the fallback passes the subgroup variant's cases", async () => {
     const rt = await createRuntime({ disableFeatures: ['subgroups'] });
     try {
       expect(resolveConvVariant(rt, 'subgroup')).toBe('gather');
-      expect(resolveConvVariant(rt)).toBe('gather');
+      expect(resolveConvVariant(rt)).toBe('window');
       const x = Tensor.zeros(rt, [1, 5, 5, 2], 'x');
       const w = Tensor.zeros(rt, [3, 2, 3, 3], 'w');
       const y = Tensor.zeros(rt, [1, 3, 3, 3], 'y');
-      const d = await prepareConv2d(rt, { x, w, y }, { variant: 'subgroup' });
-      expect(d.kernel.shader.name).toBe('conv2d');
-      rt.release(d);
-      for (const c of convCases(CONV_SHAPES.slice(0, 3), 'subgroup')) {
+      for (const variant of ['subgroup', 'window', 'auto'] as const) {
+        const d = await prepareConv2d(rt, { x, w, y }, { variant });
+        expect(d.kernel.shader.name).toBe('conv2d');
+        rt.release(d);
+      }
+      for (const c of [...convCases(CONV_SHAPES.slice(0, 3), 'subgroup'), ...convCases(CONV_SHAPES.slice(0, 2), 'window')]) {
         const r = await c.run(rt);
         expect(r.pass, r.message).toBe(true);
       }

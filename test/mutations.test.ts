@@ -418,6 +418,27 @@ const MUTATIONS: Mutation[] = [
     mustFail: ['max k2 6x6 N2 C3 ties'],
   },
   {
+    shader: 'conv2d_window',
+    what: 'strip pixels read the segment as if the stride were 1',
+    edits: [['let a = seg[r * SW + kx];', 'let a = seg[r + kx];']],
+    cases: () => convCases(CONV_SHAPES, 'window'),
+    mustFail: ['stride2 same odd 1x9x7x2 k3x3 oc4'],
+  },
+  {
+    shader: 'conv2d_window',
+    what: 'weights shuffled from the neighbouring lane',
+    edits: [['subgroupShuffle(mine[t / SG], t % SG)', 'subgroupShuffle(mine[t / SG], (t + 1u) % SG)']],
+    cases: () => convCases(CONV_SHAPES, 'window'),
+    mustFail: ['odd 2x7x5x3 k3x3 pad1 oc5'],
+  },
+  {
+    shader: 'conv2d_window',
+    what: 'segment starts at the unpadded column',
+    edits: [['let ix0 = i32(ox0 * SW) - params.pad_left;', 'let ix0 = i32(ox0 * SW);']],
+    cases: () => convCases(CONV_SHAPES, 'window'),
+    mustFail: ['odd 2x7x5x3 k3x3 pad1 oc5'],
+  },
+  {
     shader: 'conv2d',
     what: 'padding offset one pixel off in the gather',
     edits: [['return i32(o * stride + k * dil) - i32(pad);', 'return i32(o * stride + k * dil) - i32(pad) + 1;']],
@@ -504,7 +525,7 @@ const MUTATIONS: Mutation[] = [
   {
     shader: 'conv2d_grad_input',
     what: 'stride used for dilation in dx',
-    edits: [['out_coord(pix[r].y, ky, params.stride_h, params.dil_h,', 'out_coord(pix[r].y, ky, params.stride_h, params.stride_h,']],
+    edits: [['SH != 0u), params.dil_h,', 'SH != 0u), params.stride_h,']],
     cases: convCases,
     mustFail: ['stride2 same odd 1x9x7x2 k3x3 oc4'],
   },

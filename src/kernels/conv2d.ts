@@ -9,6 +9,7 @@ import { activationCode, type Activation } from './activation.js';
 import { bind, dims, expectShape, expectShapeIfGiven, finiteOption, runOneShot, type Unmade } from './common.js';
 import { ceilDiv } from './grid.js';
 import { matmulSubgroupSize } from './matmul.js';
+import { prepareConvWindow, windowApplies } from './conv2d-window.js';
 import { prepareSumRows } from './reduce.js';
 
 /** Output pixels (forward), input pixels (dx) or taps (dw) per invocation; each invocation also covers 4 channels. */
@@ -19,7 +20,7 @@ const WG = 64;
 export const DEFAULT_WEIGHT_CHUNK = 1024;
 
 /** The conv2d kernel variants; every one passes the same cases (src/selftest/conv-cases.ts). */
-export const CONV_VARIANTS = ['gather', 'subgroup'] as const;
+export const CONV_VARIANTS = ['gather', 'subgroup', 'window'] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
 
 export interface Conv2dOptions extends ConvGeometryOptions {
@@ -108,19 +109,31 @@ export type ConvPass = 'forward' | 'input' | 'weight';
 export const CONV_SHADERS: Record<ConvVariant, Record<ConvPass, string>> = {
   gather: { forward: 'conv2d', input: 'conv2d_grad_input', weight: 'conv2d_grad_weight' },
   subgroup: { forward: 'conv2d_subgroup', input: 'conv2d_grad_input_subgroup', weight: 'conv2d_grad_weight_subgroup' },
+  // The weight gradient, and passes the window kernel does not fit (windowApplies), run the best other variant.
+  window: { forward: 'conv2d_window', input: 'conv2d_window', weight: 'conv2d_grad_weight' },
 };
 
 /**
- * The variant a pass runs: 'auto' is 'subgroup' where subgroups have one fixed size of 8 or more lanes (lavapipe),
- * else 'gather'; 'subgroup' without such subgroups runs 'gather'.
+ * The variant a convolution runs: 'auto' is 'window' (it needs no optional feature); 'subgroup' without subgroups of
+ * one fixed size runs 'gather'.
  */
 export function resolveConvVariant(rt: Runtime, variant: ConvVariant | 'auto' = 'auto'): ConvVariant {
   if (variant !== 'auto' && !CONV_VARIANTS.includes(variant)) {
     throw new OptionError(`conv2d: unknown variant '${String(variant)}'; expected auto or one of: ${CONV_VARIANTS.join(', ')}`);
   }
+  if (variant === 'auto') return 'window';
+  return variant === 'subgroup' && matmulSubgroupSize(rt) === null ? 'gather' : variant;
+}
+
+/**
+ * The variant that runs `pass`: the window kernel where it applies, otherwise (and for the weight gradient)
+ * 'subgroup' where subgroups have one fixed size of 8 or more lanes (lavapipe), else 'gather'.
+ */
+function passVariant(rt: Runtime, variant: ConvVariant, pass: ConvPass, g: Conv2dGeometry, OC: number): ConvVariant {
+  if (variant !== 'window') return variant;
   const sg = matmulSubgroupSize(rt);
-  if (variant === 'auto') return (sg ?? 0) >= 8 ? 'subgroup' : 'gather';
-  return variant === 'subgroup' && sg === null ? 'gather' : variant;
+  if (pass !== 'weight' && windowApplies(pass, g, OC, sg)) return 'window';
+  return (sg ?? 0) >= 8 ? 'subgroup' : 'gather';
 }
 
 /** The kernel and grid of one pass: `rows` of the implicit GEMM (pixels or taps) by `columns` channels. */
@@ -153,15 +166,18 @@ function checkForward(rt: Runtime, t: Unmade<Conv2dTensors, 'y'>, options: Conv2
 /** Prepare y = act(conv2d(x, w) + bias) as one dispatch. */
 export async function prepareConv2d(rt: Runtime, t: Conv2dTensors, options: Conv2dOptions = {}): Promise<Dispatch> {
   const { g, OC, code, slope, variant } = checkForward(rt, t, options);
+  const label = `conv2d ${dims(t.x.shape)} * ${dims(t.w.shape)}`;
+  const v = passVariant(rt, variant, 'forward', g, OC);
+  if (v === 'window') return prepareConvWindow(rt, 'forward', g, OC, { input: t.x, w: t.w, bias: t.bias, out: t.y }, { code, slope }, label);
   const M = g.N * g.OH * g.OW;
-  const { kernel, grid } = await convKernel(rt, 'forward', variant, M, OC, { ACT: code, HAS_BIAS: !!t.bias });
+  const { kernel, grid } = await convKernel(rt, 'forward', v, M, OC, { ACT: code, HAS_BIAS: !!t.bias });
   const { buffers, needs } = bind({ x: t.x, w: t.w, y: t.y });
   return rt.prepare(kernel, {
     buffers: { ...buffers, bias: t.bias?.ref ?? rt.placeholder },
     needs: { ...needs, bias: t.bias ? OC * 4 : 0 },
     uniforms: params(g, OC, slope),
     workgroups: grid,
-    label: `conv2d ${dims(t.x.shape)} * ${dims(t.w.shape)}`,
+    label,
   });
 }
 
@@ -198,14 +214,17 @@ export async function prepareConv2dBackward(rt: Runtime, t: Conv2dBackwardTensor
   const label = `${dims(t.x.shape)} * ${dims(t.w.shape)}`;
   const out: Dispatch[] = [];
   try {
-    if (t.dx) {
-      const { kernel, grid } = await convKernel(rt, 'input', variant, g.N * g.H * g.W, g.C, { SH: fixedStride(g.strideH), SW: fixedStride(g.strideW) });
+    const dxVariant = passVariant(rt, variant, 'input', g, OC);
+    if (t.dx && dxVariant === 'window') {
+      out.push(await prepareConvWindow(rt, 'input', g, OC, { input: t.dy, w: t.w, out: t.dx }, { code: 0, slope: 0 }, `conv2d dx ${label}`));
+    } else if (t.dx) {
+      const { kernel, grid } = await convKernel(rt, 'input', dxVariant, g.N * g.H * g.W, g.C, { SH: fixedStride(g.strideH), SW: fixedStride(g.strideW) });
       const spec = { ...bind({ dy: t.dy, w: t.w, dx: t.dx }), uniforms: params(g, OC), workgroups: grid, label: `conv2d dx ${label}` };
       out.push(rt.prepare(kernel, spec));
     }
     if (t.dw) {
       const part = splits > 1 ? t.dwPartial! : Tensor.view(rt, t.dw.buffer, [1, OC * taps], t.dw.offset, 'dw');
-      const { kernel, grid } = await convKernel(rt, 'weight', variant, taps, OC);
+      const { kernel, grid } = await convKernel(rt, 'weight', passVariant(rt, variant, 'weight', g, OC), taps, OC);
       const spec = { ...bind({ x: t.x, dy: t.dy, dw_part: part }), uniforms: params(g, OC, 0, chunk), label: `conv2d dw ${label}` };
       out.push(rt.prepare(kernel, { ...spec, workgroups: [...grid, splits] }));
       if (splits > 1) out.push(await prepareSumRows(rt, { x: part, out: Tensor.view(rt, t.dw.buffer, [OC * taps], t.dw.offset, 'dw') }));

@@ -5,6 +5,7 @@ import type { Activation } from '../core/activations.js';
 import { Tensor } from '../gpu/tensor.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { runPrepared } from '../kernels/common.js';
+import { windowApplies } from '../kernels/conv2d-window.js';
 import { CONV_SHADERS, conv2d, conv2dBackward, conv2dBackwardScratch, prepareConv2dBackward, type ConvPass, type ConvVariant } from '../kernels/conv2d.js';
 import { convGeometry, type ConvGeometryOptions } from '../reference/conv-geometry.js';
 import { conv2dBackward as refBackward, conv2dForward as refForward } from '../reference/conv2d.js';
@@ -52,16 +53,19 @@ export const CONV_SHAPES: readonly ConvShape[] = [
 
 /**
  * Every conv2d kernel of a variant on every break-it shape, each case named after its shader; a variant's passes
- * that run another variant's shader are left to that variant's cases.
+ * that run another variant's shader (the window variant's weight gradient, and its passes on shapes the window
+ * kernel does not fit) are left to that variant's cases.
  */
 export function convCases(shapes: readonly ConvShape[] = CONV_SHAPES, variant: ConvVariant = 'gather'): KernelCase[] {
   const cases: KernelCase[] = [];
-  const own = (pass: ConvPass) => variant === 'gather' || CONV_SHADERS[variant][pass] !== CONV_SHADERS.gather[pass];
-  const push = (pass: ConvPass, c: KernelCase) => own(pass) && cases.push(c);
   let seed = 9000;
   for (const s of shapes) {
     const g = convGeometry(s.input, s.kernel, s.options);
     const { OC } = s;
+    // Cases are made before any runtime: they assume lavapipe's 8-lane subgroups (the fallback's are the others').
+    const fits = (pass: ConvPass) => variant !== 'window' || (pass !== 'weight' && windowApplies(pass, g, OC, 8));
+    const own = (pass: ConvPass) => variant === 'gather' || (CONV_SHADERS[variant][pass] !== CONV_SHADERS.gather[pass] && fits(pass));
+    const push = (pass: ConvPass, c: KernelCase) => own(pass) && cases.push(c);
     const [xn, wn, yn] = [g.N * g.H * g.W * g.C, OC * g.C * g.KH * g.KW, g.N * g.OH * g.OW * OC];
     const P = g.N * g.OH * g.OW;
     push(
