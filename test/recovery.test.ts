@@ -63,79 +63,87 @@ async function uninterruptedFrom(snap: TrainingSnapshot | null): Promise<TensorR
 }
 
 describe('a lost device in the middle of fit', () => {
-  it('is replaced; training completes, repeats at most the steps since the snapshot, and matches a run from that snapshot bit for bit', { timeout: 120_000 }, async () => {
-    const rt = await ownRuntime();
-    const net = await Network.compile(rt, model(), compileOptions);
-    const { run, seen } = fitWithLoss(rt, net, 10);
-    const r = await settle(run, 60_000, 'fit with a lost device');
-    expect(r.error).toBeUndefined();
-    expect(seen.injected, 'the device was destroyed mid-run').toBeGreaterThanOrEqual(10);
-    expect(r.value!.recoveries).toBe(1);
-    expect(seen.lost).toHaveLength(1);
-    expect(seen.recovered).toHaveLength(1);
-    const snap = seen.recovered[0]!.snapshot;
-    expect(seen.lost[0]!.snapshot).toBe(snap);
-    expect(seen.lost[0]!.reason).toMatch(/device was lost \(destroyed/);
-    // Snapshots come every K steps; the one restored is at most K steps older than the last step the GPU finished.
-    expect(snap.steps % K).toBe(0);
-    expect(seen.injected + 1 - snap.steps).toBeLessThanOrEqual(K);
-    expect(seen.recovered[0]!.repeatedSteps).toBe(seen.submitted - snap.steps);
-    expect(r.value!.epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
-    expect(r.value!.epochs.map((e) => e.samples)).toEqual([64, 64, 64]);
-    expect(net.steps).toBe(24);
-    expect(net.optimizerSteps).toBe(24);
-    const after = { ...(await net.parameters()), ...(await net.state()) };
-    expectSameBits(after, await uninterruptedFrom(snap));
-    // Same batches in the same order from the start, too: the whole run equals one that never lost its device.
-    expectSameBits(after, await uninterruptedFrom(null));
-    console.log(
-      `[recovery] device destroyed after step ${seen.injected} (${seen.submitted} submitted); restored the snapshot of step ${snap.steps}; ` +
-        `${seen.recovered[0]!.repeatedSteps} steps repeated; recovery took ${(seen.recovered[0]!.seconds * 1000).toFixed(0)} ms; final parameters equal bit for bit`,
-    );
-    rt.destroy();
-  });
+  it(
+    'is replaced; training completes, repeats at most the steps since the snapshot, and matches a run from that snapshot bit for bit',
+    { timeout: 120_000 },
+    async () => {
+      const rt = await ownRuntime();
+      const net = await Network.compile(rt, model(), compileOptions);
+      const { run, seen } = fitWithLoss(rt, net, 10);
+      const r = await settle(run, 60_000, 'fit with a lost device');
+      expect(r.error).toBeUndefined();
+      expect(seen.injected, 'the device was destroyed mid-run').toBeGreaterThanOrEqual(10);
+      expect(r.value!.recoveries).toBe(1);
+      expect(seen.lost).toHaveLength(1);
+      expect(seen.recovered).toHaveLength(1);
+      const snap = seen.recovered[0]!.snapshot;
+      expect(seen.lost[0]!.snapshot).toBe(snap);
+      expect(seen.lost[0]!.reason).toMatch(/device was lost \(destroyed/);
+      // Snapshots come every K steps; the one restored is at most K steps older than the last step the GPU finished.
+      expect(snap.steps % K).toBe(0);
+      expect(seen.injected + 1 - snap.steps).toBeLessThanOrEqual(K);
+      expect(seen.recovered[0]!.repeatedSteps).toBe(seen.submitted - snap.steps);
+      expect(r.value!.epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
+      expect(r.value!.epochs.map((e) => e.samples)).toEqual([64, 64, 64]);
+      expect(net.steps).toBe(24);
+      expect(net.optimizerSteps).toBe(24);
+      const after = { ...(await net.parameters()), ...(await net.state()) };
+      expectSameBits(after, await uninterruptedFrom(snap));
+      // Same batches in the same order from the start, too: the whole run equals one that never lost its device.
+      expectSameBits(after, await uninterruptedFrom(null));
+      console.log(
+        `[recovery] device destroyed after step ${seen.injected} (${seen.submitted} submitted); restored the snapshot of step ${snap.steps}; ` +
+          `${seen.recovered[0]!.repeatedSteps} steps repeated; recovery took ${(seen.recovered[0]!.seconds * 1000).toFixed(0)} ms; final parameters equal bit for bit`,
+      );
+      rt.destroy();
+    },
+  );
 
-  it('with no device to be had, rejects with a DeviceLostError carrying the snapshot, which a new runtime loads and goes on from', { timeout: 120_000 }, async () => {
-    await ownRuntime().then((r) => r.destroy());
-    const dawn = dawnInstance()!;
-    let refuse = false;
-    // An adapter provider that has no adapter once the device is lost.
-    const gpu = { requestAdapter: (o?: GPURequestAdapterOptions) => (refuse ? Promise.resolve(null) : dawn.requestAdapter(o)) } as GPU;
-    const rt = await ownRuntime({ gpu });
-    const net = await Network.compile(rt, model(), compileOptions);
-    let injected = -1;
-    const run = net.fit(data, {
-      ...fitOptions,
-      onStep: (m) => {
-        if (injected < 0 && m.step >= 6) {
-          injected = m.step;
-          refuse = true;
-          rt.device.destroy();
-        }
-      },
-    });
-    const r = await settle(run, 30_000, 'fit with no device to recover to');
-    expect(r.error).toBeInstanceOf(DeviceLostError);
-    expect(r.error).toBeInstanceOf(DeviceError);
-    const e = r.error as DeviceLostError;
-    expect(e.message).toMatch(/no new one could be had: WebGPU returned no adapter/);
-    expect(e.message).toMatch(/error\.snapshot/);
-    expect(e.snapshot).toBeInstanceOf(TrainingSnapshot);
-    expect(injected + 1 - e.snapshot.steps).toBeLessThanOrEqual(K);
+  it(
+    'with no device to be had, rejects with a DeviceLostError carrying the snapshot, which a new runtime loads and goes on from',
+    { timeout: 120_000 },
+    async () => {
+      await ownRuntime().then((r) => r.destroy());
+      const dawn = dawnInstance()!;
+      let refuse = false;
+      // An adapter provider that has no adapter once the device is lost.
+      const gpu = { requestAdapter: (o?: GPURequestAdapterOptions) => (refuse ? Promise.resolve(null) : dawn.requestAdapter(o)) } as GPU;
+      const rt = await ownRuntime({ gpu });
+      const net = await Network.compile(rt, model(), compileOptions);
+      let injected = -1;
+      const run = net.fit(data, {
+        ...fitOptions,
+        onStep: (m) => {
+          if (injected < 0 && m.step >= 6) {
+            injected = m.step;
+            refuse = true;
+            rt.device.destroy();
+          }
+        },
+      });
+      const r = await settle(run, 30_000, 'fit with no device to recover to');
+      expect(r.error).toBeInstanceOf(DeviceLostError);
+      expect(r.error).toBeInstanceOf(DeviceError);
+      const e = r.error as DeviceLostError;
+      expect(e.message).toMatch(/no new one could be had: WebGPU returned no adapter/);
+      expect(e.message).toMatch(/error\.snapshot/);
+      expect(e.snapshot).toBeInstanceOf(TrainingSnapshot);
+      expect(injected + 1 - e.snapshot.steps).toBeLessThanOrEqual(K);
 
-    const rt2 = await ownRuntime();
-    const net2 = await Network.compile(rt2, model(), compileOptions);
-    restoreSnapshot(net2, e.snapshot);
-    expectSameBits({ ...(await net2.parameters()), ...(await net2.state()) }, e.snapshot.parameters);
-    const state = await net2.optimizerState();
-    for (const slot of Object.keys(e.snapshot.optimizerState)) expectSameBits(state[slot]!, e.snapshot.optimizerState[slot]!);
-    expect([net2.steps, net2.optimizerSteps]).toEqual([e.snapshot.steps, e.snapshot.optimizerSteps]);
-    const more = await settle(net2.fit(data, { ...fitOptions, resumeFrom: e.snapshot }), 60_000, 'fit resumed from the snapshot');
-    expect(more.error).toBeUndefined();
-    expect(net2.steps).toBe(24);
-    rt2.destroy();
-    rt.destroy();
-  });
+      const rt2 = await ownRuntime();
+      const net2 = await Network.compile(rt2, model(), compileOptions);
+      restoreSnapshot(net2, e.snapshot);
+      expectSameBits({ ...(await net2.parameters()), ...(await net2.state()) }, e.snapshot.parameters);
+      const state = await net2.optimizerState();
+      for (const slot of Object.keys(e.snapshot.optimizerState)) expectSameBits(state[slot]!, e.snapshot.optimizerState[slot]!);
+      expect([net2.steps, net2.optimizerSteps]).toEqual([e.snapshot.steps, e.snapshot.optimizerSteps]);
+      const more = await settle(net2.fit(data, { ...fitOptions, resumeFrom: e.snapshot }), 60_000, 'fit resumed from the snapshot');
+      expect(more.error).toBeUndefined();
+      expect(net2.steps).toBe(24);
+      rt2.destroy();
+      rt.destroy();
+    },
+  );
 
   it('snapshotEvery: false keeps the old behaviour: fit rejects promptly with the DeviceError of the loss', { timeout: 60_000 }, async () => {
     const rt = await ownRuntime();
@@ -199,7 +207,11 @@ describe('recovery options', () => {
       [{ resumeFrom: {} as TrainingSnapshot }, /resumeFrom must be a snapshot/],
     ];
     for (const [o, msg] of bad) {
-      const r = await settle(Promise.resolve().then(() => net.fit(data, { ...fitOptions, ...o })), 5_000, 'bad option');
+      const r = await settle(
+        Promise.resolve().then(() => net.fit(data, { ...fitOptions, ...o })),
+        5_000,
+        'bad option',
+      );
       expect(r.error, JSON.stringify(o)).toBeInstanceOf(OptionError);
       expect((r.error as Error).message).toMatch(msg);
     }

@@ -8,15 +8,7 @@ import type { Network, StepMetrics } from './network.js';
 import type { StepPlan } from '../scheduler/plan.js';
 import { EpochTally } from './epoch-tally.js';
 import { checkSnapshotEvery, Snapshotter, TrainingSnapshot, type SnapshotEvery } from './snapshot.js';
-import {
-  checkMaxRecoveries,
-  DeviceLostError,
-  isDeviceLoss,
-  restoreOnNewDevice,
-  restoreSnapshot,
-  type DeviceLostInfo,
-  type RecoveredInfo,
-} from './recover.js';
+import { checkMaxRecoveries, DeviceLostError, isDeviceLoss, restoreOnNewDevice, restoreSnapshot, type DeviceLostInfo, type RecoveredInfo } from './recover.js';
 
 /** What one epoch of fit measured; `epoch` counts from 0. */
 export interface EpochMetrics {
@@ -115,7 +107,12 @@ export function gather(ds: Dataset, order: Uint32Array, from: number, count: num
 }
 
 /** Train for `epochs` passes over the dataset. */
-export async function fit(net: Network, data: Dataset | TokenData, options: FitOptions = {}, stopFlag: { stop: boolean } = { stop: false }): Promise<FitResult> {
+export async function fit(
+  net: Network,
+  data: Dataset | TokenData,
+  options: FitOptions = {},
+  stopFlag: { stop: boolean } = { stop: false },
+): Promise<FitResult> {
   net.guard.checkUsable();
   if (typeof options !== 'object' || options === null) throw new OptionError(`fit: options must be an object, got ${describe(options)}`);
   const ds = dataFor(net, data, 'fit');
@@ -248,7 +245,8 @@ async function train(net: Network, ds: Dataset, options: FitOptions, stopFlag: {
       } catch (e) {
         const snap = snaps?.committed;
         if (!snap || !(await isDeviceLoss(net, e))) throw e;
-        const reason = (e as Error).message;
+        // The loss as the device reported it: a failed read can come first, with a vaguer message.
+        const reason = (await net.rt.whenLost).message;
         if (result.recoveries >= run.maxRecoveries) {
           throw new DeviceLostError(
             `${reason}; this fit already recovered ${result.recoveries} time(s) (maxRecoveries ${run.maxRecoveries}). ` +

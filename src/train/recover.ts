@@ -71,7 +71,10 @@ export async function restoreOnNewDevice(net: Network, snap: TrainingSnapshot, r
     await net.rt.recover();
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new DeviceLostError(`${why}. The last snapshot (step ${snap.steps}) is error.snapshot: restoreSnapshot(net, error.snapshot) in a new runtime. (${reason})`, snap);
+    throw new DeviceLostError(
+      `${why}. The last snapshot (step ${snap.steps}) is error.snapshot: restoreSnapshot(net, error.snapshot) in a new runtime. (${reason})`,
+      snap,
+    );
   }
   net.rebuildOnNewDevice(snap.steps, snap.optimizerSteps);
   writeArenas(net, snap);
