@@ -2,8 +2,11 @@
 // forward (per head: matmul Q K^T into a T x T score matrix, a row softmax, matmul with V), on the shapes of the
 // README. The unfused softmax is softmax_cross_entropy's with NaN labels (its gradient output is then the softmax
 // itself), without a causal mask, so it is, if anything, cheaper than a real masked softmax.
+// Cold compile: with PROFILE_COMPILE=16,32,64 (head sizes) it first times each pipeline's first prepare + dispatch
+// on a one-token shape (lavapipe compiles a pipeline's code at its first dispatch); run it with
+// MESA_SHADER_CACHE_DISABLE=true, or Mesa's on-disk cache makes every compile after the first warm.
 // Run: npx vitest run --config scripts/profile.config.ts scripts/attention-profile.ts
-// Environment: PROFILE_SHAPES=16x64x4x16,8x256x4x32 (B x T x H x D)
+// Environment: PROFILE_SHAPES=16x64x4x16,8x256x4x32 (B x T x H x D); PROFILE_SHAPES=none skips the timings.
 import { it } from 'vitest';
 import { timeDispatches } from '../src/bench/timing.js';
 import type { Dispatch } from '../src/gpu/kernel.js';
@@ -14,7 +17,35 @@ import { prepareMatmul } from '../src/kernels/matmul.js';
 import { createRuntime, Rng } from '../src/index.js';
 
 const report: string[] = [];
-const shapes = (process.env.PROFILE_SHAPES ?? '16x64x4x16,8x256x4x32').split(',').map((s) => s.split('x').map(Number) as [number, number, number, number]);
+const shapeList = process.env.PROFILE_SHAPES ?? '16x64x4x16,8x256x4x32';
+const shapes = shapeList === 'none' ? [] : shapeList.split(',').map((s) => s.split('x').map(Number) as [number, number, number, number]);
+const compileDs = (process.env.PROFILE_COMPILE ?? '').split(',').filter(Boolean).map(Number);
+
+it('attention: cold compile of each pipeline', async () => {
+  if (compileDs.length === 0) return;
+  const rt = await createRuntime();
+  const lines = [`cold compile (first prepare + dispatch, B=1 T=1 H=1 causal; MESA_SHADER_CACHE_DISABLE=${process.env.MESA_SHADER_CACHE_DISABLE ?? 'unset'}):`];
+  for (const D of compileDs) {
+    const shape = { B: 1, T: 1, H: 1, D, causal: true };
+    const qkv = Tensor.zeros(rt, [1, 3 * D], 'qkv');
+    const [out, dOut, dqkv] = [Tensor.zeros(rt, [1, D], 'out'), Tensor.zeros(rt, [1, D], 'dOut'), Tensor.zeros(rt, [1, 3 * D], 'dqkv')];
+    const [lse, delta] = [Tensor.zeros(rt, [1, 1, 1], 'lse'), Tensor.zeros(rt, [1, 1, 1], 'delta')];
+    const time = async (name: string, make: () => Promise<Dispatch>) => {
+      const t0 = performance.now();
+      const d = await make();
+      rt.runOnce(d);
+      await rt.sync();
+      lines.push(`  D=${D} ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(lines.at(-1));
+    };
+    await time('attention', () => prepareAttentionForward(rt, { qkv, out, lse, shape }));
+    const [dq, dkv] = await prepareAttentionBackward(rt, { qkv, out, lse, dOut, dqkv, delta, shape });
+    await time('attention_dq', async () => dq!);
+    await time('attention_dkv', async () => dkv!);
+    for (const t of [qkv, out, dOut, dqkv, lse, delta]) t.destroy();
+  }
+  console.log(lines.join('\n'));
+}, 1_200_000);
 
 it('attention: fused against unfused', async () => {
   const rt = await createRuntime();

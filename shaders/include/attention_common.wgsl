@@ -5,6 +5,8 @@
 // two-dimensional arrays made lavapipe's shader compile take tens of seconds).
 const REGS: u32 = 16u;
 const MAX_ROWS: u32 = 4u;
+// Keys per block of the forward's online softmax, at most.
+const MAX_KB: u32 = 8u;
 // A finite stand-in for -infinity, so exp(m - m_new) and max() never meet inf - inf.
 const NEG_BIG: f32 = -3.0e38;
 

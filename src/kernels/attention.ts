@@ -51,7 +51,10 @@ export type AttentionBackwardTensors = AttentionInputs &
 export interface AttentionOptions {
   /** Invocations per workgroup (default 8). */
   wg?: number;
-  /** Query (or key) rows per invocation, 1..4 with rows * ceil(D / 4) <= 16 (default: 4 for D <= 8, 2 for D <= 16, else 1). */
+  /**
+   * Query (or key) rows per invocation, 1..4 with rows * ceil(D / 4) <= 16 (default: 4 in the forward; in the
+   * backward 4 for D <= 8, 2 for D <= 16, else 1).
+   */
   rows?: number;
 }
 
@@ -73,7 +76,12 @@ interface Plan {
   scale: number;
   constants: { WG: number; ROWS: number; DV: number };
   grid: [number, number];
+  /** The forward's: its rows per invocation do not depend on D (nothing in it is sized by the head). */
+  forward: { constants: { WG: number; ROWS: number; KB: number }; grid: [number, number] };
 }
+
+/** Keys per block of the forward's online softmax (at most MAX_KB in shaders/include/attention_common.wgsl). */
+const FORWARD_KB = 8;
 
 function plan(s: AttentionShape, options: AttentionOptions): Plan {
   const { C, scale } = attentionDims(s);
@@ -85,7 +93,14 @@ function plan(s: AttentionShape, options: AttentionOptions): Plan {
   if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 4 || ROWS * DV > REGS) {
     throw new OptionError(`attention: rows must be an integer in 1..4 with rows * ${DV} (vec4s per head row) <= ${REGS}, got ${ROWS}`);
   }
-  return { C, scale, constants: { WG, ROWS, DV }, grid: [ceilDiv(s.T, WG * ROWS), s.B * s.H] };
+  const forwardRows = options.rows ?? 4;
+  return {
+    C,
+    scale,
+    constants: { WG, ROWS, DV },
+    grid: [ceilDiv(s.T, WG * ROWS), s.B * s.H],
+    forward: { constants: { WG, ROWS: forwardRows, KB: FORWARD_KB }, grid: [ceilDiv(s.T, WG * forwardRows), s.B * s.H] },
+  };
 }
 
 /** A strided view checked to hold B*T rows of C columns. */
@@ -144,12 +159,12 @@ function checkForward(t: AttentionInputs & { shape: AttentionShape; out?: Tensor
 export async function prepareAttentionForward(rt: Runtime, t: AttentionForwardTensors, options: AttentionOptions = {}): Promise<Dispatch> {
   const { s, p, rows, qkv } = checkForward(t, options);
   const [q, k, v] = qkv as [View, View, View];
-  const kernel = await rt.kernel('attention', { constants: p.constants });
+  const kernel = await rt.kernel('attention', { constants: p.forward.constants });
   return rt.prepare(kernel, {
     buffers: { q: q.t.ref, k: k.t.ref, v: v.t.ref, out: t.out.ref, lse: t.lse.ref },
     needs: { q: bytes(q, rows, p.C), k: bytes(k, rows, p.C), v: bytes(v, rows, p.C), out: rows * p.C * 4, lse: s.B * s.H * s.T * 4 },
     uniforms: params(s, p, qkv),
-    workgroups: p.grid,
+    workgroups: p.forward.grid,
     label: `attention B=${s.B} T=${s.T} H=${s.H} D=${s.D}${s.causal ? ' causal' : ''}`,
   });
 }
