@@ -14,6 +14,7 @@ import type { FitOptions } from '../src/train/fit.js';
 import { Network, type TensorRecord } from '../src/train/network.js';
 import { DeviceLostError, restoreSnapshot, type DeviceLostInfo, type RecoveredInfo } from '../src/train/recover.js';
 import { TrainingSnapshot } from '../src/train/snapshot.js';
+import { countCreations } from './helpers/creations.js';
 import { settle } from './helpers/settle.js';
 
 const model = () => sequential(2, [dense(8, { activation: 'tanh' }), batchNorm({ momentum: 0.3 }), dense(3)], { seed: 7 });
@@ -190,6 +191,30 @@ describe('a lost device in the middle of fit', () => {
     expect(p.error).toBeInstanceOf(DeviceError);
     expect((p.error as Error).message).toMatch(/lost and replaced.*compile it again/);
     rt2.destroy();
+  });
+});
+
+describe('snapshots on the side', () => {
+  it('one staging buffer per fit, reused by every snapshot and freed at the end; a snapshot holds every arena by name', { timeout: 60_000 }, async () => {
+    const rt = await ownRuntime();
+    const net = await Network.compile(rt, model(), compileOptions);
+    // Plans compiled first, so that what the fit creates is only the snapshots'.
+    await net.fit(data, { ...fitOptions, epochs: 1, snapshotEvery: false });
+    const live = rt.buffers.stats();
+    const made = await countCreations(rt, async () => {
+      await net.fit(data, { ...fitOptions, epochs: 2, snapshotEvery: { steps: 2 }, maxRecoveries: 0 });
+    });
+    expect(made.createBuffer, 'one staging buffer for 8+ snapshots').toBe(1);
+    expect(rt.buffers.stats()).toEqual(live);
+    // The committed snapshot of a fit that ends cleanly is not handed out; take one through a loss instead.
+    const { run } = fitWithLoss(rt, net, net.steps + 4, { maxRecoveries: 0, snapshotEvery: { steps: 2 } });
+    const r = await settle(run, 30_000, 'fit ended by a loss');
+    const lastSnapshot = (r.error as DeviceLostError).snapshot;
+    expect(lastSnapshot.steps).toBeGreaterThan(24);
+    expect(lastSnapshot.optimizer).toBe('adam');
+    expect(Object.keys(lastSnapshot.optimizerState).sort()).toEqual(['exp_avg', 'exp_avg_sq']);
+    expect(Object.keys(lastSnapshot.parameters).length).toBe(net.layout.segments.length + net.model.statsLayout.segments.length);
+    rt.destroy();
   });
 });
 
