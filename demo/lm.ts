@@ -3,7 +3,7 @@
 // GEN_EVERY steps and on demand, and one head's attention weights over a validation window, computed on the CPU
 // from the weights read back at each validation. For tests: body[data-status]; #stats[data-steps, data-train-bits,
 // data-initial-bits, data-val-bits, data-val-points, data-bigram-bits, data-vocab-size]; #sample[data-text,
-// data-count, data-engine]; #attn (see lm-heatmap.ts).
+// data-count]; #attn (see lm-heatmap.ts).
 import type { SequenceReference, StepMetrics, TensorRecord } from '../src/index.js';
 import { LineChart } from './lib/chart.js';
 import { attentionMap, cpuModel } from './lib/lm-cpu.js';
@@ -122,7 +122,7 @@ async function generate(): Promise<void> {
   try {
     const count = Number(sample.dataset.count ?? 0) + 1;
     const temperature = Number($<HTMLInputElement>('temperature').value);
-    const out: Generated | string = await generateText(runner, c.model, lmOptimizer(c.config), text.corpus.tokenizer, $<HTMLInputElement>('prompt').value, { temperature, seed: count });
+    const out: Generated | string = await generateText(runner, text.corpus.tokenizer, $<HTMLInputElement>('prompt').value, { temperature, seed: count });
     if (typeof out === 'string') {
       err.hidden = false;
       err.textContent = out;
@@ -131,8 +131,8 @@ async function generate(): Promise<void> {
     err.hidden = true;
     if (c !== cur) return;
     sample.replaceChildren(make('span', 'lm-prompt-text', out.prompt), out.text);
-    Object.assign(sample.dataset, { text: out.text, count: String(count), engine: out.engine });
-    $('gen-source').textContent = `after ${runner.steps.toLocaleString('en-US')} steps, ${out.engine === 'gpu' ? 'on the GPU' : 'on the CPU from the weights read back'}`;
+    Object.assign(sample.dataset, { text: out.text, count: String(count) });
+    $('gen-source').textContent = `after ${runner.steps.toLocaleString('en-US')} steps`;
   } catch (e) {
     showFatal(e);
   } finally {
@@ -167,7 +167,14 @@ function updateStats(force = false): void {
 }
 
 function setPhase(p: Phase, detail = ''): void {
-  const label: Record<Phase, string> = { loading: 'loading the sonnets…', compiling: 'compiling kernels…', ready: 'ready', running: 'training', paused: 'paused', diverged: 'diverged' };
+  const label: Record<Phase, string> = {
+    loading: 'loading the sonnets…',
+    compiling: 'compiling kernels…',
+    ready: 'ready',
+    running: 'training',
+    paused: 'paused',
+    diverged: 'diverged',
+  };
   const pill = $('phase');
   pill.textContent = label[p];
   pill.className = `phase phase-${p === 'loading' || p === 'compiling' ? 'busy' : p}`;
@@ -190,7 +197,13 @@ async function build(): Promise<void> {
   const model = lmModel(config, text.corpus.tokenizer.size);
   const val = windows(text, config.context);
   $('model-summary').textContent = describeModel(config, model);
-  const made = await runner.setup(async () => ({ model, optimizer: lmOptimizer(config), data: val.train, batchSize: config.batch, evalSizes: [val.validationRows] }));
+  const made = await runner.setup(async () => ({
+    model,
+    optimizer: lmOptimizer(config),
+    data: val.train,
+    batchSize: config.batch,
+    evalSizes: [val.validationRows],
+  }));
   if (!made) return;
   cur = { config, model, val };
   weights = null;
@@ -213,7 +226,8 @@ async function main(): Promise<void> {
   const V = text.corpus.tokenizer.size;
   Object.assign(stats.dataset, { bigramBits: fmt(text.bigramBits), vocabSize: String(V) });
   $('bigram-bits').textContent = text.bigramBits.toFixed(3);
-  $('chart-note').textContent = `uniform guess log₂ ${V} = ${Math.log2(V).toFixed(2)}, unigram ${text.unigramBits.toFixed(2)}, bigram ${text.bigramBits.toFixed(2)}`;
+  $('chart-note').textContent =
+    `uniform guess log₂ ${V} = ${Math.log2(V).toFixed(2)}, unigram ${text.unigramBits.toFixed(2)}, bigram ${text.bigramBits.toFixed(2)}`;
   wireControls();
   await build();
 }

@@ -1,8 +1,7 @@
 // The Language model lab's CPU side: the network's current parameters, read back from the GPU, run through the
 // float64 reference forward (SequenceReference) for one short sample, to get what the fused GPU attention never
-// stores: the T x T attention weights of a head. Also next-character sampling (temperature, top-k, seeded), used to
-// generate text on the CPU where the network offers no generate().
-import { Rng, SequenceReference, type Model, type OptimizerDef, type TensorRecord } from '../../src/index.js';
+// stores: the T x T attention weights of a head.
+import { SequenceReference, type Model, type OptimizerDef, type TensorRecord } from '../../src/index.js';
 import { attentionProbs } from '../../src/reference/attention-probs.js';
 
 /** The reference forward of a model at the parameters of a TensorRecord (as net.parameters() returns). */
@@ -42,44 +41,4 @@ export function attentionMap(ref: SequenceReference, ids: ArrayLike<number>, lay
   const qkv = acts[node.inputs[0]!]!;
   const view = (offset: number) => ({ data: qkv, offset, stride: 3 * C });
   return attentionProbs(view(0), view(C), { B: 1, T, H: heads, D: C / heads, causal: true }, 0, head);
-}
-
-/** Options of text generation, as net.generate takes them. */
-export interface SampleOptions {
-  tokens: number;
-  temperature: number;
-  topK?: number;
-  seed?: number;
-}
-
-/** An id drawn from softmax(logits / temperature) over the topK largest logits (all when absent); temperature 0 takes the argmax. */
-export function sampleLogits(logits: ArrayLike<number>, temperature: number, topK: number | undefined, rng: Rng): number {
-  const order = Array.from(logits, (v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
-  if (temperature <= 0) return order[0]![1];
-  const kept = order.slice(0, Math.max(1, Math.min(topK ?? order.length, order.length)));
-  const w = kept.map(([v]) => Math.exp((v - kept[0]![0]) / temperature));
-  let u = rng.next() * w.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < kept.length; i++) if ((u -= w[i]!) <= 0) return kept[i]![1];
-  return kept[kept.length - 1]![1];
-}
-
-/**
- * `tokens` new ids after `prompt`, each from the reference forward over the last T ids so far (the model's whole
- * context). Yields to the page between characters (`pause`), so a long generation does not freeze it.
- */
-export async function generateOnCpu(ref: SequenceReference, prompt: Uint32Array, o: SampleOptions, pause: () => Promise<void>): Promise<Uint32Array> {
-  const T = contextOf(ref);
-  const V = ref.model.graph.outputDim / T;
-  const rng = new Rng(o.seed ?? 1);
-  const ids = Array.from(prompt);
-  const out = new Uint32Array(o.tokens);
-  for (let n = 0; n < o.tokens; n++) {
-    const window = ids.slice(-T);
-    const { acts } = ref.forward(padded(ref, window), 1);
-    const at = (window.length - 1) * V;
-    const next = sampleLogits(acts[acts.length - 1]!.subarray(at, at + V), o.temperature, o.topK, rng);
-    ids.push((out[n] = next));
-    await pause();
-  }
-  return out;
 }

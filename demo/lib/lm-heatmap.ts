@@ -75,7 +75,8 @@ export class AttentionHeatmap {
     if (i < 0 || j < 0 || i >= T || j >= T) return;
     const q = `‘${showChar(this.chars[i]!)}’ at ${i}`;
     const k = `‘${showChar(this.chars[j]!)}’ at ${j}`;
-    this.readout.textContent = j > i ? `${q} cannot see ${k}: it comes later (masked).` : `${q} puts ${(100 * this.P[i * T + j]!).toFixed(1)}% of its attention on ${k}.`;
+    this.readout.textContent =
+      j > i ? `${q} cannot see ${k}: it comes later (masked).` : `${q} puts ${(100 * this.P[i * T + j]!).toFixed(1)}% of its attention on ${k}.`;
   }
 }
 

@@ -44,8 +44,11 @@ describe('demo: Language model lab in headless Chromium', () => {
 
     await page.click('#start');
     expect(await waitForStatus(page, ['running'], 10_000)).toBe('running');
-    const target = updateDocs ? 600 : 150;
-    await page.waitForFunction((n) => Number(document.getElementById('stats')?.dataset.steps) >= n, target, { timeout: 300_000, polling: 250 });
+    const target = updateDocs ? 400 : 60;
+    await page.waitForFunction((n) => Number(document.getElementById('stats')?.dataset.steps) >= n, target, {
+      timeout: updateDocs ? 480_000 : 240_000,
+      polling: 250,
+    });
     await page.click('#pause');
     expect(await waitForStatus(page, ['done'], 60_000)).toBe('done');
     // Pausing validates once more: at least the start, one during training and the pause.
@@ -93,17 +96,33 @@ describe('demo: Language model lab in headless Chromium', () => {
     await page.click('#generate');
     await page.waitForFunction((n) => Number(document.getElementById('sample')!.dataset.count ?? 0) > n, before, { timeout: 60_000 });
     const generated = (await page.locator('#sample').getAttribute('data-text')) ?? '';
-    const engine = await page.locator('#sample').getAttribute('data-engine');
     expect(generated.length).toBe(160);
     expect([...generated].filter((c) => !vocab.has(c))).toEqual([]);
     expect(await page.locator('#sample').textContent()).toContain('When I do count the clock');
-    console.log(`[e2e] lm: ${steps} steps, train ${initial} -> ${train} bits, validation ${initialVal} -> ${val} (log2 V = ${Math.log2(V).toFixed(2)}, bigram ${await stat('bigramBits')}); ${engine}: ${JSON.stringify(generated.slice(0, 60))}`);
+    console.log(
+      `[e2e] lm: ${steps} steps, train ${initial} -> ${train} bits, validation ${initialVal} -> ${val} (log2 V = ${Math.log2(V).toFixed(2)}, bigram ${await stat('bigramBits')}); sample: ${JSON.stringify(generated.slice(0, 60))}`,
+    );
 
     await page.screenshot({ path: screenshotPath('lm.png'), fullPage: true });
     if (updateDocs) {
       mkdirSync(join(docsShot, '..'), { recursive: true });
       await page.screenshot({ path: docsShot, fullPage: true });
     }
+
+    // A character the sonnets never use is named under the prompt; the last sample stays.
+    expect(vocab.has('#')).toBe(false);
+    await page.fill('#prompt', 'Shall #1');
+    await page.click('#generate');
+    await page.waitForFunction(() => !document.getElementById('gen-error')!.hidden, undefined, { timeout: 30_000 });
+    expect(await page.locator('#gen-error').textContent()).toMatch(/character "#" at index 6 is not in the vocabulary of \d+ characters/);
+    expect(await page.locator('#sample').getAttribute('data-text')).toBe(generated);
+
+    // A model that cannot be built is named under the form, and the trained one stays.
+    await page.fill('#heads', '3');
+    await page.dispatchEvent('#heads', 'change');
+    await page.waitForFunction(() => !document.getElementById('config-error')!.hidden, undefined, { timeout: 10_000 });
+    expect(await page.locator('#config-error').textContent()).toBe('channels (32) must be a multiple of heads (3): each head gets channels / heads columns');
+    expect(Number(await stat('steps'))).toBe(steps);
 
     // Phone width: one column, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
