@@ -39,7 +39,8 @@ describe('attentionProbs', () => {
               }
               expect(row[j]).toBeGreaterThan(0);
               let dot = 0;
-              for (let d = 0; d < s.D; d++) dot += q.data[q.offset + (b * s.T + i) * q.stride + h * s.D + d]! * k.data[k.offset + (b * s.T + j) * k.stride + h * s.D + d]!;
+              for (let d = 0; d < s.D; d++)
+                dot += q.data[q.offset + (b * s.T + i) * q.stride + h * s.D + d]! * k.data[k.offset + (b * s.T + j) * k.stride + h * s.D + d]!;
               expect(Math.log(row[j]!) + ref.lse[(b * s.H + h) * s.T + i]!).toBeCloseTo(scale * dot, 10);
             }
             for (let d = 0; d < s.D; d++) {
