@@ -568,7 +568,7 @@ const MUTATIONS: Mutation[] = [
   {
     shader: 'attention_dq',
     what: 'Delta left out of dS',
-    edits: [['(dp[r] - drow[r])', 'dp[r]']],
+    edits: [['(dp[e] - drow[r])', 'dp[e]']],
     cases: () => attentionCases(),
     kernels: ['attention_backward'],
     mustFail: ['B2 T7 H3 D3 causal'],

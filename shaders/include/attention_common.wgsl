@@ -1,11 +1,10 @@
 // Shared by the attention kernels: the uniform, the q/k/v bindings read through (offset, stride) so they can be
-// column blocks of one fused QKV buffer, and loads of 4 consecutive head elements. An invocation holds its ROWS head rows of DV vec4s each (overrides)
-// in arrays of REGS vec4s, row r at r * DV, hence ROWS * DV <= REGS and D <= 4 * REGS. The arrays are small and
-// indexed by constants once the override-bounded loops unroll, so the compiler keeps them in registers (larger
-// two-dimensional arrays made lavapipe's shader compile take tens of seconds).
-const REGS: u32 = 16u;
+// column blocks of one fused QKV buffer, and loads of 4 consecutive head elements. An invocation keeps only
+// ROWS x KB scores (overrides, at most MAX_ROWS x MAX_KB) in registers, in arrays indexed by constants once the
+// override-bounded loops unroll; loops over the head run to a uniform bound and are not unrolled. Head-sized
+// register arrays with fully unrolled loops made lavapipe's cold compile of one pipeline take minutes.
 const MAX_ROWS: u32 = 4u;
-// Keys per block of the forward's online softmax, at most.
+// Keys (queries in attention_dkv) per block of recomputed scores, at most.
 const MAX_KB: u32 = 8u;
 // A finite stand-in for -infinity, so exp(m - m_new) and max() never meet inf - inf.
 const NEG_BIG: f32 = -3.0e38;

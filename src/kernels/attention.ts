@@ -49,21 +49,16 @@ export type AttentionBackwardTensors = AttentionInputs &
   };
 
 export interface AttentionOptions {
-  /** Invocations per workgroup (default 8). */
+  /** Invocations per workgroup (default 8, lavapipe's SIMD width). */
   wg?: number;
-  /**
-   * Query (or key) rows per invocation, 1..4 with rows * ceil(D / 4) <= 16 (default: 4 in the forward; in the
-   * backward 4 for D <= 8, 2 for D <= 16, else 1).
-   */
+  /** Query (or key) rows per invocation, 1..4 (default 4): each k, v (or q, dO) load then serves 4 rows. */
   rows?: number;
 }
 
-/** Largest head size: the kernels keep an invocation's head rows in 16 vec4 registers. */
+/** Largest head size accepted. */
 export const MAX_HEAD_DIM = 64;
-/** Register widths (in vec4s) a pipeline is compiled for; D is rounded up to one of them. */
-const DV_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 16];
-/** Registers (vec4s) an invocation's rows may take: ROWS * DV <= REGS in shaders/include/attention_common.wgsl. */
-const REGS = 16;
+/** Keys (queries in attention_dkv) per block of recomputed scores; at most MAX_KB in include/attention_common.wgsl. */
+const KB = 8;
 
 interface View {
   t: Tensor;
@@ -74,33 +69,19 @@ interface View {
 interface Plan {
   C: number;
   scale: number;
-  constants: { WG: number; ROWS: number; DV: number };
+  /** The same for every head size: nothing in the kernels is sized by D, so one pipeline per kernel serves all. */
+  constants: { WG: number; ROWS: number; KB: number };
   grid: [number, number];
-  /** The forward's: its rows per invocation do not depend on D (nothing in it is sized by the head). */
-  forward: { constants: { WG: number; ROWS: number; KB: number }; grid: [number, number] };
 }
-
-/** Keys per block of the forward's online softmax (at most MAX_KB in shaders/include/attention_common.wgsl). */
-const FORWARD_KB = 8;
 
 function plan(s: AttentionShape, options: AttentionOptions): Plan {
   const { C, scale } = attentionDims(s);
   if (s.D > MAX_HEAD_DIM) throw new ShapeError(`attention: head size D = ${s.D} exceeds ${MAX_HEAD_DIM}`);
-  const DV = DV_BUCKETS.find((n) => 4 * n >= s.D)!;
   const WG = options.wg ?? 8;
-  const ROWS = options.rows ?? (DV <= 2 ? 4 : DV <= 4 ? 2 : 1);
+  const ROWS = options.rows ?? 4;
   if (![1, 2, 4, 8, 16, 32, 64].includes(WG)) throw new OptionError(`attention: wg must be a power of two in 1..64, got ${WG}`);
-  if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 4 || ROWS * DV > REGS) {
-    throw new OptionError(`attention: rows must be an integer in 1..4 with rows * ${DV} (vec4s per head row) <= ${REGS}, got ${ROWS}`);
-  }
-  const forwardRows = options.rows ?? 4;
-  return {
-    C,
-    scale,
-    constants: { WG, ROWS, DV },
-    grid: [ceilDiv(s.T, WG * ROWS), s.B * s.H],
-    forward: { constants: { WG, ROWS: forwardRows, KB: FORWARD_KB }, grid: [ceilDiv(s.T, WG * forwardRows), s.B * s.H] },
-  };
+  if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 4) throw new OptionError(`attention: rows must be an integer in 1..4, got ${ROWS}`);
+  return { C, scale, constants: { WG, ROWS, KB }, grid: [ceilDiv(s.T, WG * ROWS), s.B * s.H] };
 }
 
 /** A strided view checked to hold B*T rows of C columns. */
@@ -159,12 +140,12 @@ function checkForward(t: AttentionInputs & { shape: AttentionShape; out?: Tensor
 export async function prepareAttentionForward(rt: Runtime, t: AttentionForwardTensors, options: AttentionOptions = {}): Promise<Dispatch> {
   const { s, p, rows, qkv } = checkForward(t, options);
   const [q, k, v] = qkv as [View, View, View];
-  const kernel = await rt.kernel('attention', { constants: p.forward.constants });
+  const kernel = await rt.kernel('attention', { constants: p.constants });
   return rt.prepare(kernel, {
     buffers: { q: q.t.ref, k: k.t.ref, v: v.t.ref, out: t.out.ref, lse: t.lse.ref },
     needs: { q: bytes(q, rows, p.C), k: bytes(k, rows, p.C), v: bytes(v, rows, p.C), out: rows * p.C * 4, lse: s.B * s.H * s.T * 4 },
     uniforms: params(s, p, qkv),
-    workgroups: p.forward.grid,
+    workgroups: p.grid,
     label: `attention B=${s.B} T=${s.T} H=${s.H} D=${s.D}${s.causal ? ' causal' : ''}`,
   });
 }
