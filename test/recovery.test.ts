@@ -171,6 +171,8 @@ describe('a lost device in the middle of fit', () => {
   });
 
   it('an adopted device is replaced only through getDevice; another network on the runtime is told to compile again', { timeout: 90_000 }, async () => {
+    // Dawn's instance exists once a runtime has been made.
+    await ownRuntime().then((r) => r.destroy());
     const newDevice = async () => (await dawnInstance()!.requestAdapter())!.requestDevice();
     const rt = await ownRuntime({ device: await newDevice() });
     const net = await Network.compile(rt, model(), compileOptions);
@@ -183,10 +185,14 @@ describe('a lost device in the middle of fit', () => {
     const rt2 = await ownRuntime({ device: await newDevice(), getDevice: () => (asked++, newDevice()) });
     const net2 = await Network.compile(rt2, model(), compileOptions);
     const bystander = await Network.compile(rt2, model(), compileOptions);
+    const stalePlan = await net2.plan(8, false);
     const r2 = await settle(fitWithLoss(rt2, net2, 6).run, 60_000, 'fit with getDevice');
     expect(r2.error).toBeUndefined();
     expect(r2.value!.recoveries).toBe(1);
     expect(asked).toBe(1);
+    const stale = await settle(stalePlan.step(null, null, { step: 1, lr: 0 }, net2.steps), 10_000, 'a plan of the lost device');
+    expect(stale.error).toBeInstanceOf(DeviceError);
+    expect((stale.error as Error).message).toMatch(/compiled on a GPU device that was lost and replaced/);
     const p = await settle(bystander.predict(data.x.subarray(0, 8)), 10_000, 'predict on a network of the lost device');
     expect(p.error).toBeInstanceOf(DeviceError);
     expect((p.error as Error).message).toMatch(/lost and replaced.*compile it again/);

@@ -41,6 +41,8 @@ export interface PlanContext {
 /** A model compiled for one batch size: every buffer, bind group and dispatch of a step, prepared once. */
 export class StepPlan {
   private destroyed = false;
+  /** The runtime's device it was compiled on (Runtime.generation): a recovered runtime's new device has none of its buffers. */
+  private generation = 0;
 
   private constructor(
     readonly batchSize: number,
@@ -67,6 +69,7 @@ export class StepPlan {
   /** Compile the model for `batchSize` rows: every buffer, bind group and dispatch, once. */
   static async compile(ctx: PlanContext, batchSize: number, training: boolean): Promise<StepPlan> {
     const { rt, graph } = ctx;
+    const generation = rt.generation;
     const B = batchSize;
     checkSequenceLowering(graph);
     // A sequence model predicts every position: B*T rows of loss, each with a class label.
@@ -122,7 +125,7 @@ export class StepPlan {
     const dispatches = compiled.dispatches;
     if (training) update = compiled.byLabel.get('update')![0]!;
     const output = compiled.tensors.get(act(graph.output.id))!;
-    return new StepPlan(
+    const plan = new StepPlan(
       B,
       training,
       input,
@@ -140,6 +143,8 @@ export class StepPlan {
       ctx,
       feed,
     );
+    plan.generation = generation;
+    return plan;
   }
 
   /** Dispatches one step encodes. */
@@ -194,6 +199,9 @@ export class StepPlan {
   private checkUsable(): void {
     if (this.destroyed) throw new DeviceError('this step plan was destroyed (with its network); compile the network again');
     this.ctx.rt.checkAlive();
+    if (this.generation !== this.ctx.rt.generation) {
+      throw new DeviceError('this step plan was compiled on a GPU device that was lost and replaced; ask the network for its plan again (net.plan)');
+    }
   }
 
   /** Free what this plan made (the shared arenas stay). */
