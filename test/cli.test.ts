@@ -1,24 +1,10 @@
 // The `descent` command line, run as a user would: a separate Node process through bin/descent.js.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { descent } from './helpers/descent.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
-
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, '..', 'bin', 'descent.js');
-
-async function descent(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 180_000, env: { ...process.env, NODE_ENV: 'production' } });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
 
 describe('descent train', () => {
   it('documents its options with --help', async () => {

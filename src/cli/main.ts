@@ -5,11 +5,12 @@ import { DescentError } from '../core/errors.js';
 import { UsageError } from './args.js';
 import { CHILD_ENV, runFiltered } from './quiet.js';
 import { train, TRAIN_HELP } from './train.js';
+import { GPT_HELP, wantsGpt } from './train-gpt.js';
 
 const USAGE = `usage: descent <command> [options]
 
 commands:
-  train    train a model on the GPU (Dawn in Node) and report its test accuracy
+  train    train a model on the GPU (Dawn in Node) and report its test accuracy (or a GPT's bits per character)
   bench    kernel throughput on this machine's adapter (same as npm run bench)
 
 descent <command> --help shows the command's options.`;
@@ -22,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'train') {
     if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(TRAIN_HELP);
+      console.log(wantsGpt(rest) ? GPT_HELP : TRAIN_HELP);
       return 0;
     }
     return train(rest);

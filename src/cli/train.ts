@@ -1,5 +1,4 @@
 // `descent train`: build an MLP for a dataset, train it on the GPU with a progress bar, report test accuracy.
-import { writeFile } from 'node:fs/promises';
 import { createRuntime } from '../runtime.js';
 import { ACTIVATIONS, type Activation } from '../core/activations.js';
 import { splitDataset, type Dataset } from '../data/dataset.js';
@@ -13,9 +12,10 @@ import { adam } from '../optim/adam.js';
 import { cosine } from '../optim/schedules.js';
 import { Network } from '../train/network.js';
 import { evaluate, fit } from '../train/fit.js';
-import { saveSafetensors } from '../train/checkpoint.js';
+import { saveAndClose } from './finish.js';
 import { helpText, numberOption, parseArgs, UsageError, type OptionSpec } from './args.js';
 import { stderrIsTerminal, writeProgress } from './quiet.js';
+import { trainGpt, wantsGpt } from './train-gpt.js';
 
 const DATASETS = ['mnist', 'spiral', 'moons', 'circles', 'xor'] as const;
 const MODELS = ['mlp', 'lenet'] as const;
@@ -31,8 +31,8 @@ const MODEL_DEFAULTS: Record<ModelName, { optimizer: string; lr: string; batch: 
 const defaultsHelp = (key: 'optimizer' | 'lr' | 'batch' | 'schedule') => `(default ${MODELS.map((m) => `${MODEL_DEFAULTS[m][key]} for ${m}`).join(', ')})`;
 
 const OPTIONS: OptionSpec[] = [
-  { name: 'dataset', help: `one of ${DATASETS.join(', ')}`, default: 'mnist' },
-  { name: 'model', help: `${MODELS.join(' or ')}: an MLP, or a LeNet-5 CNN on 28x28 MNIST images`, default: 'mlp' },
+  { name: 'dataset', help: `one of ${DATASETS.join(', ')} (sonnets: see above)`, default: 'mnist' },
+  { name: 'model', help: `${MODELS.join(' or ')}: an MLP, or a LeNet-5 CNN on 28x28 MNIST images (gpt: see above)`, default: 'mlp' },
   { name: 'hidden', help: 'mlp hidden layer widths, comma-separated (e.g. 128 or 64,64)', default: '128' },
   { name: 'activation', help: `hidden activation: ${ACTIVATIONS.join(', ')}`, default: 'relu' },
   { name: 'batch', help: `batch size: 1 is SGD, the training set size is full-batch GD ${defaultsHelp('batch')}` },
@@ -54,6 +54,8 @@ Trains a classifier with softmax cross-entropy on the GPU, prints progress, the 
 --model mlp: input -> hidden layers -> classes. --model lenet (MNIST only; each row of 784 pixels is read as a
 28x28x1 image): conv 6 5x5 same relu, max pool 2, conv 16 5x5 valid relu, max pool 2, flatten,
 dense 120 relu, dense 84 relu, dense 10.
+--dataset sonnets --model gpt: a character-level GPT on Shakespeare's sonnets; its options:
+descent train --model gpt --help.
 
 options:
 ${helpText(OPTIONS)}
@@ -99,6 +101,7 @@ function bar(done: number, total: number, width = 28): string {
 
 /** Run the command; returns the process exit code. */
 export async function train(argv: string[]): Promise<number> {
+  if (wantsGpt(argv)) return trainGpt(argv);
   const { values, flags } = parseArgs(argv, OPTIONS);
   const seed = numberOption(values, 'seed', { integer: true, min: 0 });
   const hidden = values.hidden!.split(',').map((h) => {
@@ -156,11 +159,5 @@ export async function train(argv: string[]): Promise<number> {
   console.log(
     `test accuracy ${(100 * ev.accuracy).toFixed(2)}% (loss ${ev.loss.toFixed(4)}) after ${epochs} epochs; ${Math.round(samples / seconds)} samples/s overall`,
   );
-  if (values.save) {
-    await writeFile(values.save, await saveSafetensors(net));
-    console.log(`saved parameters to ${values.save}`);
-  }
-  await net.destroy();
-  rt.destroy();
-  return 0;
+  return saveAndClose(net, rt, values.save);
 }
