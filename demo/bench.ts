@@ -16,7 +16,14 @@ import { failureFromLog, fmtInt, matmulTable, memoryTable, peerLabel, trainingTa
 
 renderNav('bench');
 
-const SUITE_TITLES: Record<Suite, string> = { matmul: 'matmul', conv: 'convolution', memory: 'memory-bound kernels', train: 'training', cold: 'cold start' };
+const SUITE_TITLES: Record<Suite, string> = {
+  matmul: 'matmul',
+  conv: 'convolution',
+  memory: 'memory-bound kernels',
+  train: 'training',
+  gpt: 'GPT training',
+  cold: 'cold start',
+};
 
 const form = el<HTMLFormElement>('controls');
 const suiteBoxes = [...form.querySelectorAll<HTMLInputElement>('input[name="suite"]')];

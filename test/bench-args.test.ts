@@ -9,7 +9,7 @@ describe('npm run bench: command line', () => {
   it('runs every suite by default, the conv suite included, with both peers', () => {
     const a = parseBenchArgs([]);
     expect(DEFAULT_SUITES).toEqual(SUITES);
-    expect(a.suites).toEqual(['matmul', 'conv', 'memory', 'train', 'cold']);
+    expect(a.suites).toEqual(['matmul', 'conv', 'memory', 'train', 'gpt', 'cold']);
     expect(a).toMatchObject({
       help: false,
       peers: true,
@@ -29,6 +29,9 @@ describe('npm run bench: command line', () => {
     expect(systemsFor(parseBenchArgs(['--suite=memory,cold']))).toEqual(['descent']);
     expect(systemsFor(parseBenchArgs(['--no-peers']))).toEqual(['descent']);
     expect(parseBenchArgs(['--only=tfjs']).only).toBe('tfjs');
+    // The gpt suite has a peer side: both peers run for it alone.
+    expect(parseBenchArgs(['--suite=gpt']).suites).toEqual(['gpt']);
+    expect(systemsFor(parseBenchArgs(['--suite=gpt']))).toEqual(['descent', 'tfjs', 'jax']);
   });
 
   it('a bad option is a usage error naming it and what is expected', () => {
@@ -36,7 +39,7 @@ describe('npm run bench: command line', () => {
       expect(() => parseBenchArgs(argv)).toThrow(UsageError);
       expect(() => parseBenchArgs(argv)).toThrow(message);
     };
-    bad(['--suite=conv,gpu'], /unknown suite gpu: expected some of matmul, conv, memory, train, cold/);
+    bad(['--suite=conv,gpu'], /unknown suite gpu: expected some of matmul, conv, memory, train, gpt, cold/);
     bad(['--suite='], /unknown suite \(none\)/);
     bad(['--only=torch'], /--only=torch: expected one of descent, tfjs, jax/);
     bad(['--timeout=0'], /--timeout=0: expected a positive whole number/);
@@ -54,6 +57,7 @@ describe('npm run bench: command line', () => {
     expect(HELP).toContain(`--suite=${SUITES.join(',')}`);
     expect(HELP).toContain('(default: all; train includes LeNet-5');
     expect(HELP).toContain('conv2d layers of LeNet-5 and a ResNet 3x3 layer');
+    expect(HELP).toContain('gpt a 2-block GPT');
     for (const o of [
       '--sizes=64,128,256,512,1024',
       '--params=',

@@ -6,6 +6,8 @@ import { createRuntime } from '../src/runtime.js';
 import { CONV_LAYERS, CONV_PASSES, QUICK_CONV_LAYERS, convFlops, type ConvLayerSpec } from '../src/bench/conv.js';
 import { runBenchmarks, type BenchReport, type PeerRunner } from '../src/bench/suite.js';
 import { QUICK_WORKLOADS, WORKLOADS } from '../src/bench/train.js';
+import { formatReport } from '../src/bench/report.js';
+import { GPT_SPEC, gptModel, gptWorkloadName, type GptSpec } from '../src/bench/peers/gpt-common.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -99,5 +101,84 @@ describe('benchmark JSON: conv rows and the LeNet-5 training row', () => {
     for (const k of ['lossFirst', 'lossLast']) expect(isNum(t[k]), k).toBe(true);
     expect(t.peers).toEqual({ good: { msPerStep: 100, samplesPerSecond: 40, lossFirst: 2.3, lossLast: 2 } });
     expect(t.peerErrors).toEqual({ bad: 'failed: out of memory' });
+  });
+});
+
+describe('benchmark JSON: the gpt row', () => {
+  const SPEC: GptSpec = { vocab: 11, context: 8, layers: 1, heads: 2, channels: 16, batch: 2 };
+  const params = gptModel(SPEC).layout.count;
+
+  it('the default GPT is 2 blocks of 4 heads, C = 64, T = 64, V = 65, batch 16', () => {
+    expect(GPT_SPEC).toEqual({ vocab: 65, context: 64, layers: 2, heads: 4, channels: 64, batch: 16 });
+    expect(gptModel(GPT_SPEC).layout.count).toBe(112_577);
+    expect(gptWorkloadName(GPT_SPEC)).toBe('GPT 2x4h C=64, T=64, V=65, batch 16, AdamW');
+  });
+
+  it('every field of the gpt row; a peer that did not train or built another model is marked and not compared', { timeout: 180_000 }, async () => {
+    const figure = (tokensPerSecond: number, lossLast: number, n = params) => ({
+      msPerStep: 16_000 / tokensPerSecond,
+      tokensPerSecond,
+      lossFirst: 2.4,
+      lossLast,
+      params: n,
+    });
+    const peer = (name: string, gpt: () => Promise<ReturnType<typeof figure>>): PeerRunner => ({
+      name,
+      version: '1',
+      matmul: () => Promise.reject(new Error('not used')),
+      mlpTrainStep: () => Promise.reject(new Error('not used')),
+      gptTrainStep: gpt,
+    });
+    const report = await runBenchmarks(rt, {
+      suites: ['gpt'],
+      gptSpec: SPEC,
+      peers: [
+        peer('good', () => Promise.resolve(figure(100, 2))),
+        peer('faster', () => Promise.resolve(figure(400, 2))),
+        peer('flat', () => Promise.resolve(figure(1e6, 2.5))),
+        peer('other', () => Promise.resolve(figure(1e6, 2, params + 1))),
+        peer('bad', () => Promise.reject(new Error('out of memory'))),
+      ],
+    });
+    const json = JSON.parse(JSON.stringify(report)) as BenchReport & Json;
+    expect(json.gpt).toHaveLength(1);
+    const g = json.gpt[0] as unknown as Json;
+    expect(Object.keys(g).sort()).toEqual([
+      'dispatchesPerStep',
+      'lossFirst',
+      'lossLast',
+      'msPerStep',
+      'params',
+      'peerErrors',
+      'peers',
+      'spec',
+      'timing',
+      'tokensPerSecond',
+      'trains',
+      'vsBestPeer',
+      'workload',
+    ]);
+    expect(g.workload).toBe(gptWorkloadName(SPEC));
+    expect(g.spec).toEqual(SPEC);
+    expect(g.params).toBe(params);
+    expectTiming(g.timing, /^wall-clock$/);
+    expect(g.msPerStep).toBe((g.timing as Json).median);
+    expect(g.tokensPerSecond).toBeCloseTo((SPEC.batch * SPEC.context * 1000) / (g.msPerStep as number), 6);
+    expect(Number.isInteger(g.dispatchesPerStep) && (g.dispatchesPerStep as number) > 0).toBe(true);
+    for (const k of ['lossFirst', 'lossLast']) expect(isNum(g[k]), k).toBe(true);
+    expect(g.trains).toBe((g.lossLast as number) < (g.lossFirst as number));
+    expect(g.peers).toEqual({ good: figure(100, 2), faster: figure(400, 2), flat: figure(1e6, 2.5), other: figure(1e6, 2, params + 1) });
+    expect(g.peerErrors).toEqual({
+      flat: 'not compared: did not train: loss 2.4000 -> 2.5000',
+      other: `not compared: its model has ${params + 1} parameters, Descent's ${params}`,
+      bad: 'failed: out of memory',
+    });
+    // The ratio is to the fastest peer that trained the same model, not to the faster ones that did not.
+    expect(g.vsBestPeer).toEqual({ peer: 'faster', ratio: (g.tokensPerSecond as number) / 400 });
+    const text = formatReport(json);
+    expect(text).toContain(`${gptWorkloadName(SPEC)}: ${params} parameters`);
+    expect(text).toMatch(/flat .* NOT COMPARED: did not train/);
+    expect(text).toContain('bad        failed: out of memory');
+    expect(text).toContain('Descent / best peer (faster): ');
   });
 });

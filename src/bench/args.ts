@@ -26,8 +26,9 @@ export interface BenchArgs {
 export const DEFAULT_TIMEOUT_S = 1800;
 
 export const HELP = `usage: npm run bench [-- options]
-  --suite=matmul,conv,memory,train,cold   suites to run (default: all; train includes LeNet-5, conv the
-                                         conv2d layers of LeNet-5 and a ResNet 3x3 layer)
+  --suite=matmul,conv,memory,train,gpt,cold   suites to run (default: all; train includes LeNet-5, conv the
+                                         conv2d layers of LeNet-5 and a ResNet 3x3 layer, gpt a 2-block GPT
+                                         (C=64, T=64, V=65, batch 16, AdamW) in every system)
   --sizes=${DEFAULT_SIZES.join(',')}        square matmul sizes
   --params=10000000                  parameters for the memory-bound kernels and optimizer updates
   --optimizers=sgd,adam              optimizer updates to time

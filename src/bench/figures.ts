@@ -3,6 +3,8 @@
 // so a child that dies keeps what it already sent. `applyPeerFigures` puts them into Descent's rows.
 import { isPlainAuto, wallClockVsPeers } from './compare.js';
 import { CONV_LAYERS, CONV_PASSES, type ConvLayerSpec, type ConvPass } from './conv.js';
+import { gptPeerProblem, gptVsBestPeer } from './gpt.js';
+import { GPT_SPEC, gptWorkloadName, type GptSpec, type PeerGptResult } from './peers/gpt-common.js';
 import type { BenchReport, PeerRunner, Suite } from './suite.js';
 import { WORKLOADS, type TrainWorkload } from './train.js';
 
@@ -18,6 +20,7 @@ export type PeerFigure = { peer: string; error?: string } & (
   | { suite: 'matmul'; size: number; gflops?: number }
   | { suite: 'conv'; layer: string; pass: ConvPass; gflops?: number }
   | ({ suite: 'train'; workload: string } & Partial<PeerTrainFigure>)
+  | ({ suite: 'gpt'; workload: string } & Partial<PeerGptResult>)
 );
 
 /** What a peer is asked to measure. */
@@ -26,6 +29,7 @@ export interface PeerPlan {
   sizes: readonly number[];
   convLayers?: readonly ConvLayerSpec[];
   workloads?: readonly TrainWorkload[];
+  gptSpec?: GptSpec;
 }
 
 export const DEFAULT_SIZES: readonly number[] = [64, 128, 256, 512, 1024];
@@ -42,6 +46,8 @@ export function figureLine(f: PeerFigure): string {
   const key = figureKey(f);
   if (f.error !== undefined) return `${key}: failed (${f.error})`;
   if (f.suite === 'train') return `${key}: ${f.msPerStep!.toFixed(2)} ms/step, ${Math.round(f.samplesPerSecond!)} samples/s`;
+  if (f.suite === 'gpt')
+    return `${key}: ${f.msPerStep!.toFixed(2)} ms/step, ${Math.round(f.tokensPerSecond!)} tokens/s, ${f.params} parameters, loss ${f.lossFirst!.toFixed(3)} -> ${f.lossLast!.toFixed(3)}${f.note ? ` (${f.note})` : ''}`;
   return `${key}: ${f.gflops!.toFixed(2)} GFLOP/s`;
 }
 
@@ -85,12 +91,23 @@ export async function runPeerSide(p: PeerRunner, plan: PeerPlan, emit: (f: PeerF
       }
     }
   }
+  if (plan.suites.includes('gpt')) {
+    const spec = plan.gptSpec ?? GPT_SPEC;
+    const workload = gptWorkloadName(spec);
+    try {
+      if (!p.gptTrainStep) throw new Error(`${peer} has no GPT`);
+      emit({ peer, suite: 'gpt', workload, ...(await p.gptTrainStep(spec)) });
+    } catch (e) {
+      emit({ peer, suite: 'gpt', workload, error: message(e) });
+    }
+  }
 }
 
 /** The rows of `report` a figure belongs to (every matmul row of its size; one conv or training row). */
 function rowsOf(report: BenchReport, f: PeerFigure): { peers: Record<string, unknown>; peerErrors?: Record<string, string> }[] {
   if (f.suite === 'matmul') return report.matmul.filter((r) => r.size === f.size);
   if (f.suite === 'conv') return report.conv.filter((r) => r.layer === f.layer && r.pass === f.pass);
+  if (f.suite === 'gpt') return report.gpt.filter((r) => r.workload === f.workload);
   return report.training.filter((r) => r.workload === f.workload);
 }
 
@@ -110,6 +127,13 @@ export function applyPeerFigures(report: BenchReport, peer: string, figures: rea
       else if (f.suite === 'train') {
         const { msPerStep, samplesPerSecond, lossFirst, lossLast } = f as Required<PeerTrainFigure>;
         row.peers[peer] = { msPerStep, samplesPerSecond, lossFirst, lossLast };
+      } else if (f.suite === 'gpt') {
+        const { msPerStep, tokensPerSecond, lossFirst, lossLast, params, note } = f as PeerGptResult;
+        const figure = { msPerStep, tokensPerSecond, lossFirst, lossLast, params, ...(note ? { note } : {}) };
+        row.peers[peer] = figure;
+        // A peer whose model did not train, or is not the same size, keeps its figures but is marked and not compared.
+        const problem = gptPeerProblem(row as unknown as { params: number }, figure);
+        if (problem) setError(row, peer, `not compared: ${problem}`);
       } else row.peers[peer] = f.gflops;
     }
   }
@@ -118,11 +142,16 @@ export function applyPeerFigures(report: BenchReport, peer: string, figures: rea
       ...(suites.includes('matmul') ? report.matmul : []),
       ...(suites.includes('conv') ? report.conv : []),
       ...(suites.includes('train') ? report.training : []),
+      ...(suites.includes('gpt') ? report.gpt : []),
     ];
     for (const row of rows) if (row.peers[peer] === undefined && !row.peerErrors?.[peer]) setError(row, peer, unfinished);
   }
   for (const r of [...report.matmul.filter(isPlainAuto), ...report.conv]) {
     const vs = wallClockVsPeers(r, r.peers);
+    if (vs) r.vsBestPeer = vs;
+  }
+  for (const r of report.gpt) {
+    const vs = gptVsBestPeer(r);
     if (vs) r.vsBestPeer = vs;
   }
 }

@@ -88,7 +88,9 @@ export function assembleReport(a: BenchArgs, c: Collected, environment: string):
         ? report.matmul.some((r) => r.size === f.size)
         : f.suite === 'conv'
           ? report.conv.some((r) => r.layer === f.layer && r.pass === f.pass)
-          : report.training.some((r) => r.workload === f.workload);
+          : f.suite === 'gpt'
+            ? report.gpt.some((r) => r.workload === f.workload)
+            : report.training.some((r) => r.workload === f.workload);
     const unplaced = figures.filter((f) => !placed(f));
     if (unplaced.length) report.unplaced = [...(report.unplaced ?? []), ...unplaced];
   }

@@ -2,6 +2,7 @@
 // figures beside Descent's, and where a peer has none, why (failed, crashed, timed out).
 import { autoShortfalls, isPlainAuto, peerCellText, shortfallWarning } from './compare.js';
 import { formatConv } from './conv.js';
+import { formatGpt } from './gpt.js';
 import type { MatmulBenchRow } from './matmul.js';
 import type { BenchReport } from './suite.js';
 import { TIMING_METHODS } from './timing.js';
@@ -101,6 +102,8 @@ export function formatReport(r: BenchReport): string {
       if (peers.length) out.push(`  Descent / best peer: ${(t.samplesPerSecond / best).toFixed(2)}x samples/s`);
     }
   }
+  if (r.gpt?.length)
+    out.push('', 'GPT training, steady state after warm-up (same initial parameters and token batches in every system):', ...formatGpt(r.gpt, peerNames));
   if (r.coldStart) out.push('', `cold start: ${r.coldStart.ms.toFixed(0)} ms from createRuntime to the first finished step of the ${r.coldStart.workload}`);
   return out.join('\n');
 }

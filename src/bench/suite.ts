@@ -8,6 +8,8 @@ import { OPTIMIZERS } from '../optim/index.js';
 import { VERSION } from '../version.js';
 import { autoShortfalls, shortfallWarning, type PeerComparison } from './compare.js';
 import { CONV_LAYERS, benchConv, type ConvBenchRow, type ConvLayerSpec, type ConvPass } from './conv.js';
+import { benchGptTraining, type GptTrainRow } from './gpt.js';
+import { GPT_SPEC, type GptSpec, type PeerGptResult } from './peers/gpt-common.js';
 import { DEFAULT_SIZES, applyPeerFigures, figureLine, runPeerSide, type PeerFigure, type PeerTrainFigure } from './figures.js';
 import { benchMatmul, type MatmulBenchRow, type WallClockOptions } from './matmul.js';
 import { benchMemory, type MemoryBenchRow } from './memory.js';
@@ -25,6 +27,8 @@ export interface PeerRunner {
   conv?(layer: ConvLayerSpec, pass: ConvPass): Promise<{ gflops: number }>;
   /** LeNet-5's training step (train.ts's LeNet workload). */
   cnnTrainStep?(o: { batch: number; optimizer: 'adam' }): Promise<PeerTrainFigure>;
+  /** The gpt suite's GPT training step (peers/gpt-common.ts). */
+  gptTrainStep?(spec: GptSpec): Promise<PeerGptResult>;
 }
 
 /** Why a peer has no figure in a row's cell: 'failed: <message>', 'crashed (signal SIGSEGV)', 'timed out after 600 s'. */
@@ -60,17 +64,19 @@ export interface BenchReport {
   /** conv2d passes: Descent by timestamps and by the wall clock, the peers by the wall clock, the ratio wall / wall. */
   conv: (ConvBenchRow & PeerErrors)[];
   training: (TrainBenchResult & { peers: Record<string, PeerTrainFigure> } & PeerErrors)[];
+  /** The small GPT's training tokens/s in each system; a peer that did not train or built another model is marked. */
+  gpt: (GptTrainRow & PeerErrors)[];
   coldStart: { workload: string; ms: number } | null;
   /** Node runs: peers' figures for rows Descent's part never produced (it failed first), kept as measured. */
   unplaced?: PeerFigure[];
 }
 
-export type Suite = 'matmul' | 'conv' | 'memory' | 'train' | 'cold';
-export const SUITES: readonly Suite[] = ['matmul', 'conv', 'memory', 'train', 'cold'];
+export type Suite = 'matmul' | 'conv' | 'memory' | 'train' | 'gpt' | 'cold';
+export const SUITES: readonly Suite[] = ['matmul', 'conv', 'memory', 'train', 'gpt', 'cold'];
 /** What runs when no suite is named: all of them (the training suite includes LeNet-5). */
 export const DEFAULT_SUITES: readonly Suite[] = SUITES;
 /** The suites with a peer side. */
-export const PEER_SUITES: readonly Suite[] = ['matmul', 'conv', 'train'];
+export const PEER_SUITES: readonly Suite[] = ['matmul', 'conv', 'train', 'gpt'];
 
 export interface SuiteOptions {
   suites?: readonly Suite[];
@@ -79,6 +85,8 @@ export interface SuiteOptions {
   convLayers?: readonly ConvLayerSpec[];
   /** The training suite's workloads (default WORKLOADS: two MLPs and LeNet-5). */
   workloads?: readonly TrainWorkload[];
+  /** The gpt suite's model and batch (default GPT_SPEC). */
+  gptSpec?: GptSpec;
   /** How long Descent's matmul is timed by the peers' protocol (default as long as the peers are). */
   wallClock?: WallClockOptions;
   parameters?: number;
@@ -104,6 +112,7 @@ export function emptyReport(rt: { description: string; features: Iterable<string
     memory: [],
     conv: [],
     training: [],
+    gpt: [],
     coldStart: null,
   };
 }
@@ -118,7 +127,7 @@ export async function runBenchmarks(rt: Runtime, o: SuiteOptions = {}): Promise<
   for (const suite of suites.filter((s) => PEER_SUITES.includes(s))) {
     for (const p of peers) {
       const figures: PeerFigure[] = [];
-      const plan = { suites: [suite], sizes: o.sizes ?? DEFAULT_SIZES, convLayers: o.convLayers, workloads: o.workloads };
+      const plan = { suites: [suite], sizes: o.sizes ?? DEFAULT_SIZES, convLayers: o.convLayers, workloads: o.workloads, gptSpec: o.gptSpec };
       await runPeerSide(p, plan, (f) => {
         figures.push(f);
         log(figureLine(f));
@@ -171,6 +180,13 @@ export async function runDescentSuites(rt: Runtime, o: SuiteOptions = {}): Promi
       report.training.push({ ...r, peers: {} });
     }
   }
+  if (suites.includes('gpt')) {
+    const r = await benchGptTraining(rt, o.gptSpec ?? GPT_SPEC);
+    log(
+      `${r.workload}: ${r.msPerStep.toFixed(2)} ms/step, ${Math.round(r.tokensPerSecond)} tokens/s, ${r.params} parameters, loss ${r.lossFirst.toFixed(3)} -> ${r.lossLast.toFixed(3)}`,
+    );
+    report.gpt.push(r);
+  }
   if (suites.includes('cold')) {
     const w = (o.workloads ?? WORKLOADS)[0]!;
     const c = await benchColdStart(w);
@@ -186,5 +202,6 @@ export function mergeReport(into: BenchReport, part: BenchReport): void {
   into.memory.push(...part.memory);
   into.conv.push(...part.conv);
   into.training.push(...part.training);
+  into.gpt.push(...(part.gpt ?? []));
   into.coldStart ??= part.coldStart;
 }

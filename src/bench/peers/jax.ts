@@ -4,7 +4,6 @@ import { describeAdapter } from '../../gpu/device.js';
 import { Rng } from '../../util/rng.js';
 import { convFlops, convOutput } from '../conv.js';
 import {
-  ADAM,
   DeviceErrors,
   LENET_CONVS,
   LENET_DENSE,
@@ -17,6 +16,9 @@ import {
   timeMatmul,
   timeTraining,
 } from './common.js';
+import type { PeerGptOptions } from './gpt-common.js';
+import { adamUpdate, type AdamState } from './jax-adam.js';
+import { jaxGptTrain } from './jax-gpt.js';
 import type { Peer, PeerCnnOptions, PeerConvOptions, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
 import { setupPeerEnvironment, sharedGpu } from './webgpu-env.js';
 
@@ -25,7 +27,7 @@ export const JAX_VERSION = '0.1.25';
 
 type Arr = JAX.Array;
 /** Training state: parameters [w0, b0, w1, b1, ...], Adam's moments of the same layout (empty for SGD), step count. */
-type State = { p: Arr[]; m: Arr[]; v: Arr[]; t: Arr };
+type State = AdamState;
 
 /** Load jax-js and start its WebGPU backend (its own device on the shared adapter). Never throws. */
 export async function loadPeer(gpu?: GPU): Promise<Peer | PeerLoadFailure> {
@@ -61,7 +63,7 @@ class JaxPeer implements Peer {
     if (this.disposed) throw new Error('this jax-js peer was disposed');
   }
 
-  private upload(data: Float32Array, shape: number[]): Arr {
+  private upload(data: Float32Array | Int32Array, shape: number[]): Arr {
     return this.jax.numpy.array(data, { shape, device: 'webgpu' });
   }
 
@@ -149,6 +151,11 @@ class JaxPeer implements Peer {
     });
   }
 
+  async gptTrainStep(o: PeerGptOptions) {
+    this.check();
+    return jaxGptTrain(this.jax, o, { upload: (d, s) => this.upload(d, s), submit: (a) => this.submit(a), sync: () => this.sync() });
+  }
+
   /**
    * The training loop both models share: `logits(p, x)` on parameters p (taken, not borrowed), mean softmax
    * cross-entropy, and the update, the whole step under one jit.
@@ -163,40 +170,21 @@ class JaxPeer implements Peer {
     const { numpy: np, nn, jit, valueAndGrad, tree } = this.jax;
     const lr = defaultLr(o);
     const adam = o.optimizer === 'adam';
-    const { beta1: b1, beta2: b2, eps } = ADAM;
     const lossFn = (p: Arr[], x: Arr, y: Arr): Arr =>
       nn
         .logSoftmax(logits(p, x), -1)
         .mul(y)
         .sum()
         .mul(-1 / o.batch);
-    // jax-js has no optax: Adam written out, PyTorch's form as in TF.js and Descent:
-    // p -= lr * m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps).
+    // jax-js has no optax: Adam written out (jax-adam.ts).
     const step = jit((s: State, x: Arr, y: Arr): [Arr, State] => {
       const [loss, g] = valueAndGrad(lossFn)(
         s.p.map((a) => a.ref),
         x,
         y,
       );
-      const t = s.t.add(1);
-      if (!adam) return [loss, { p: s.p.map((a, i) => a.sub(g[i]!.mul(lr))), m: [], v: [], t }];
-      const c1 = np.subtract(1, np.power(b1, t.ref));
-      const c2 = np.subtract(1, np.power(b2, t.ref));
-      const p: Arr[] = [];
-      const m: Arr[] = [];
-      const v: Arr[] = [];
-      s.p.forEach((pi, i) => {
-        const gi = g[i]!;
-        const mi = s.m[i]!.mul(b1).add(gi.ref.mul(1 - b1));
-        const vi = s.v[i]!.mul(b2).add(gi.ref.mul(gi).mul(1 - b2));
-        const denom = np.sqrt(vi.ref.div(c2.ref)).add(eps);
-        p.push(pi.sub(mi.ref.div(c1.ref).mul(lr).div(denom)));
-        m.push(mi);
-        v.push(vi);
-      });
-      c1.dispose();
-      c2.dispose();
-      return [loss, { p, m, v, t }];
+      if (!adam) return [loss, { p: s.p.map((a, i) => a.sub(g[i]!.mul(lr))), m: [], v: [], t: s.t.add(1) }];
+      return [loss, adamUpdate(np, s, g, lr)];
     });
 
     const zeros = () => (adam ? p0.map((a) => np.zeros(a.shape, { device: 'webgpu' })) : []);

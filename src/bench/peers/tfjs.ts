@@ -18,6 +18,8 @@ import {
   timeMatmul,
   timeTraining,
 } from './common.js';
+import type { PeerGptOptions } from './gpt-common.js';
+import { tfjsGptTrain } from './tfjs-gpt.js';
 import type { Peer, PeerCnnOptions, PeerConvOptions, PeerLoadFailure, PeerMatmulOptions, PeerMlpOptions } from './types.js';
 import { setupPeerEnvironment, sharedGpu } from './webgpu-env.js';
 
@@ -146,6 +148,11 @@ class TfjsPeer implements Peer {
       }
       return f;
     });
+  }
+
+  async gptTrainStep(o: PeerGptOptions) {
+    this.check();
+    return tfjsGptTrain(this.tf, o, { submit: () => this.submit(), sync: () => this.sync() });
   }
 
   /** The training loop both models share: `logits(x)` on the variables, softmax cross-entropy, the optimizer. */

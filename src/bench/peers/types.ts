@@ -1,5 +1,6 @@
 // What a peer library (TF.js, jax-js) offers the benchmark: the same workloads Descent times, as plain numbers.
 import type { ConvLayerSpec, ConvPass } from '../conv.js';
+import type { PeerGptOptions, PeerGptResult } from './gpt-common.js';
 
 export type PeerName = 'tfjs' | 'jax';
 
@@ -73,6 +74,8 @@ export interface Peer {
   conv(options: PeerConvOptions): Promise<PeerMatmulResult>;
   /** Steady-state time of LeNet-5's training step on seeded random images and labels. */
   cnnTrainStep(options: PeerCnnOptions): Promise<PeerMlpResult>;
+  /** Steady-state time of the gpt suite's GPT training step (gpt-common.ts), Descent's initial parameters. */
+  gptTrainStep(options: PeerGptOptions): Promise<PeerGptResult>;
   /** Free what the peer holds on the GPU; the peer cannot be used afterwards. */
   dispose(): void;
 }
