@@ -105,7 +105,9 @@ export function formatGpt(rows: readonly (GptTrainRow & { peerErrors?: Record<st
       const why = r.peerErrors?.[p];
       if (f) {
         const problem = gptPeerProblem(r, f);
-        out.push(line(p, f.msPerStep, f.tokensPerSecond, f.params, f.lossFirst, f.lossLast, problem ? `  NOT COMPARED: ${problem}` : ''));
+        out.push(
+          line(p, f.msPerStep, f.tokensPerSecond, f.params, f.lossFirst, f.lossLast, problem ? `  NOT COMPARED: ${problem}` : f.note ? `  (${f.note})` : ''),
+        );
       } else out.push(`${p.padEnd(9)}  ${why ?? 'no figure'}`);
     }
     if (r.vsBestPeer) out.push(`Descent / best peer (${r.vsBestPeer.peer}): ${r.vsBestPeer.ratio.toFixed(2)}x tokens/s`);
