@@ -44,7 +44,7 @@ describe('attention against PyTorch', () => {
       expectClose('dk', g.dk, f.dk, tight);
       expectClose('dv', g.dv, f.dv, tight);
     });
-    it(`${f.name}: the GPU kernels equal PyTorch`, { timeout: 240_000 }, async () => {
+    it(`${f.name}: the GPU kernels equal PyTorch`, { timeout: 300_000 }, async () => {
       const rt = await gpu();
       const rows = f.B * f.T;
       const [q, k, v, dOut] = [f.q, f.k, f.v, f.dout].map((a, i) => Tensor.from(rt, a, [rows, C], ['q', 'k', 'v', 'dOut'][i]));
