@@ -84,7 +84,9 @@ it('attention: fused against unfused', async () => {
     const f = await timeDispatches(rt, fwd);
     const b = await timeDispatches(rt, bwd);
     const u = await timeDispatches(rt, unfused);
-    report.push(`${tag}: fused forward ${f.median.toFixed(3)} ms, fused backward ${b.median.toFixed(3)} ms, fused forward+backward ${(f.median + b.median).toFixed(3)} ms; unfused forward (${unfused.length} dispatches) ${u.median.toFixed(3)} ms (${f.method})`);
+    report.push(
+      `${tag}: fused forward ${f.median.toFixed(3)} ms, fused backward ${b.median.toFixed(3)} ms, fused forward+backward ${(f.median + b.median).toFixed(3)} ms; unfused forward (${unfused.length} dispatches) ${u.median.toFixed(3)} ms (${f.method})`,
+    );
     for (const d of [...fwd, ...bwd, ...unfused]) rt.release(d);
     for (const t of [qkv, out, lse, dOut, dqkv, delta, q, k, v, S, P, O, labels, rowLoss, correct]) t.destroy();
   }

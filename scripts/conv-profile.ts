@@ -48,7 +48,8 @@ async function preparePass(rt: Runtime, l: ConvLayerSpec, pass: (typeof PASSES)[
   } else {
     const dy = t([l.batch, oh, ow, l.oc], 'dy');
     const scratch = conv2dBackwardScratch(x, w, geometry);
-    const grads = pass === 'dx' ? { dx: t([...x.shape], 'dx') } : { dw: t([...w.shape], 'dw'), db: t([l.oc], 'db'), ...(scratch ? { dwPartial: t(scratch, 'part') } : {}) };
+    const grads =
+      pass === 'dx' ? { dx: t([...x.shape], 'dx') } : { dw: t([...w.shape], 'dw'), db: t([l.oc], 'db'), ...(scratch ? { dwPartial: t(scratch, 'part') } : {}) };
     ds = await prepareConv2dBackward(rt, { x, w, dy, ...grads }, geometry);
   }
   return { ds, made };
@@ -105,7 +106,9 @@ async function profileStep(rt: Runtime) {
     batches.push((performance.now() - t0) / steps);
   }
   const stepMs = Math.min(...batches);
-  log(`LeNet-5 step, batch ${B}, Adam: ${stepMs.toFixed(2)} ms/step (wall clock, fastest of 5 batches of ${steps}; median ${median(batches).toFixed(2)}), ${plan.dispatchCount} dispatches`);
+  log(
+    `LeNet-5 step, batch ${B}, Adam: ${stepMs.toFixed(2)} ms/step (wall clock, fastest of 5 batches of ${steps}; median ${median(batches).toFixed(2)}), ${plan.dispatchCount} dispatches`,
+  );
   let total = 0;
   for (const d of plan.dispatches) {
     const ms = (await timeDispatches(rt, [d], { repetitions: 5, targetMs: 20 })).min;

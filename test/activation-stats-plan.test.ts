@@ -22,7 +22,11 @@ afterAll(async () => {
 });
 
 async function make(activationStats?: boolean): Promise<Network> {
-  const net = await compile(await gpu(), model(), { loss: 'cross_entropy', optimizer: sgd({ lr: 0.5 }), ...(activationStats === undefined ? {} : { activationStats }) });
+  const net = await compile(await gpu(), model(), {
+    loss: 'cross_entropy',
+    optimizer: sgd({ lr: 0.5 }),
+    ...(activationStats === undefined ? {} : { activationStats }),
+  });
   nets.push(net);
   return net;
 }
@@ -32,7 +36,9 @@ function referenceRecords(params: Float32Array): Float64Array[] {
   const r = new ReferenceNetwork(model(), 'cross_entropy', sgd({ lr: 0.5 }), params);
   const acts = r.forward(data.x, data.n, true);
   const g = r.model.graph;
-  return g.nodes.filter((n) => n.op.op === 'activation').map((n) => activationStats(acts[n.inputs[0]!]!, data.n, n.width, n.op.op === 'activation' ? n.op.activation : 'identity'));
+  return g.nodes
+    .filter((n) => n.op.op === 'activation')
+    .map((n) => activationStats(acts[n.inputs[0]!]!, data.n, n.width, n.op.op === 'activation' ? n.op.activation : 'identity'));
 }
 
 function expectRecords(got: StepMetrics, want: Float64Array[]): void {
@@ -99,6 +105,8 @@ describe('activation telemetry in the step plan', () => {
   it('rejects an activationStats that is not a boolean', async () => {
     const rt = await gpu();
     await expect(compile(rt, model(), { loss: 'cross_entropy', activationStats: 'yes' as unknown as boolean })).rejects.toThrow(OptionError);
-    await expect(compile(rt, model(), { loss: 'cross_entropy', activationStats: 'yes' as unknown as boolean })).rejects.toThrow(/activationStats must be true or false/);
+    await expect(compile(rt, model(), { loss: 'cross_entropy', activationStats: 'yes' as unknown as boolean })).rejects.toThrow(
+      /activationStats must be true or false/,
+    );
   });
 });

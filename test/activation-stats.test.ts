@@ -13,7 +13,7 @@ describe('activation statistics reference, from the definitions', () => {
   it('saturation thresholds are where the derivative falls to 1% of its maximum', () => {
     const sig = (z: number) => 1 / (1 + Math.exp(-z));
     const t = saturationThreshold('sigmoid');
-    expect(sig(t) * (1 - sig(t)) / 0.25).toBeCloseTo(0.01, 6);
+    expect((sig(t) * (1 - sig(t))) / 0.25).toBeCloseTo(0.01, 6);
     const h = saturationThreshold('tanh');
     expect(1 - Math.tanh(h) ** 2).toBeCloseTo(0.01, 6);
     expect(saturationThreshold('relu')).toBe(Infinity);

@@ -106,7 +106,6 @@ describe('attention reference', () => {
   });
 });
 
-
 describe('embedding reference', () => {
   it('gathers rows and sums repeated tokens exactly', () => {
     const V = 3;

@@ -51,7 +51,11 @@ describe('attention determinism and bad input', () => {
       [() => attentionForward(rt, { qkv, shape: { ...s, D: 0 } }), ShapeError, /D must be a positive integer, got 0/],
       [() => attentionForward(rt, { qkv, shape: { ...s, T: 8 } }), ShapeError, /'qkv' must have B\*T\*3C = 16 \* 27 elements, got 378/],
       [() => attentionForward(rt, { qkv, shape: { ...s, H: 1, D: 80 } }), ShapeError, /head size D = 80 exceeds 64/],
-      [() => attentionForward(rt, { q: { t: out }, k: { t: out, stride: 4 }, v: { t: out }, shape: s }), ShapeError, /k.stride must be an integer >= C = 9, got 4/],
+      [
+        () => attentionForward(rt, { q: { t: out }, k: { t: out, stride: 4 }, v: { t: out }, shape: s }),
+        ShapeError,
+        /k.stride must be an integer >= C = 9, got 4/,
+      ],
       [() => attentionForward(rt, { q: { t: out, offset: 1 }, k: { t: out }, v: { t: out }, shape: s }), ShapeError, /q needs 127 elements/],
       [() => attentionForward(rt, { q: { t: out }, k: { t: out }, shape: s } as never), ShapeError, /'v' is missing/],
       [() => attentionForward(rt, { qkv, shape: s }, { rows: 5 }), OptionError, /rows must be an integer in 1..4/],

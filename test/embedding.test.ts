@@ -1,7 +1,17 @@
 // Token and positional embeddings on the GPU: the break-it cases against the reference, NaN rows for ids out of
 // range in the prepared form, accumulation onto a tied gradient, the positional gradient, and typed errors.
 import { describe, expect, it } from 'vitest';
-import { DataError, ShapeError, Tensor, embeddingBackward, embeddingBackwardIndex, embeddingForward, prepareEmbeddingBackward, prepareEmbeddingForward, preparePositionalEmbeddingBackward } from '../src/index.js';
+import {
+  DataError,
+  ShapeError,
+  Tensor,
+  embeddingBackward,
+  embeddingBackwardIndex,
+  embeddingForward,
+  prepareEmbeddingBackward,
+  prepareEmbeddingForward,
+  preparePositionalEmbeddingBackward,
+} from '../src/index.js';
 import { runPrepared } from '../src/kernels/common.js';
 import { embeddingCases } from '../src/selftest/attention-cases.js';
 import { gpu, itRunsCases } from './helpers/gpu.js';
@@ -32,10 +42,14 @@ describe('embedding on the GPU', () => {
     const rowStart = rt.upload(index.rowStart, 'rowStart');
     const positions = rt.upload(index.positions, 'positions');
     const dPos = Tensor.zeros(rt, [2, 2], 'dPos');
-    await runPrepared(rt, [], [
-      () => prepareEmbeddingBackward(rt, { rowStart, positions, dOut, dTable, N: 4, V: 3, C: 2, accumulate: true }),
-      () => preparePositionalEmbeddingBackward(rt, { dOut, dPos, T: 2, C: 2 }),
-    ]);
+    await runPrepared(
+      rt,
+      [],
+      [
+        () => prepareEmbeddingBackward(rt, { rowStart, positions, dOut, dTable, N: 4, V: 3, C: 2, accumulate: true }),
+        () => preparePositionalEmbeddingBackward(rt, { dOut, dPos, T: 2, C: 2 }),
+      ],
+    );
     expect(Array.from(await dTable.read())).toEqual([15, 16, 10 + 1 + 3 + 7, 10 + 2 + 4 + 8, 10, 10]);
     expect(Array.from(await dPos.read())).toEqual([1 + 5, 2 + 6, 3 + 7, 4 + 8]);
     for (const t of [dOut, dTable, dPos]) t.destroy();

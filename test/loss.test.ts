@@ -25,7 +25,10 @@ describe('softmax cross-entropy over language-model vocabularies', () => {
       const Y = Tensor.from(rt, y, [B], 'labels');
       const o = await softmaxCrossEntropy(rt, Z, Y);
       const tol = reductionTolerance(V);
-      for (const [name, t, w] of [['loss', o.loss, want.loss], ['dlogits', o.dlogits, want.dlogits]] as const) {
+      for (const [name, t, w] of [
+        ['loss', o.loss, want.loss],
+        ['dlogits', o.dlogits, want.dlogits],
+      ] as const) {
         const r = allclose(await t.read(), w, tol);
         expect(r.ok, `${name} V=${V}: ${r.detail}`).toBe(true);
       }

@@ -139,8 +139,20 @@ describe('the step plan of a sequence model', () => {
     const x = ids(new Rng(1), B * T);
     x[T + 3] = V;
     const before = await net.parameters();
-    await expect(net.trainStep(plan, x, x.map(() => 0))).rejects.toThrow(DataError);
-    await expect(net.trainStep(plan, x, x.map(() => 0))).rejects.toThrow(`id ${V} at row 1, position 3 is outside the vocabulary [0, ${V})`);
+    await expect(
+      net.trainStep(
+        plan,
+        x,
+        x.map(() => 0),
+      ),
+    ).rejects.toThrow(DataError);
+    await expect(
+      net.trainStep(
+        plan,
+        x,
+        x.map(() => 0),
+      ),
+    ).rejects.toThrow(`id ${V} at row 1, position 3 is outside the vocabulary [0, ${V})`);
     expect(net.steps).toBe(0);
     expectClose('unchanged', await net.parameters(), Object.fromEntries(Object.entries(before).map(([k, v]) => [k, v.data])), { atol: 0, rtol: 0 });
     await net.destroy();
@@ -178,7 +190,9 @@ describe('token data through fit, evaluate and predict', () => {
     const rt = await gpu();
     const net = await Network.compile(rt, tiny(1), { loss: 'cross_entropy' });
     const x = new Uint32Array(2 * T);
-    await expect(net.fit({ x: new Float32Array(2 * T) as never, y: x })).rejects.toThrow(/x must be a Uint32Array or Int32Array of \[N, 8\] token ids, got a Float32Array/);
+    await expect(net.fit({ x: new Float32Array(2 * T) as never, y: x })).rejects.toThrow(
+      /x must be a Uint32Array or Int32Array of \[N, 8\] token ids, got a Float32Array/,
+    );
     await expect(net.fit({ x: x.subarray(1), y: x })).rejects.toThrow(/x has 15 values, not a whole number of rows of T = 8/);
     const bad = Int32Array.from(x);
     bad[T + 2] = -1;

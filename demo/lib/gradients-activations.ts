@@ -37,7 +37,10 @@ export function explainActivations(acts: readonly ActivationLayerStats[], activa
     const what = sat ? 'saturated' : 'inactive for the whole batch';
     // Unsaturated sigmoid still scales the gradient by at most 1/4 per layer: name that rather than call it healthy.
     const slope = activation === 'sigmoid' ? " Even so, sigmoid's slope is at most 1/4, so every layer shrinks the gradient on its way back." : '';
-    return { text: `No layer is starved by its activation: at most ${pct(v)} of a layer's ${sat ? 'pre-activations are' : 'units are'} ${what}.${slope}`, cause: 'healthy' };
+    return {
+      text: `No layer is starved by its activation: at most ${pct(v)} of a layer's ${sat ? 'pre-activations are' : 'units are'} ${what}.${slope}`,
+      cause: 'healthy',
+    };
   }
   if (sat) {
     const limit = reference.saturationThreshold(activation).toFixed(1);

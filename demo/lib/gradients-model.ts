@@ -1,7 +1,20 @@
 // The vanishing-gradients lab's model: a deep stack of equal-width hidden layers (optionally normalised,
 // optionally residual), the order of its weight tensors by depth, and a sentence that explains a set of
 // per-layer gradient norms.
-import { batchNorm, dense, layerNorm, moons, residual, sequential, spiral, type Dataset, type Layer, type Model, type Network, type TensorRecord } from '../../src/index.js';
+import {
+  batchNorm,
+  dense,
+  layerNorm,
+  moons,
+  residual,
+  sequential,
+  spiral,
+  type Dataset,
+  type Layer,
+  type Model,
+  type Network,
+  type TensorRecord,
+} from '../../src/index.js';
 import { fmt } from './landscape-colors.js';
 
 export type ActivationChoice = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
@@ -43,8 +56,7 @@ export function buildModel(c: GradConfig, classes: number): Model {
   const reluLike = c.activation === 'relu' || c.activation === 'leaky_relu';
   // He's std is sqrt(2 / fanIn); Xavier's uniform has std sqrt(2 / (fanIn + fanOut)). A scale other than 1
   // draws from a normal of that std times the scale.
-  const scaled = (fanIn: number) =>
-    s === 1 ? {} : { init: { normal: s * Math.sqrt(2 / (reluLike ? fanIn : fanIn + c.width)) } };
+  const scaled = (fanIn: number) => (s === 1 ? {} : { init: { normal: s * Math.sqrt(2 / (reluLike ? fanIn : fanIn + c.width)) } });
   const layers: (Layer | Layer[])[] = [dense(c.width, { activation: c.activation, ...scaled(2) }), ...norm()];
   const blocks = c.depth - 1;
   const gain = reluLike ? Math.SQRT2 : 1;

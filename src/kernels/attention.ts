@@ -34,7 +34,8 @@ export type AttentionForwardTensors = AttentionInputs & {
 };
 
 /** dq, dk and dv as one fused [B*T, 3C] tensor, or three strided views (dk and dv may share one tensor). */
-export type AttentionGradients = { dqkv: Tensor; dq?: never; dk?: never; dv?: never } | { dqkv?: never; dq: StridedTensor; dk: StridedTensor; dv: StridedTensor };
+export type AttentionGradients =
+  { dqkv: Tensor; dq?: never; dk?: never; dv?: never } | { dqkv?: never; dq: StridedTensor; dk: StridedTensor; dv: StridedTensor };
 
 export type AttentionBackwardTensors = AttentionInputs &
   AttentionGradients & {
@@ -119,7 +120,27 @@ function params(s: AttentionShape, p: Plan, [q, k, v]: View[], grads: View[] = [
   const [dk_off, dk_stride] = at(dk);
   const [dv_off, dv_stride] = at(dv);
   return {
-    params: { B: s.B, T: s.T, H: s.H, D: s.D, causal: s.causal ? 1 : 0, scale: p.scale, q_off, q_stride, k_off, k_stride, v_off, v_stride, dq_off, dq_stride, dk_off, dk_stride, dv_off, dv_stride, fused_kv: fused ? 1 : 0 },
+    params: {
+      B: s.B,
+      T: s.T,
+      H: s.H,
+      D: s.D,
+      causal: s.causal ? 1 : 0,
+      scale: p.scale,
+      q_off,
+      q_stride,
+      k_off,
+      k_stride,
+      v_off,
+      v_stride,
+      dq_off,
+      dq_stride,
+      dk_off,
+      dk_stride,
+      dv_off,
+      dv_stride,
+      fused_kv: fused ? 1 : 0,
+    },
   };
 }
 
@@ -151,7 +172,10 @@ export async function prepareAttentionForward(rt: Runtime, t: AttentionForwardTe
 }
 
 /** Every check of the backward; the gradients and delta are checked when given. */
-function checkBackward(t: AttentionInputs & { shape: AttentionShape; out: Tensor; lse: Tensor; dOut: Tensor; delta?: Tensor } & Partial<AttentionGradients>, options: AttentionOptions) {
+function checkBackward(
+  t: AttentionInputs & { shape: AttentionShape; out: Tensor; lse: Tensor; dOut: Tensor; delta?: Tensor } & Partial<AttentionGradients>,
+  options: AttentionOptions,
+) {
   const { s, p, rows, qkv } = checkForward(t, options);
   expectSize('dOut', t.dOut, rows * p.C, 'B*T*C');
   if (t.delta) expectSize('delta', t.delta, s.B * s.H * s.T, 'B*H*T');
@@ -163,7 +187,8 @@ function checkBackward(t: AttentionInputs & { shape: AttentionShape; out: Tensor
   }
   const inputs = [...qkv.map((x) => x.t), t.out, t.lse, t.dOut];
   for (const [i, g] of grads.entries()) {
-    if (inputs.some((x) => x.buffer === g.t.buffer)) throw new ShapeError(`attention: '${['dq', 'dk', 'dv'][i]}' must not share a buffer with q, k, v, out, lse or dOut`);
+    if (inputs.some((x) => x.buffer === g.t.buffer))
+      throw new ShapeError(`attention: '${['dq', 'dk', 'dv'][i]}' must not share a buffer with q, k, v, out, lse or dOut`);
   }
   return { s, p, rows, qkv, grads };
 }
@@ -191,7 +216,12 @@ export async function prepareAttentionBackward(rt: Runtime, t: AttentionBackward
   try {
     const second = rt.prepare(kkv, {
       buffers: { ...shared, delta: t.delta.ref, dk: dk.t.ref, dv: fused ? rt.placeholder : dv.t.ref },
-      needs: { ...needs, delta: s.B * s.H * s.T * 4, dk: Math.max(bytes(dk, rows, p.C), fused ? bytes(dv, rows, p.C) : 0), dv: fused ? 0 : bytes(dv, rows, p.C) },
+      needs: {
+        ...needs,
+        delta: s.B * s.H * s.T * 4,
+        dk: Math.max(bytes(dk, rows, p.C), fused ? bytes(dv, rows, p.C) : 0),
+        dv: fused ? 0 : bytes(dv, rows, p.C),
+      },
       uniforms,
       workgroups: p.grid,
       label: `attention dk dv ${label}`,
@@ -204,7 +234,11 @@ export async function prepareAttentionBackward(rt: Runtime, t: AttentionBackward
 }
 
 /** Fused attention forward on the GPU; allocates out [B*T, C] and lse [B, H, T]. */
-export async function attentionForward(rt: Runtime, t: AttentionInputs & { shape: AttentionShape }, options: AttentionOptions = {}): Promise<{ out: Tensor; lse: Tensor }> {
+export async function attentionForward(
+  rt: Runtime,
+  t: AttentionInputs & { shape: AttentionShape },
+  options: AttentionOptions = {},
+): Promise<{ out: Tensor; lse: Tensor }> {
   const { s, p, rows } = checkForward(t, options);
   const outputs = { out: { shape: [rows, p.C], label: 'attention out' }, lse: { shape: [s.B, s.H, s.T], label: 'attention lse' } };
   return runOneShot(rt, outputs, (o) => [() => prepareAttentionForward(rt, { ...t, ...o } as AttentionForwardTensors, options)]);

@@ -182,10 +182,13 @@ export function buildGraph(input: InputSpec, layers: readonly (Layer | Layer[])[
   /** The token embedding's table, shared by a dense layer with `tie: true` (its shape must be the dense weight's). */
   const tiedWeight = (name: string, want: number[]): string => {
     const tables = nodes.filter((n) => n.op.op === 'embedding');
-    if (tables.length !== 1) throw new GraphError(`dense '${name}' has tie: true, but the model has ${tables.length} token embeddings before it; it needs exactly one`);
+    if (tables.length !== 1)
+      throw new GraphError(`dense '${name}' has tie: true, but the model has ${tables.length} token embeddings before it; it needs exactly one`);
     const table = params.find((p) => p.name === (tables[0]!.op as { weight: string }).weight)!;
     if (table.shape.join() !== want.join()) {
-      throw new GraphError(`dense '${name}' has tie: true, but its weight [${want.join(', ')}] is not the shape of the embedding table '${table.name}' [${table.shape.join(', ')}]`);
+      throw new GraphError(
+        `dense '${name}' has tie: true, but its weight [${want.join(', ')}] is not the shape of the embedding table '${table.name}' [${table.shape.join(', ')}]`,
+      );
     }
     return table.name;
   };

@@ -49,7 +49,10 @@ const inRange = (v: number, lo: number, hi: number, what: string) => {
 };
 
 /** A fully connected layer: y = x . W^T + b with W of shape [units, inputs] (PyTorch's Linear layout); on a sequence [T, C] it acts on the last axis. */
-export function dense(units: number, options: { activation?: Activation; slope?: number; init?: Init; bias?: boolean; tie?: boolean; name?: string } = {}): Layer[] {
+export function dense(
+  units: number,
+  options: { activation?: Activation; slope?: number; init?: Init; bias?: boolean; tie?: boolean; name?: string } = {},
+): Layer[] {
   positiveInt(units, 'dense: units');
   const act = options.activation;
   const init = options.init ?? (act === 'relu' || act === 'leaky_relu' || act === 'gelu' ? 'he' : 'xavier');

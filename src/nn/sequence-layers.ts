@@ -130,7 +130,13 @@ function attentionNodes(b: SequenceBuilder, name: string, from: number, heads: n
 }
 
 const show = (n: GraphNode): string =>
-  isTokenInput(n) ? `token ids [${n.shape[0]}]` : n.shape.length === 2 ? `sequence [${n.shape.join(', ')}] (T, C)` : n.shape.length === 3 ? `image [${n.shape.join(', ')}]` : `vector of width ${n.shape[0]}`;
+  isTokenInput(n)
+    ? `token ids [${n.shape[0]}]`
+    : n.shape.length === 2
+      ? `sequence [${n.shape.join(', ')}] (T, C)`
+      : n.shape.length === 3
+        ? `image [${n.shape.join(', ')}]`
+        : `vector of width ${n.shape[0]}`;
 
 /** Lay a sequence layer out as nodes after node `from`; returns the last node's id. Throws GraphError naming the layer and the shapes. */
 export function sequenceNodes(b: SequenceBuilder, layer: SequenceLayer, name: string, from: number): number {
@@ -152,7 +158,9 @@ export function sequenceNodes(b: SequenceBuilder, layer: SequenceLayer, name: st
   switch (kind) {
     case 'positionalEmbedding': {
       if (T > layer.context) {
-        throw new GraphError(`positionalEmbedding '${name}' has a table of ${layer.context} positions, but its input is a ${show(input)}: the context T = ${T} is longer than the table`);
+        throw new GraphError(
+          `positionalEmbedding '${name}' has a table of ${layer.context} positions, but its input is a ${show(input)}: the context T = ${T} is longer than the table`,
+        );
       }
       const weight = b.param({ name: `${name}.weight`, shape: [layer.context, C], role: 'weight', init: layer.init, fanIn: C, fanOut: C });
       return b.add(name, { op: 'positional', weight, context: layer.context }, [from], [T, C]);

@@ -28,7 +28,16 @@ export function lenet5(options: { classes?: number; seed?: number } = {}): Model
  * pre-LayerNorm transformer blocks (`2` .. `layers + 1`), a final LayerNorm and a dense head to vocab logits, whose
  * weight is the embedding table when `tie` is set.
  */
-export function gpt(options: { vocab: number; context: number; layers: number; heads: number; channels: number; mlpRatio?: number; tie?: boolean; seed?: number }): Model {
+export function gpt(options: {
+  vocab: number;
+  context: number;
+  layers: number;
+  heads: number;
+  channels: number;
+  mlpRatio?: number;
+  tie?: boolean;
+  seed?: number;
+}): Model {
   const { vocab, context, layers, heads, channels } = options;
   if (!Number.isInteger(layers) || layers < 0) throw new GraphError(`gpt: layers must be a non-negative integer, got ${layers}`);
   return sequential(

@@ -49,7 +49,8 @@ export function checkView(name: string, length: number, offset: number, stride: 
   if (!Number.isInteger(offset) || offset < 0) throw new ShapeError(`attention: ${name}.offset must be a non-negative integer, got ${offset}`);
   if (!Number.isInteger(stride) || stride < C) throw new ShapeError(`attention: ${name}.stride must be an integer >= C = ${C}, got ${stride}`);
   const need = offset + (rows - 1) * stride + C;
-  if (length < need) throw new ShapeError(`attention: ${name} needs ${need} elements (offset ${offset}, stride ${stride}, ${rows} rows of ${C}), got ${length}`);
+  if (length < need)
+    throw new ShapeError(`attention: ${name} needs ${need} elements (offset ${offset}, stride ${stride}, ${rows} rows of ${C}), got ${length}`);
 }
 
 function checkStrided(name: string, m: StridedOf<ArrayLike<number>>, rows: number, C: number): void {
@@ -64,7 +65,15 @@ function checkDense(name: string, a: ArrayLike<number>, n: number, what: string)
 const keysOf = (s: AttentionShape, t: number): number => (s.causal ? t + 1 : s.T);
 
 /** Float64 scaled scores of query row (b, t) in head h against its visible keys. */
-function scores(q: StridedOf<ArrayLike<number>>, k: StridedOf<ArrayLike<number>>, s: AttentionShape, scale: number, b: number, h: number, t: number): Float64Array {
+function scores(
+  q: StridedOf<ArrayLike<number>>,
+  k: StridedOf<ArrayLike<number>>,
+  s: AttentionShape,
+  scale: number,
+  b: number,
+  h: number,
+  t: number,
+): Float64Array {
   const out = new Float64Array(keysOf(s, t));
   const qAt = q.offset + (b * s.T + t) * q.stride + h * s.D;
   for (let j = 0; j < out.length; j++) {
@@ -77,7 +86,12 @@ function scores(q: StridedOf<ArrayLike<number>>, k: StridedOf<ArrayLike<number>>
 }
 
 /** Float64 forward: out [B, T, C] and lse [B, H, T]. */
-export function attentionForward64(q: StridedOf<ArrayLike<number>>, k: StridedOf<ArrayLike<number>>, v: StridedOf<ArrayLike<number>>, s: AttentionShape): { out: Float64Array; lse: Float64Array } {
+export function attentionForward64(
+  q: StridedOf<ArrayLike<number>>,
+  k: StridedOf<ArrayLike<number>>,
+  v: StridedOf<ArrayLike<number>>,
+  s: AttentionShape,
+): { out: Float64Array; lse: Float64Array } {
   const { C, scale } = attentionDims(s);
   const rows = s.B * s.T;
   checkStrided('q', q, rows, C);
@@ -169,7 +183,15 @@ export function attentionBackward64(
 }
 
 /** Gradients of attentionForward's out with respect to q, k and v, each dense [B, T, C]. */
-export function attentionBackward(q: Strided, k: Strided, v: Strided, out: Float32Array, lse: Float32Array, dOut: Float32Array, s: AttentionShape): { dq: Float32Array; dk: Float32Array; dv: Float32Array } {
+export function attentionBackward(
+  q: Strided,
+  k: Strided,
+  v: Strided,
+  out: Float32Array,
+  lse: Float32Array,
+  dOut: Float32Array,
+  s: AttentionShape,
+): { dq: Float32Array; dk: Float32Array; dv: Float32Array } {
   const r = attentionBackward64(q, k, v, out, lse, dOut, s);
   return { dq: Float32Array.from(r.dq), dk: Float32Array.from(r.dk), dv: Float32Array.from(r.dv) };
 }

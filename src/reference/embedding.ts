@@ -30,7 +30,8 @@ export function embeddingForward(ids: ArrayLike<number>, table: Float32Array, V:
 /** dTable [V, C]: row v is the sum of dOut's rows at the positions holding token v (zero for absent tokens). */
 export function embeddingBackward(ids: ArrayLike<number>, dOut: Float32Array, V: number, C: number): Float32Array {
   checkDims(V, C);
-  if (dOut.length !== ids.length * C) throw new ShapeError(`embedding: dOut must have ids.length * C = ${ids.length} * ${C} = ${ids.length * C} elements, got ${dOut.length}`);
+  if (dOut.length !== ids.length * C)
+    throw new ShapeError(`embedding: dOut must have ids.length * C = ${ids.length} * ${C} = ${ids.length * C} elements, got ${dOut.length}`);
   checkIds(ids, V);
   const acc = new Float64Array(V * C);
   for (let n = 0; n < ids.length; n++) {

@@ -31,13 +31,6 @@ export {
   type AvgPool2dOptions,
   type Pool2dOptions,
 } from './pool2d.js';
-export {
-  attentionBackward,
-  attentionBackward64,
-  attentionForward,
-  attentionForward64,
-  type AttentionShape,
-  type Strided,
-} from './attention.js';
+export { attentionBackward, attentionBackward64, attentionForward, attentionForward64, type AttentionShape, type Strided } from './attention.js';
 export { embeddingBackward, embeddingBackwardIndex, embeddingForward } from './embedding.js';
 export { argmax, pcgHash, sampleToken, samplingProbabilities, uniformDraw } from './sample.js';

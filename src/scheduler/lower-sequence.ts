@@ -31,7 +31,9 @@ function positionsOf(g: Graph, n: GraphNode): GraphNode | null {
 function embeddingOf(g: Graph, pos: GraphNode): GraphNode {
   const src = g.nodes[pos.inputs[0]!]!;
   if (src.op.op !== 'embedding' || positionsOf(g, src) !== pos) {
-    throw new GraphError(`positionalEmbedding '${pos.name}' must read the token embedding directly, and be its only reader, to run on the GPU (it is added by the embedding's dispatch)`);
+    throw new GraphError(
+      `positionalEmbedding '${pos.name}' must read the token embedding directly, and be its only reader, to run on the GPU (it is added by the embedding's dispatch)`,
+    );
   }
   return src;
 }

@@ -283,7 +283,12 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
       case 'dense': {
         const w = param(op.weight);
         const dw = pgrad(op.weight);
-        p.push({ label: `${n.name}:dW`, reads: [dy, x], writes: [dw], make: (t) => prepareMatmul(rt, { a: yr(t(dy)), b: xr(t(x)), c: t(dw) }, { transA: true }) });
+        p.push({
+          label: `${n.name}:dW`,
+          reads: [dy, x],
+          writes: [dw],
+          make: (t) => prepareMatmul(rt, { a: yr(t(dy)), b: xr(t(x)), c: t(dw) }, { transA: true }),
+        });
         if (op.bias) {
           const db = pgrad(op.bias);
           p.push({ label: `${n.name}:db`, reads: [dy], writes: [db], make: (t) => prepareSumRows(rt, { x: yr(t(dy)), out: t(db) }) });

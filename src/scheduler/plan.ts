@@ -88,7 +88,11 @@ export class StepPlan {
     // The whole ring, both sections: the activation records live past the first section's slots.
     const stats =
       training && ctx.activationStats
-        ? { metrics: p.persistent('metrics:all', new Tensor(rt, ring.buffer, [ring.slots * (ring.stride + ring.extraStride)], 'metrics', 0, false)), base: ring.extraBase, slots: ring.slots }
+        ? {
+            metrics: p.persistent('metrics:all', new Tensor(rt, ring.buffer, [ring.slots * (ring.stride + ring.extraStride)], 'metrics', 0, false)),
+            base: ring.extraBase,
+            slots: ring.slots,
+          }
         : undefined;
     lowerForward(rt, p, graph, ctx.buffers, B, training, stats);
     lowerLoss(rt, p, graph, ctx.loss, B, keys);
@@ -158,7 +162,12 @@ export class StepPlan {
    * unless the metrics ring has no free staging buffer. A sequence model's ids (and labels) may be integer
    * arrays; they are checked (a DataError names an id outside the vocabulary) before anything is written.
    */
-  async step(x: Float32Array | Uint32Array | Int32Array | null, y: Float32Array | Uint32Array | Int32Array | null, info: StepInfo, stepIndex: number): Promise<void> {
+  async step(
+    x: Float32Array | Uint32Array | Int32Array | null,
+    y: Float32Array | Uint32Array | Int32Array | null,
+    info: StepInfo,
+    stepIndex: number,
+  ): Promise<void> {
     const { rt, ring } = this.ctx;
     const queue = rt.device.queue;
     this.checkUsable();

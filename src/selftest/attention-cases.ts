@@ -83,7 +83,14 @@ export function attentionCases(shapes: readonly AttentionShape[] = ATTENTION_SHA
             return [['dqkv', grads.views[0]!, all, tol]];
           });
         }
-        const split = [0, 1, 2].map((i) => Tensor.from(rt, Float32Array.from({ length: rows * C }, (_, j) => ref[i]!.data[ref[i]!.offset + Math.floor(j / C) * 3 * C + (j % C)]!), [rows, C], 'qkv'[i]!));
+        const split = [0, 1, 2].map((i) =>
+          Tensor.from(
+            rt,
+            Float32Array.from({ length: rows * C }, (_, j) => ref[i]!.data[ref[i]!.offset + Math.floor(j / C) * 3 * C + (j % C)]!),
+            [rows, C],
+            'qkv'[i]!,
+          ),
+        );
         return check([...inputs, ...split], async () => {
           const g = await attentionBackward(rt, { q: { t: split[0]! }, k: { t: split[1]! }, v: { t: split[2]! }, out, lse, dOut, shape: s });
           return [
@@ -136,7 +143,9 @@ export function embeddingCases(): KernelCase[] {
         const dOutData = rng.floats(N * s.C);
         const dOut = Tensor.from(rt, dOutData, [N, s.C], 'dOut');
         // Sums of up to N terms in another order than float64's: rounding only.
-        return check([dOut], async () => [['dTable', await embeddingBackward(rt, ids, dOut, s.V, s.C), refEmbBackward(ids, dOutData, s.V, s.C), reductionTolerance(N)]]);
+        return check([dOut], async () => [
+          ['dTable', await embeddingBackward(rt, ids, dOut, s.V, s.C), refEmbBackward(ids, dOutData, s.V, s.C), reductionTolerance(N)],
+        ]);
       }),
     );
   }

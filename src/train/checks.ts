@@ -100,12 +100,22 @@ export function checkTokenArray(v: unknown, where: string, what: string, T: numb
  */
 export function tokenDataset(g: Graph, data: unknown, where: string): Dataset {
   const T = g.tokens!;
-  if (typeof data !== 'object' || data === null) throw new DataError(`${where}: expected token data { x: ids [N, ${T}], y: labels [N, ${T}] }, got ${describe(data)}`);
+  if (typeof data !== 'object' || data === null)
+    throw new DataError(`${where}: expected token data { x: ids [N, ${T}], y: labels [N, ${T}] }, got ${describe(data)}`);
   const { x, y, name } = data as Partial<TokenData>;
   checkTokenArray(x, where, 'x', T, vocabOf(g));
   checkTokenArray(y, where, 'y', T, g.output.shape[g.output.shape.length - 1]!);
   if (y.length !== x.length) throw new DataError(`${where}: y has ${y.length} labels for ${x.length} ids; give one next-token label per id`);
-  return { name: name ?? 'tokens', x: Float32Array.from(x), y: Float32Array.from(y), n: x.length / T, inputDim: T, task: 'regression', classes: 0, outputDim: T };
+  return {
+    name: name ?? 'tokens',
+    x: Float32Array.from(x),
+    y: Float32Array.from(y),
+    n: x.length / T,
+    inputDim: T,
+    task: 'regression',
+    classes: 0,
+    outputDim: T,
+  };
 }
 
 /** Model inputs: a Float32Array (other arrays would be read as the wrong numbers or not at all). */

@@ -154,7 +154,12 @@ export class Network {
   }
 
   /** One training step on a batch (rows of x, and labels or targets); returns once submitted. */
-  async trainStep(plan: StepPlan, x: Float32Array | Uint32Array | Int32Array | null, y: Float32Array | Uint32Array | Int32Array | null, lr = this.optimizer.lr): Promise<void> {
+  async trainStep(
+    plan: StepPlan,
+    x: Float32Array | Uint32Array | Int32Array | null,
+    y: Float32Array | Uint32Array | Int32Array | null,
+    lr = this.optimizer.lr,
+  ): Promise<void> {
     this.guard.checkUsable();
     if (this.failure) throw this.failure;
     const step = this.steps;

@@ -46,7 +46,8 @@ export class SequenceReference {
     readonly precision: 'f32' | 'f64' = 'f32',
     params: ArrayLike<number> = model.initialParameters(),
   ) {
-    if (model.graph.tokens === null) throw new OptionError('SequenceReference needs a sequence model (sequential({ tokens: T }, ...)); use ReferenceNetwork for the others');
+    if (model.graph.tokens === null)
+      throw new OptionError('SequenceReference needs a sequence model (sequential({ tokens: T }, ...)); use ReferenceNetwork for the others');
     if (precision !== 'f32' && precision !== 'f64') throw new OptionError(`SequenceReference: precision must be 'f32' or 'f64', got ${String(precision)}`);
     const Arr = precision === 'f32' ? Float32Array : Float64Array;
     this.round = (a) => Arr.from(a);

@@ -92,7 +92,8 @@ export class ReferenceNetwork {
           break;
         default:
           // Sequence models (token input) run on SequenceReference (reference-sequence.ts).
-          if (!isImageOp(op)) throw new OptionError(`ReferenceNetwork runs vector and image models; '${op.op}' belongs to a sequence model: use SequenceReference`);
+          if (!isImageOp(op))
+            throw new OptionError(`ReferenceNetwork runs vector and image models; '${op.op}' belongs to a sequence model: use SequenceReference`);
           y = imageForward(op, xin, B, (name) => this.p(name));
       }
       acts.push(y);

@@ -13,6 +13,7 @@ export const reportOf = (more: Partial<BenchReport>): BenchReport => ({
   memory: [],
   conv: [],
   training: [],
+  gpt: [],
   coldStart: null,
   ...more,
 });
