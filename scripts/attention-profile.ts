@@ -66,6 +66,12 @@ it('attention: fused against unfused', async () => {
     const delta = Tensor.zeros(rt, [B, H, T], 'delta');
     const fwd = [await prepareAttentionForward(rt, { qkv, out, lse, shape })];
     const bwd = await prepareAttentionBackward(rt, { qkv, out, lse, dOut, dqkv, delta, shape });
+    // PROFILE_ROWS=1,2,4: the backward with each query/key rows per invocation, interleaved in this run.
+    for (const r of (process.env.PROFILE_ROWS ?? '').split(',').filter(Boolean).map(Number)) {
+      const f = await timeDispatches(rt, [await prepareAttentionForward(rt, { qkv, out, lse, shape }, { rows: r })]);
+      const b = await timeDispatches(rt, await prepareAttentionBackward(rt, { qkv, out, lse, dOut, dqkv, delta, shape }, { rows: r }));
+      report.push(`B=${B} T=${T} H=${H} D=${D} rows=${r}: forward ${f.median.toFixed(3)} ms, backward ${b.median.toFixed(3)} ms`);
+    }
     // Unfused: head-major q, k, v [B*H, T, D] (the layout a composition would transpose to), scores [B*H*T, T].
     const heads = (label: string) => Tensor.from(rt, rng.floats(B * H * T * D), [B * H * T * D], label);
     const [q, k, v] = [heads('q'), heads('k'), heads('v')];
