@@ -1,5 +1,5 @@
-// The JSON the benchmark writes for the conv suite and LeNet-5's training row: every field, its type, and the
-// peers' cells (a figure, or why there is none), after a round trip through JSON.stringify as bench-results.json.
+// The JSON the benchmark writes for the conv suite, LeNet-5's training row and the gpt row (its generation and
+// attention figures included): every field, its type, and the peers' cells (a figure, or why there is none), after a round trip through JSON.stringify as bench-results.json.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/gpu/runtime.js';
 import { createRuntime } from '../src/runtime.js';
@@ -8,6 +8,7 @@ import { runBenchmarks, type BenchReport, type PeerRunner } from '../src/bench/s
 import { QUICK_WORKLOADS, WORKLOADS } from '../src/bench/train.js';
 import { formatReport } from '../src/bench/report.js';
 import { GPT_SPEC, gptModel, gptWorkloadName, type GptSpec } from '../src/bench/peers/gpt-common.js';
+import { gptAttentionShapes, UNFUSED_NOTE } from '../src/bench/gpt-attention.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -108,6 +109,50 @@ describe('benchmark JSON: the gpt row', () => {
   const SPEC: GptSpec = { vocab: 11, context: 8, layers: 1, heads: 2, channels: 16, batch: 2 };
   const params = gptModel(SPEC).layout.count;
 
+  /** The generation and attention fields of a gpt row (SPEC: prompt clipped to half the context, T = 8 and 32). */
+  function expectGenerationAndAttention(g: Json): void {
+    const gen = g.generation as Json;
+    expect(Object.keys(gen).sort()).toEqual([
+      'cached',
+      'cachedTokensPerSecond',
+      'newTokens',
+      'promptTokens',
+      'recompute',
+      'recomputeTokensPerSecond',
+      'sameTokens',
+      'speedup',
+    ]);
+    expect([gen.promptTokens, gen.newTokens]).toEqual([4, 64]);
+    for (const k of ['cached', 'recompute']) expectTiming(gen[k], /^wall-clock$/);
+    expect((gen.cached as Json).repetitions).toBe(3);
+    const tps = (k: string) => (64 * 1000) / ((gen[k] as Json).median as number);
+    expect(gen.cachedTokensPerSecond).toBeCloseTo(tps('cached'), 6);
+    expect(gen.recomputeTokensPerSecond).toBeCloseTo(tps('recompute'), 6);
+    expect(gen.speedup).toBeCloseTo((gen.cachedTokensPerSecond as number) / (gen.recomputeTokensPerSecond as number), 9);
+    expect(typeof gen.sameTokens).toBe('boolean');
+
+    const att = g.attention as Json[];
+    expect(att.map((a) => a.shape)).toEqual([
+      { B: 2, T: 8, H: 2, D: 8 },
+      { B: 1, T: 32, H: 2, D: 8 },
+    ]);
+    for (const a of att) {
+      expect(Object.keys(a).sort()).toEqual(['forwardSpeedup', 'fusedBackward', 'fusedForward', 'note', 'shape', 'unfusedDispatches', 'unfusedForward']);
+      for (const k of ['fusedForward', 'fusedBackward', 'unfusedForward']) expectTiming(a[k], /^(gpu-timestamps|wall-clock)$/);
+      const { B, H } = a.shape as { B: number; H: number };
+      expect(a.unfusedDispatches).toBe(2 * B * H + 1);
+      expect(a.forwardSpeedup).toBeCloseTo(((a.unfusedForward as Json).median as number) / ((a.fusedForward as Json).median as number), 9);
+      expect(a.note).toBe(UNFUSED_NOTE);
+    }
+  }
+
+  it("attention shapes: the GPT's heads and head size at T = context and 4 * context, the same tokens per batch", () => {
+    expect(gptAttentionShapes(GPT_SPEC)).toEqual([
+      { B: 16, T: 64, H: 4, D: 16 },
+      { B: 4, T: 256, H: 4, D: 16 },
+    ]);
+  });
+
   it('the default GPT is 2 blocks of 4 heads, C = 64, T = 64, V = 65, batch 16', () => {
     expect(GPT_SPEC).toEqual({ vocab: 65, context: 64, layers: 2, heads: 4, channels: 64, batch: 16 });
     expect(gptModel(GPT_SPEC).layout.count).toBe(112_577);
@@ -144,7 +189,9 @@ describe('benchmark JSON: the gpt row', () => {
     expect(json.gpt).toHaveLength(1);
     const g = json.gpt[0] as unknown as Json;
     expect(Object.keys(g).sort()).toEqual([
+      'attention',
       'dispatchesPerStep',
+      'generation',
       'lossFirst',
       'lossLast',
       'msPerStep',
@@ -175,8 +222,17 @@ describe('benchmark JSON: the gpt row', () => {
     });
     // The ratio is to the fastest peer that trained the same model, not to the faster ones that did not.
     expect(g.vsBestPeer).toEqual({ peer: 'faster', ratio: (g.tokensPerSecond as number) / 400 });
+    expectGenerationAndAttention(g);
     const text = formatReport(json);
     expect(text).toContain(`${gptWorkloadName(SPEC)}: ${params} parameters`);
+    expect(text).toMatch(/generation, greedy, 64 tokens from a 4-token prompt/);
+    expect(text).toMatch(/generate \(key\/value cache\) .* tokens\/s/);
+    expect(text).toMatch(/predict over the window .* tokens\/s/);
+    expect(text).toMatch(/cache \/ recompute: \d+\.\d\dx tokens\/s/);
+    expect(text).toMatch(/attention, fused against unfused/);
+    expect(text).toMatch(/2x8x2x8 .* \(9 dispatches\)/);
+    expect(text).toMatch(/1x32x2x8 .* \(5 dispatches\)/);
+    expect(text).toContain(UNFUSED_NOTE);
     expect(text).toMatch(/flat .* NOT COMPARED: did not train/);
     expect(text).toContain('bad        failed: out of memory');
     expect(text).toContain('Descent / best peer (faster): ');

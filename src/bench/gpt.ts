@@ -4,6 +4,8 @@
 import type { Runtime } from '../gpu/runtime.js';
 import { adamw } from '../optim/adam.js';
 import { Network } from '../train/network.js';
+import { benchGptAttention, formatGptAttention, type GptAttentionRow } from './gpt-attention.js';
+import { benchGptGeneration, formatGptGeneration, type GptGenerateRow } from './gpt-generate.js';
 import { GPT_ADAMW, GPT_SPEC, gptModel, gptProblem, gptWorkloadName, type GptSpec, type PeerGptResult } from './peers/gpt-common.js';
 import { timeWork, type Timing } from './timing.js';
 
@@ -28,6 +30,10 @@ export interface GptTrainRow {
   peers: Record<string, PeerGptFigure>;
   /** Descent's tokens/s over the best peer's that trained. */
   vsBestPeer?: { peer: string; ratio: number };
+  /** Greedy generation on the trained model, with the key/value cache and by full recompute (Descent only). */
+  generation?: GptGenerateRow;
+  /** Fused attention against the unfused composition at the model's heads (Descent only). */
+  attention?: GptAttentionRow[];
 }
 
 /** Steady-state training steps of the spec's GPT on Descent (the same batches and initial values as the peers). */
@@ -35,6 +41,7 @@ export async function benchGptTraining(rt: Runtime, spec: GptSpec = GPT_SPEC, op
   const pr = gptProblem(spec);
   const { lr, beta1, beta2, eps, weightDecay } = GPT_ADAMW;
   const net = await Network.compile(rt, gptModel(spec), { loss: 'cross_entropy', optimizer: adamw({ lr, betas: [beta1, beta2], eps, weightDecay }) });
+  let row: GptTrainRow;
   try {
     const plan = await net.plan(spec.batch, true);
     const losses: number[] = [];
@@ -54,7 +61,8 @@ export async function benchGptTraining(rt: Runtime, spec: GptSpec = GPT_SPEC, op
     const lossFirst = losses[0] ?? NaN;
     const lossLast = losses[losses.length - 1] ?? NaN;
     const tokens = spec.batch * spec.context;
-    return {
+    const generation = await benchGptGeneration(net, spec);
+    row = {
       workload: gptWorkloadName(spec),
       spec,
       params: pr.params,
@@ -66,10 +74,13 @@ export async function benchGptTraining(rt: Runtime, spec: GptSpec = GPT_SPEC, op
       lossLast,
       trains: lossLast < lossFirst,
       peers: {},
+      generation,
     };
   } finally {
     await net.destroy();
   }
+  // After the network is gone, so its buffers and pending work do not share the adapter with the timed kernels.
+  return { ...row, attention: await benchGptAttention(rt, spec) };
 }
 
 /** Why a peer's figure does not count: a parameter count other than Descent's, or a loss that did not fall. */
@@ -111,6 +122,8 @@ export function formatGpt(rows: readonly (GptTrainRow & { peerErrors?: Record<st
       } else out.push(`${p.padEnd(9)}  ${why ?? 'no figure'}`);
     }
     if (r.vsBestPeer) out.push(`Descent / best peer (${r.vsBestPeer.peer}): ${r.vsBestPeer.ratio.toFixed(2)}x tokens/s`);
+    if (r.generation) out.push(...formatGptGeneration(r.generation));
+    if (r.attention) out.push(...formatGptAttention(r.attention));
   }
   return out;
 }
