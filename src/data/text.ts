@@ -205,7 +205,7 @@ export function bigramBaseline(trainIds: ArrayLike<number>, validationIds: Array
 export interface TextBatch {
   /** [rows, context] token ids, row-major. */
   x: Uint32Array;
-  /** [rows, context]: y[r, t] = x[r, t + 1], and the last column is the id after the window. */
+  /** [rows, context] next ids: row r, column t holds the id after x at (r, t); the last column is the id after the window. */
   y: Uint32Array;
   /** Where each row's window starts in the ids. */
   starts: Uint32Array;

@@ -10,6 +10,7 @@ export { ACTIVATION_STATS_STRIDE, HIST_BINS, HIST_MAX, HIST_MIN, STAT } from '..
 
 const WG = 256;
 
+/** Pre-activations in, the statistics record (and optionally the activated output) out. */
 export interface ActivationStatsTensors {
   /** Pre-activations z [B, U]; read only. */
   z: Tensor;
@@ -19,6 +20,7 @@ export interface ActivationStatsTensors {
   metrics: Tensor;
 }
 
+/** The activation measured (and optionally applied) and the ring slot written. */
 export interface ActivationStatsOptions extends ActivationOptions {
   /** Float index of slot 0's record in `metrics`. Default 0. */
   base?: number;

@@ -8,6 +8,7 @@ import { ACTIVATION_CODES, ACTIVATIONS, DEFAULT_LEAKY_SLOPE, derivativeFromOutpu
 
 export { ACTIVATION_CODES, ACTIVATIONS, DEFAULT_LEAKY_SLOPE, derivativeFromOutput, type Activation } from '../core/activations.js';
 
+/** Which activation a kernel applies, and Leaky ReLU's slope. */
 export interface ActivationOptions {
   activation: Activation;
   /** Leaky ReLU's negative slope; ignored by the others. Default 0.01. */

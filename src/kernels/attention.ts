@@ -25,6 +25,7 @@ export interface StridedTensor {
 /** q, k and v as one fused [B*T, 3C] tensor (q, k, v column blocks in that order), or as three strided views. */
 export type AttentionInputs = { qkv: Tensor; q?: never; k?: never; v?: never } | { qkv?: never; q: StridedTensor; k: StridedTensor; v: StridedTensor };
 
+/** Inputs and outputs of the fused attention forward (q, k, v fused as QKV or strided views). */
 export type AttentionForwardTensors = AttentionInputs & {
   shape: AttentionShape;
   /** [B*T, C] (any shape of B*T*C elements), overwritten. */
@@ -37,6 +38,7 @@ export type AttentionForwardTensors = AttentionInputs & {
 export type AttentionGradients =
   { dqkv: Tensor; dq?: never; dk?: never; dv?: never } | { dqkv?: never; dq: StridedTensor; dk: StridedTensor; dv: StridedTensor };
 
+/** Inputs and gradients of the fused attention backward (q, k, v and dq, dk, dv fused or strided). */
 export type AttentionBackwardTensors = AttentionInputs &
   AttentionGradients & {
     shape: AttentionShape;
@@ -49,6 +51,7 @@ export type AttentionBackwardTensors = AttentionInputs &
     delta: Tensor;
   };
 
+/** Tile settings of the attention kernels. */
 export interface AttentionOptions {
   /** Invocations per workgroup (default 8, lavapipe's SIMD width). */
   wg?: number;

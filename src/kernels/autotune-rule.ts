@@ -6,6 +6,7 @@ import { median, relativeSpread } from '../util/stats.js';
 /** The smallest speed-up over the default that replaces it, however quiet the measurements. */
 export const TUNING_MARGIN = 0.05;
 
+/** The tuner's choice and the figures it was made from. */
 export interface TuningDecision {
   /** Index of the chosen candidate. */
   index: number;

@@ -2,6 +2,7 @@
 import { isNode } from '../gpu/device.js';
 import type { MatmulChoice } from './matmul.js';
 
+/** One candidate's measured time at one shape class. */
 export interface TuningMeasurement {
   /** The slot: shape class, then ' A^T' or ' B^T' for a transposed operand. */
   slot: string;
@@ -12,6 +13,7 @@ export interface TuningMeasurement {
   samples: number[];
 }
 
+/** An adapter's tuned matmul choice, as stored and reloaded. */
 export interface MatmulTuning {
   /** Adapter, matmul shader digest and tuner version the choices were measured for (tuningKey). */
   key: string;
@@ -23,7 +25,9 @@ export interface MatmulTuning {
 
 /** Where tuning results are kept between runs. */
 export interface TuningStore {
+  /** The stored tuning for an adapter key, or null when none is stored. */
   load(key: string): Promise<MatmulTuning | null>;
+  /** Stores a tuning under its adapter key. */
   save(tuning: MatmulTuning): Promise<void>;
 }
 

@@ -94,6 +94,7 @@ export function tuningKey(rt: Runtime): string {
   return `${rt.description} | matmul ${digest(shaders)} | tuner ${TUNER_VERSION}`;
 }
 
+/** Per-candidate timings the tuner measured. */
 export interface TuningTimes {
   /** Rounds in which every candidate still in the running is timed once, in turn. Default 7. */
   rounds?: number;

@@ -39,6 +39,7 @@ export interface Conv2dBackwardOptions extends ConvGeometryOptions {
   weightChunk?: number;
 }
 
+/** Inputs and output of a convolution's forward pass (NHWC activations, [OC, C, KH, KW] weights). */
 export interface Conv2dTensors {
   /** [N, H, W, C] */
   x: Tensor;
@@ -50,6 +51,7 @@ export interface Conv2dTensors {
   y: Tensor;
 }
 
+/** Inputs and outputs of a convolution's backward pass (NHWC activations, [OC, C, KH, KW] weights). */
 export interface Conv2dBackwardTensors {
   /** [N, H, W, C], the forward's input */
   x: Tensor;

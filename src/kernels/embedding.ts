@@ -13,6 +13,7 @@ import { prepareSumRows } from './reduce.js';
 
 export { embeddingBackwardIndex } from '../reference/embedding.js';
 
+/** Buffers of the embedding forward: ids, the table, an optional positional table, the output rows. */
 export interface EmbeddingForwardTensors {
   /** N token ids, u32. */
   ids: BufferRef;
@@ -31,6 +32,7 @@ export interface EmbeddingForwardTensors {
   T?: number;
 }
 
+/** Buffers of the embedding backward: the CSR index of the batch's ids, dOut and the table's gradient. */
 export interface EmbeddingBackwardTensors {
   /** The CSR index of the batch's ids (embeddingBackwardIndex): V + 1 row starts and N positions, u32. */
   rowStart: BufferRef;

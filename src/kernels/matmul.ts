@@ -9,6 +9,7 @@ import { tunedMatmulChoices } from './tuning.js';
 
 /** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
 export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'block8', 'block16', 'subgroup', 'vec4', 'tiled'] as const;
+/** The matmul kernels that can be pinned or tuned. */
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** Rows per invocation of the variants that share matmul_wide.wgsl. */
@@ -87,6 +88,7 @@ export function matmulShapeClass(M: number, N: number, _K: number): MatmulShapeC
   return out <= 256 * 256 ? 'medium' : 'large';
 }
 
+/** Transposes, epilogue and kernel variant of a matmul. */
 export interface MatmulOptions {
   /** Use A transposed: `a` holds K x M. */
   transA?: boolean;

@@ -7,6 +7,7 @@ import type { GraphNode, NodeOp, NodeShape, ParamSpec } from './graph.js';
 import type { AttentionShape } from '../reference/attention.js';
 import type { Init } from './layers.js';
 
+/** Token ids [B, T] to rows of a learned [vocab, channels] table. */
 export interface EmbeddingLayer {
   kind: 'embedding';
   vocab: number;
@@ -14,18 +15,21 @@ export interface EmbeddingLayer {
   init: Init;
   name?: string;
 }
+/** Adds a learned [context, channels] table by position. */
 export interface PositionalEmbeddingLayer {
   kind: 'positionalEmbedding';
   context: number;
   init: Init;
   name?: string;
 }
+/** Multi-head self-attention: a fused QKV projection, the attention and an output projection. */
 export interface AttentionLayer {
   kind: 'attention';
   heads: number;
   causal: boolean;
   name?: string;
 }
+/** A pre-LayerNorm transformer block: attention and an MLP, each around a residual connection. */
 export interface TransformerBlockLayer {
   kind: 'transformerBlock';
   heads: number;
@@ -34,6 +38,7 @@ export interface TransformerBlockLayer {
   eps: number;
   name?: string;
 }
+/** The layers that exist only on sequences. */
 export type SequenceLayer = EmbeddingLayer | PositionalEmbeddingLayer | AttentionLayer | TransformerBlockLayer;
 
 /** GPT-2's initial standard deviation of embedding tables. */

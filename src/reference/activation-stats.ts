@@ -9,9 +9,11 @@
 //       [0, 31], so bin 0 also holds z < -8 and bin 31 z >= 8
 import type { Activation } from '../core/activations.js';
 
+/** Bins of the pre-activation histogram. */
 export const HIST_BINS = 32;
 /** The histogram's range: HIST_BINS bins of width (HIST_MAX - HIST_MIN) / HIST_BINS = 0.5. */
 export const HIST_MIN = -8;
+/** The histogram covers [-HIST_MAX, HIST_MAX); the outer bins also take the tails. */
 export const HIST_MAX = 8;
 /** Field offsets of one record. */
 export const STAT = { saturated: 0, dead: 1, mean: 2, std: 3, nonFinite: 4, histogram: 5 } as const;

@@ -16,6 +16,7 @@ import { softmaxCrossEntropy } from '../reference/loss.js';
 
 type Vec = Float32Array | Float64Array;
 
+/** One reference step's loss, gradients and parameters. */
 export interface SequenceReferenceStep {
   /** Mean cross-entropy over the B*T predicted tokens. */
   loss: number;
@@ -32,6 +33,7 @@ const rowsBy = (n: GraphNode, B: number): [number, number] => {
 /** Q, K and V as column blocks of the fused [rows, 3C] projection. */
 const qkvViews = (qkv: ArrayLike<number>, C: number) => [0, C, 2 * C].map((offset) => ({ data: qkv, offset, stride: 3 * C }));
 
+/** The CPU reference trainer of sequence models: forward, backward and optimizer in plain loops. */
 export class SequenceReference {
   readonly params: Vec;
   readonly grads: Vec;
