@@ -8,6 +8,7 @@ import { CNN_LABEL, FIRST_FILTERS, FIRST_KERNEL, MLP_LABEL, cnnModel, labOptimiz
 import { FeatureMapView, FilterView } from './lib/conv-views.js';
 import { DrawPad, ProbabilityBars, showInput, softmax } from './lib/train-digits.js';
 import { fmt, loadData } from './lib/train-models.js';
+import { showPhase } from './lib/phase-pill.js';
 import { TrainRunner, type Phase } from './lib/train-runner.js';
 import { acquireRuntime, el as $, renderNav, setStatus, showFatal } from './shell.js';
 
@@ -107,24 +108,7 @@ function updateStats(force = false): void {
 }
 
 function setPhase(p: Phase, detail = ''): void {
-  const text: Record<Phase, string> = {
-    loading: 'loading MNIST…',
-    compiling: 'compiling kernels…',
-    ready: 'ready',
-    running: 'training',
-    paused: 'paused',
-    diverged: 'diverged',
-  };
-  const pill = $('phase');
-  pill.textContent = text[p];
-  pill.className = `phase phase-${p === 'loading' || p === 'compiling' ? 'busy' : p}`;
-  stats.dataset.phase = p;
-  const idle = p === 'ready' || p === 'paused';
-  $<HTMLButtonElement>('start').disabled = !idle;
-  $<HTMLButtonElement>('pause').disabled = p !== 'running';
-  $<HTMLButtonElement>('reset').disabled = !(idle || p === 'running' || p === 'diverged');
-  $('warning').hidden = p !== 'diverged';
-  if (p === 'diverged') $('warning').textContent = `${detail} Press Reset.`;
+  showPhase(p, stats, { loading: 'loading MNIST…', diverged: 'Press Reset.' }, detail);
   setStatus(p === 'running' ? 'running' : p === 'paused' ? 'done' : p === 'ready' ? 'ready' : p === 'diverged' ? 'done' : 'loading');
   updateStats(true);
 }

@@ -12,6 +12,7 @@ import { generateText, type Generated } from './lib/lm-generate.js';
 import { AttentionHeatmap } from './lib/lm-heatmap.js';
 import { describeModel, lmModel, lmOptimizer, loadText, windows, type LmConfig, type LmText } from './lib/lm-model.js';
 import { fmt } from './lib/train-models.js';
+import { showPhase } from './lib/phase-pill.js';
 import { TrainRunner, coalesced, type Phase } from './lib/train-runner.js';
 import { acquireRuntime, el as $, make, renderNav, setStatus, showFatal } from './shell.js';
 
@@ -167,25 +168,8 @@ function updateStats(force = false): void {
 }
 
 function setPhase(p: Phase, detail = ''): void {
-  const label: Record<Phase, string> = {
-    loading: 'loading the sonnets…',
-    compiling: 'compiling kernels…',
-    ready: 'ready',
-    running: 'training',
-    paused: 'paused',
-    diverged: 'diverged',
-  };
-  const pill = $('phase');
-  pill.textContent = label[p];
-  pill.className = `phase phase-${p === 'loading' || p === 'compiling' ? 'busy' : p}`;
-  stats.dataset.phase = p;
-  const idle = p === 'ready' || p === 'paused';
-  $<HTMLButtonElement>('start').disabled = !idle;
-  $<HTMLButtonElement>('pause').disabled = p !== 'running';
-  $<HTMLButtonElement>('reset').disabled = !(idle || p === 'running' || p === 'diverged');
+  const idle = showPhase(p, stats, { loading: 'loading the sonnets…', diverged: 'Lower the learning rate and press Reset.' }, detail);
   $<HTMLButtonElement>('generate').disabled = !(idle || p === 'running') || generating;
-  $('warning').hidden = p !== 'diverged';
-  if (p === 'diverged') $('warning').textContent = `${detail} Lower the learning rate and press Reset.`;
   setStatus(p === 'running' ? 'running' : p === 'paused' || p === 'diverged' ? 'done' : p === 'ready' ? 'ready' : 'loading');
   updateStats(true);
 }

@@ -29,6 +29,7 @@ import {
   type DatasetId,
   type LoadedData,
 } from './lib/train-models.js';
+import { showPhase } from './lib/phase-pill.js';
 import { TrainRunner, type Phase } from './lib/train-runner.js';
 import { acquireRuntime, renderNav, setStatus, showFatal } from './shell.js';
 
@@ -79,26 +80,8 @@ let visualRun: Promise<void> | null = null;
 let visualAgain = false;
 
 function setPhase(p: Phase, detail = ''): void {
-  const text: Record<Phase, string> = {
-    loading: 'loading MNIST (8 MB)…',
-    compiling: 'compiling kernels…',
-    ready: 'ready',
-    running: 'training',
-    paused: 'paused',
-    diverged: 'diverged',
-  };
-  const pill = $('phase');
-  pill.textContent = text[p];
-  pill.className = `phase phase-${p === 'loading' || p === 'compiling' ? 'busy' : p}`;
-  stats.dataset.phase = p;
-  const idle = p === 'ready' || p === 'paused';
-  const button = (id: string) => $<HTMLButtonElement>(id);
-  button('start').disabled = !idle;
-  button('step').disabled = !idle;
-  button('pause').disabled = p !== 'running';
-  button('reset').disabled = !(idle || p === 'running' || p === 'diverged');
-  $('warning').hidden = p !== 'diverged';
-  if (p === 'diverged') $('warning').textContent = `${detail} Press Reset, lower the learning rate, or both.`;
+  const idle = showPhase(p, stats, { loading: 'loading MNIST (8 MB)…', diverged: 'Press Reset, lower the learning rate, or both.' }, detail);
+  $<HTMLButtonElement>('step').disabled = !idle;
   // 'paused' becomes 'done' once the views show the final weights (see settle).
   if (p !== 'paused') setStatus(p === 'running' ? 'running' : p === 'diverged' ? 'done' : p === 'ready' ? 'ready' : 'loading');
   if (p !== 'running') updateStats(true);

@@ -1,6 +1,7 @@
 // Fused attention on the GPU against the float64 reference on the break-it shapes, its typed errors, and that two
 // runs of the backward are bit-for-bit equal (no atomics, fixed summation order).
 import { describe, expect, it } from 'vitest';
+import { rejectsEach } from './helpers/allocation.js';
 import { OptionError, ShapeError, Tensor, attentionBackward, attentionForward, prepareAttentionBackward, type AttentionShape } from '../src/index.js';
 import { attentionCases } from '../src/selftest/attention-cases.js';
 import { Rng } from '../src/util/rng.js';
@@ -46,7 +47,6 @@ describe('attention determinism and bad input', () => {
     const qkv = Tensor.zeros(rt, [14, 3 * C], 'qkv');
     const out = Tensor.zeros(rt, [14, C], 'out');
     const lse = Tensor.zeros(rt, [2, 3, 7], 'lse');
-    const before = rt.buffers.stats();
     const bad: [() => Promise<unknown>, typeof ShapeError | typeof OptionError, RegExp][] = [
       [() => attentionForward(rt, { qkv, shape: { ...s, D: 0 } }), ShapeError, /D must be a positive integer, got 0/],
       [() => attentionForward(rt, { qkv, shape: { ...s, T: 8 } }), ShapeError, /'qkv' must have B\*T\*3C = 16 \* 27 elements, got 378/],
@@ -68,15 +68,7 @@ describe('attention determinism and bad input', () => {
         /'dq' must not share a buffer with q, k, v, out, lse or dOut/,
       ],
     ];
-    for (const [f, type, message] of bad) {
-      const err = await f().then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(type);
-      expect(String(err)).toMatch(message);
-    }
-    expect(rt.buffers.stats()).toEqual(before);
+    await rejectsEach(rt, bad);
     for (const t of [qkv, out, lse]) t.destroy();
   });
 });

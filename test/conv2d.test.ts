@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rejectsEach } from './helpers/allocation.js';
 import { OptionError, ShapeError, Tensor, conv2d, conv2dBackward, createRuntime, prepareConv2d, prepareConv2dBackward } from '../src/index.js';
 import { CONV_VARIANTS, resolveConvVariant } from '../src/kernels/conv2d.js';
 import { matmulSubgroupSize } from '../src/kernels/matmul.js';
@@ -60,7 +61,6 @@ describe('conv2d bad input', () => {
     const x = Tensor.zeros(rt, [2, 5, 5, 3], 'x');
     const w = Tensor.zeros(rt, [4, 3, 3, 3], 'w');
     const dy = Tensor.zeros(rt, [2, 3, 3, 4], 'dy');
-    const before = rt.buffers.stats();
     const bad: [() => Promise<unknown>, typeof ShapeError | typeof OptionError, RegExp][] = [
       [() => conv2d(rt, x, Tensor.view(rt, w.buffer, [4, 2, 3, 3], 0)), ShapeError, /'w' \[4, 2, 3, 3\] must be \[OC >= 1, C = 3/],
       [() => conv2d(rt, Tensor.view(rt, x.buffer, [50, 3], 0), w), ShapeError, /'x' must be NHWC/],
@@ -72,15 +72,7 @@ describe('conv2d bad input', () => {
       [() => conv2dBackward(rt, { x, w, dy }, { weightChunk: 0 }), OptionError, /weightChunk/],
       [() => prepareConv2dBackward(rt, { x, w, dy, dw: w }, { weightChunk: 5 }), ShapeError, /needs a 'dwPartial' scratch of shape \[4, 108\]/],
     ];
-    for (const [f, type, message] of bad) {
-      const err = await f().then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(type);
-      expect(String(err)).toMatch(message);
-    }
-    expect(rt.buffers.stats()).toEqual(before);
+    await rejectsEach(rt, bad);
     for (const t of [x, w, dy]) t.destroy();
   });
 });
