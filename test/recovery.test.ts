@@ -222,6 +222,29 @@ describe('snapshots on the side', () => {
     expect(Object.keys(lastSnapshot.parameters).length).toBe(net.layout.segments.length + net.model.statsLayout.segments.length);
     rt.destroy();
   });
+
+  it('keeps its step schedule when a snapshot is slow to reach the CPU (the next one waits for it)', { timeout: 60_000 }, async () => {
+    const rt = await ownRuntime();
+    const net = await Network.compile(rt, model(), compileOptions);
+    // Every snapshot's map resolves 150 ms late, as on a busy machine; the steps at which each is taken are kept.
+    const taken: number[] = [];
+    const create = rt.buffers.create.bind(rt.buffers);
+    rt.buffers.create = ((bytes: number, o: { usage: number; label?: string }) => {
+      const b = create(bytes, o);
+      if (o.label === 'snapshot-staging') {
+        const map = b.mapAsync.bind(b);
+        b.mapAsync = (...a: Parameters<GPUBuffer['mapAsync']>) => {
+          taken.push(net.steps);
+          return map(...a).then(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 150)));
+        };
+      }
+      return b;
+    }) as typeof rt.buffers.create;
+    const r = await settle(net.fit(data, fitOptions), 30_000, 'fit with slow snapshots');
+    expect(r.error).toBeUndefined();
+    expect(taken).toEqual([0, 4, 8, 12, 16, 20, 24]);
+    rt.destroy();
+  });
 });
 
 describe('recovery options', () => {

@@ -106,7 +106,9 @@ export async function train(net: Network, ds: Dataset, options: FitOptions, stop
           uploadedTo = plan;
           from += count;
           // At the end of a metrics block: the reads before it then reach the CPU before the snapshot does.
-          if (snaps?.due(net.steps) && net.steps % net.metricsEvery === 0) void snaps.take(position());
+          const due = snaps && net.steps % net.metricsEvery === 0 ? snaps.due(net.steps) : null;
+          if (due === 'steps') await snaps!.idle();
+          if (due) void snaps!.take(position());
           continue;
         }
         await net.flush();

@@ -111,10 +111,20 @@ export class Snapshotter {
     private readonly every: Required<SnapshotEvery>,
   ) {}
 
-  /** A snapshot is due after `steps` network steps (none while one is in flight: the staging buffer is busy). */
-  due(steps: number): boolean {
-    if (this.inFlight) return false;
-    return steps - this.lastStep >= this.every.steps || (performance.now() - this.lastTime) / 1000 >= this.every.seconds;
+  /**
+   * Whether a snapshot is due after `steps` network steps: 'steps' when the step count says so (the caller waits for
+   * one still in flight, so the schedule holds on a slow machine), 'seconds' when only the clock does (skipped while
+   * one is in flight: the staging buffer is busy), null when none is.
+   */
+  due(steps: number): 'steps' | 'seconds' | null {
+    if (steps - this.lastStep >= this.every.steps) return 'steps';
+    if (!this.inFlight && (performance.now() - this.lastTime) / 1000 >= this.every.seconds) return 'seconds';
+    return null;
+  }
+
+  /** Resolves once no snapshot is in flight (never rejects: a failed map settles too). */
+  async idle(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
   }
 
   /** Copy the arenas after the work submitted so far; commits when the map resolves, without waiting for it. */
