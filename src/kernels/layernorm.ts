@@ -1,6 +1,7 @@
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
+import { OptionError } from '../core/errors.js';
 import { bind, expectShape, expectShapeIfGiven, finiteOption, matrixDims, runOneShot, type Unmade } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 import { COL_WG_X, COL_WG_Y } from './reduce.js';
@@ -14,6 +15,28 @@ const WG = 64;
 export interface NormOptions {
   /** Added to the variance inside the square root; default 1e-5 (PyTorch's). A run-time uniform. */
   eps?: number;
+  /**
+   * LayerNorm's row-wise passes: 'workgroup' gives a row a workgroup that reduces through workgroup memory,
+   * 'invocation' gives a row one invocation and a workgroup 64 rows, with no barrier. Default 'auto':
+   * 'invocation' on CPU adapters (where barriers cost more than a row's arithmetic), 'workgroup' on GPUs.
+   */
+  layout?: NormLayout | 'auto';
+}
+
+/** How LayerNorm's row-wise passes map rows to invocations. */
+export type NormLayout = 'workgroup' | 'invocation';
+
+/** The layout a LayerNorm's row-wise passes use on this runtime (OptionError on an unknown one). */
+function normLayout(rt: Runtime, options: NormOptions): NormLayout {
+  const l = options.layout ?? 'auto';
+  if (l === 'auto') return rt.isSoftware ? 'invocation' : 'workgroup';
+  if (l !== 'workgroup' && l !== 'invocation') throw new OptionError(`layernorm: layout must be 'auto', 'workgroup' or 'invocation', got ${JSON.stringify(l)}`);
+  return l;
+}
+
+/** Entry and workgroup grid of a row-wise pass in a layout. */
+function rowPass(layout: NormLayout, entry: 'forward' | 'backward', B: number) {
+  return layout === 'invocation' ? { entry: `${entry}_rows`, workgroups: gridFor(ceilDiv(B, WG)) } : { entry, workgroups: gridFor(B) };
 }
 
 export interface LayerNormTensors {
@@ -97,23 +120,25 @@ function checkBackwardParams(t: Unmade<LayerNormBackwardParamsTensors, 'dgamma' 
 /** Prepare y = (x - mean) * rstd * gamma + beta over the last dimension, saving mean and rstd per row. */
 export async function prepareLayerNormForward(rt: Runtime, t: LayerNormTensors, options: NormOptions = {}): Promise<Dispatch> {
   const [B, D, epsilon] = checkForward(t, options);
-  const kernel = await rt.kernel('layernorm', { entry: 'forward', constants: { WG } });
+  const pass = rowPass(normLayout(rt, options), 'forward', B);
+  const kernel = await rt.kernel('layernorm', { entry: pass.entry, constants: { WG } });
   return rt.prepare(kernel, {
     ...bind({ x: t.x, gamma: t.gamma, beta: t.beta, y: t.y, mean: t.mean, rstd: t.rstd }),
     uniforms: { params: { B, D, eps: epsilon } },
-    workgroups: gridFor(B),
+    workgroups: pass.workgroups,
     label: `layernorm forward ${B}x${D}`,
   });
 }
 
 /** Prepare dx of layer normalization from the saved mean and rstd (dgamma and dbeta: prepareLayerNormBackwardParams). */
-export async function prepareLayerNormBackward(rt: Runtime, t: LayerNormBackwardTensors): Promise<Dispatch> {
+export async function prepareLayerNormBackward(rt: Runtime, t: LayerNormBackwardTensors, options: Pick<NormOptions, 'layout'> = {}): Promise<Dispatch> {
   const [B, D] = checkBackward(t);
-  const kernel = await rt.kernel('layernorm', { entry: 'backward', constants: { WG } });
+  const pass = rowPass(normLayout(rt, options), 'backward', B);
+  const kernel = await rt.kernel('layernorm', { entry: pass.entry, constants: { WG } });
   return rt.prepare(kernel, {
     ...bind({ x: t.x, gamma: t.gamma, saved_mean: t.mean, saved_rstd: t.rstd, dy: t.dy, dx: t.dx }),
     uniforms: { params: { B, D, eps: 0 } },
-    workgroups: gridFor(B),
+    workgroups: pass.workgroups,
     label: `layernorm backward ${B}x${D}`,
   });
 }
@@ -147,12 +172,13 @@ export async function layerNorm(
 export async function layerNormBackward(
   rt: Runtime,
   t: { x: Tensor; gamma: Tensor; mean: Tensor; rstd: Tensor; dy: Tensor },
+  options: Pick<NormOptions, 'layout'> = {},
 ): Promise<{ dx: Tensor; dgamma: Tensor; dbeta: Tensor }> {
   const [B, D] = checkBackward(t);
   checkBackwardParams(t);
   const outputs = { dx: { shape: [B, D], label: 'dx' }, dgamma: { shape: [D], label: 'dgamma' }, dbeta: { shape: [D], label: 'dbeta' } };
   return runOneShot(rt, outputs, (out) => [
-    () => prepareLayerNormBackward(rt, { ...t, dx: out.dx }),
+    () => prepareLayerNormBackward(rt, { ...t, dx: out.dx }, options),
     () => prepareLayerNormBackwardParams(rt, { ...t, dgamma: out.dgamma, dbeta: out.dbeta }),
   ]);
 }

@@ -133,6 +133,9 @@ export function reduceCases(): KernelCase[] {
 export const normInput = (rng: Rng, n: number, offset: number) => Float32Array.from({ length: n }, () => offset + rng.uniform(-2, 2));
 export const normTol = (K: number, offset: number) => reductionTolerance(K, { atol: 1e-5 * (1 + offset / 100), rtol: 1e-4 });
 
+/** Both layouts of LayerNorm's row-wise passes go through every case. */
+const LAYERNORM_LAYOUTS = ['workgroup', 'invocation'] as const;
+
 /** LayerNorm forward and backward (all three outputs); gamma, beta in an arena; D = 1, odd, beyond a workgroup, offset. */
 export function layerNormCases(): KernelCase[] {
   const cases: KernelCase[] = [];
@@ -145,8 +148,8 @@ export function layerNormCases(): KernelCase[] {
     [300, 7, 0],
     [16, 64, 1000],
   ];
-  for (const [B, D, offset] of shapes) {
-    const tag = `${B}x${D}${offset ? ` mean ${offset}` : ''}`;
+  for (const [[B, D, offset], layout] of shapes.flatMap((s) => LAYERNORM_LAYOUTS.map((l) => [s, l] as const))) {
+    const tag = `${B}x${D}${offset ? ` mean ${offset}` : ''} ${layout}`;
     cases.push(
       kcase('layernorm', tag, ++seed, async (rt, rng, check) => {
         const [x, g, b] = [normInput(rng, B * D, offset), rng.floats(D, 0.5, 2), rng.floats(D)];
@@ -158,7 +161,7 @@ export function layerNormCases(): KernelCase[] {
         ]);
         const tol = normTol(D, offset);
         return check([X, owner], async () => {
-          const o = await layerNorm(rt, X, views[0]!, views[1]!);
+          const o = await layerNorm(rt, X, views[0]!, views[1]!, { layout });
           return [
             ['y', o.y, want.y, tol],
             ['mean', o.mean, want.mean, tol],
@@ -177,7 +180,7 @@ export function layerNormCases(): KernelCase[] {
         const R = Tensor.from(rt, Float32Array.from(fwd.rstd), [B], 'rstd');
         const tol = normTol(Math.max(B, D), offset);
         return check([X, G, DY, M, R], async () => {
-          const o = await layerNormBackward(rt, { x: X, gamma: G, mean: M, rstd: R, dy: DY });
+          const o = await layerNormBackward(rt, { x: X, gamma: G, mean: M, rstd: R, dy: DY }, { layout });
           return [
             ['dx', o.dx, want.dx, tol],
             ['dgamma', o.dgamma, want.dgamma, tol],
