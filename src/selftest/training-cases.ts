@@ -2,7 +2,7 @@
 import { Tensor } from '../gpu/tensor.js';
 import { batchNormBackward, batchNormEval, batchNormTrain } from '../kernels/batchnorm.js';
 import { layerNorm, layerNormBackward } from '../kernels/layernorm.js';
-import { mse, softmaxCrossEntropy } from '../kernels/loss.js';
+import { PER_ROW_MAX_CLASSES, mse, softmaxCrossEntropy } from '../kernels/loss.js';
 import { sumRows } from '../kernels/reduce.js';
 import { segmentTable, telemetry, type Segment } from '../kernels/telemetry.js';
 import * as ref from '../reference/index.js';
@@ -15,7 +15,19 @@ import { ELEMENTWISE_TOL, EXACT, arena, kcase, type KernelCase } from './harness
 export function lossCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   let seed = 4000;
-  const ce = (B: number, C: number, tag: string, scaleBy: number | null, make: (rng: Rng) => { z: Float32Array; y: Float32Array }) =>
+  // Every case runs both layouts: the one a GPU picks for C classes under the plain tag, the other one named.
+  const ce = (B: number, C: number, tag: string, scaleBy: number | null, make: (rng: Rng) => { z: Float32Array; y: Float32Array }) => {
+    const usual = C <= PER_ROW_MAX_CLASSES ? 'invocation' : 'workgroup';
+    for (const layout of ['invocation', 'workgroup'] as const) ceIn(B, C, layout === usual ? tag : `${tag} ${layout}`, scaleBy, make, layout);
+  };
+  const ceIn = (
+    B: number,
+    C: number,
+    tag: string,
+    scaleBy: number | null,
+    make: (rng: Rng) => { z: Float32Array; y: Float32Array },
+    layout: 'invocation' | 'workgroup',
+  ) =>
     cases.push(
       kcase('softmax_cross_entropy', `${B}x${C}${tag}`, ++seed, async (rt, rng, check) => {
         const { z, y } = make(rng);
@@ -25,7 +37,7 @@ export function lossCases(): KernelCase[] {
         const Y = Tensor.from(rt, y, [B], 'labels');
         const tol = reductionTolerance(C);
         return check([Z, Y], async () => {
-          const o = await softmaxCrossEntropy(rt, Z, Y, { gradScale });
+          const o = await softmaxCrossEntropy(rt, Z, Y, { gradScale, layout });
           return [
             ['loss', o.loss, want.loss, tol],
             ['dlogits', o.dlogits, want.dlogits, tol],
