@@ -95,6 +95,18 @@ export {
   type AttentionShape,
   type StridedTensor,
 } from './kernels/attention.js';
+export {
+  SOFTMAX_ROW_MAX_COLUMNS,
+  prepareSoftmaxBackward,
+  prepareSoftmaxForward,
+  softmax,
+  softmaxBackward,
+  type SoftmaxBackwardTensors,
+  type SoftmaxLayout,
+  type SoftmaxOptions,
+  type SoftmaxTensors,
+} from './kernels/softmax.js';
+export type { SoftmaxMask } from './reference/softmax.js';
 export { MAX_DECODE_CONTEXT, prepareAttentionDecode, prepareDecodeEmbedding } from './kernels/decode.js';
 export { prepareSample, sampleTokens, type SamplingOptions } from './kernels/sample.js';
 export {

@@ -13,6 +13,7 @@ export {
 } from './activation.js';
 export { accumulate, add, scale } from './elementwise.js';
 export { mse, softmaxCrossEntropy } from './loss.js';
+export { softmaxBackward, softmaxForward, softmaxMask, softmaxVisible, type SoftmaxMask } from './softmax.js';
 export { sumRows } from './reduce.js';
 export { NORM_EPS, layerNormBackward, layerNormForward } from './layernorm.js';
 export { BATCHNORM_MOMENTUM, batchNormBackward, batchNormBatchStats, batchNormCommit, batchNormEval, batchNormTrain } from './batchnorm.js';

@@ -1,0 +1,118 @@
+// Row softmax over the last axis (shaders/softmax.wgsl), with an optional causal mask and a logit scale, and its
+// backward from the forward's output. Both are one dispatch; the mask and scale are run-time uniforms.
+import { OptionError } from '../core/errors.js';
+import type { Dispatch } from '../gpu/kernel.js';
+import type { Runtime } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { softmaxMask, type SoftmaxMask } from '../reference/softmax.js';
+import { bind, expectShape, expectShapeIfGiven, matrixDims, runOneShot, type Unmade } from './common.js';
+import { ceilDiv, gridFor } from './grid.js';
+
+/** Invocations per row of the workgroup layout, rows per workgroup of the invocation layout (a power of two). */
+const WG = 64;
+
+/** Up to this many columns the 'auto' layout gives a row one invocation; beyond it, a workgroup. */
+export const SOFTMAX_ROW_MAX_COLUMNS = 64;
+
+/** How the softmax's passes map rows to invocations. */
+export type SoftmaxLayout = 'workgroup' | 'invocation';
+
+export interface SoftmaxOptions extends SoftmaxMask {
+  /**
+   * 'invocation' gives a row one invocation and a workgroup 64 rows, with no barrier; 'workgroup' gives a row a
+   * workgroup that combines through workgroup memory. Default 'auto': 'invocation' up to SOFTMAX_ROW_MAX_COLUMNS
+   * columns, 'workgroup' beyond.
+   */
+  layout?: SoftmaxLayout | 'auto';
+}
+
+export interface SoftmaxTensors {
+  /** [R, N] logits */
+  x: Tensor;
+  /** [R, N], overwritten with softmax(scale * x) per row, 0 at masked entries */
+  y: Tensor;
+}
+
+export interface SoftmaxBackwardTensors {
+  /** [R, N], the forward's output */
+  y: Tensor;
+  /** [R, N], the gradient of y */
+  dy: Tensor;
+  /** [R, N], overwritten with scale * y * (dy - rowsum(dy * y)), 0 at masked entries */
+  dx: Tensor;
+}
+
+/** The layout of a softmax of N columns (OptionError on an unknown one). */
+function softmaxLayout(what: string, N: number, options: SoftmaxOptions): SoftmaxLayout {
+  const l = options.layout ?? 'auto';
+  if (l === 'auto') return N <= SOFTMAX_ROW_MAX_COLUMNS ? 'invocation' : 'workgroup';
+  if (l !== 'workgroup' && l !== 'invocation') throw new OptionError(`${what}: layout must be 'auto', 'workgroup' or 'invocation', got ${JSON.stringify(l)}`);
+  return l;
+}
+
+interface Checked {
+  R: number;
+  N: number;
+  params: { R: number; N: number; T: number; causal: number; scale: number };
+  layout: SoftmaxLayout;
+}
+
+/** Every option check and the params uniform of x [R, N]. */
+function checkOptions(what: string, R: number, N: number, options: SoftmaxOptions): Checked {
+  const { scale, T } = softmaxMask(what, R, N, options);
+  return { R, N, params: { R, N, T: Math.max(T, 1), causal: T > 0 ? 1 : 0, scale }, layout: softmaxLayout(what, N, options) };
+}
+
+/** Every check of the forward; y is checked when given. */
+function checkForward(t: Unmade<SoftmaxTensors, 'y'>, options: SoftmaxOptions): Checked {
+  const what = 'softmax forward';
+  const [R, N] = matrixDims(what, 'x', t.x);
+  expectShapeIfGiven(what, 'y', t.y, [R, N]);
+  return checkOptions(what, R, N, options);
+}
+
+/** Every check of the backward; dx is checked when given. */
+function checkBackward(t: Unmade<SoftmaxBackwardTensors, 'dx'>, options: SoftmaxOptions): Checked {
+  const what = 'softmax backward';
+  const [R, N] = matrixDims(what, 'y', t.y);
+  expectShape(what, 'dy', t.dy, [R, N]);
+  expectShapeIfGiven(what, 'dx', t.dx, [R, N]);
+  return checkOptions(what, R, N, options);
+}
+
+/** Prepare one pass of the softmax in its layout. */
+async function preparePass(rt: Runtime, pass: 'forward' | 'backward', c: Checked, tensors: Record<string, Tensor>): Promise<Dispatch> {
+  const rows = c.layout === 'invocation';
+  const kernel = await rt.kernel('softmax', { entry: rows ? `${pass}_rows` : pass, constants: { WG } });
+  const mask = c.params.causal ? ` causal T=${c.params.T}` : '';
+  return rt.prepare(kernel, {
+    ...bind(tensors),
+    uniforms: { params: c.params },
+    workgroups: rows ? gridFor(ceilDiv(c.R, WG)) : gridFor(c.R),
+    label: `softmax ${pass} ${c.R}x${c.N}${mask}`,
+  });
+}
+
+/** Prepare y = softmax(scale * x) over the last axis, with the causal mask when asked. */
+export async function prepareSoftmaxForward(rt: Runtime, t: SoftmaxTensors, options: SoftmaxOptions = {}): Promise<Dispatch> {
+  return preparePass(rt, 'forward', checkForward(t, options), { x: t.x, y: t.y });
+}
+
+/** Prepare dx = scale * y * (dy - rowsum(dy * y)), the softmax's input gradient from its output y. */
+export async function prepareSoftmaxBackward(rt: Runtime, t: SoftmaxBackwardTensors, options: SoftmaxOptions = {}): Promise<Dispatch> {
+  return preparePass(rt, 'backward', checkBackward(t, options), { probs: t.y, dy: t.dy, dx: t.dx });
+}
+
+/** Row softmax on the GPU; allocates y [R, N]. */
+export async function softmax(rt: Runtime, x: Tensor, options: SoftmaxOptions = {}): Promise<Tensor> {
+  const { R, N } = checkForward({ x }, options);
+  const out = await runOneShot(rt, { y: { shape: [R, N], label: `softmax(${x.label})` } }, (o) => [() => prepareSoftmaxForward(rt, { x, ...o }, options)]);
+  return out.y;
+}
+
+/** The row softmax's input gradient on the GPU from its output y and dy; allocates dx [R, N]. */
+export async function softmaxBackward(rt: Runtime, y: Tensor, dy: Tensor, options: SoftmaxOptions = {}): Promise<Tensor> {
+  const { R, N } = checkBackward({ y, dy }, options);
+  const out = await runOneShot(rt, { dx: { shape: [R, N], label: `d${dy.label}` } }, (o) => [() => prepareSoftmaxBackward(rt, { y, dy, ...o }, options)]);
+  return out.dx;
+}
