@@ -97,6 +97,7 @@ export {
 } from './kernels/attention.js';
 export {
   SOFTMAX_ROW_MAX_COLUMNS,
+  SOFTMAX_SOFTWARE_ROW_MAX_COLUMNS,
   prepareSoftmaxBackward,
   prepareSoftmaxForward,
   softmax,

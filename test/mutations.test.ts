@@ -21,6 +21,7 @@ import { activationStatsCases } from '../src/selftest/activation-stats-cases.js'
 import { poolCases } from '../src/selftest/pool-cases.js';
 import { CONV_SHAPES, convCases } from '../src/selftest/conv-cases.js';
 import { attentionCases, embeddingCases } from '../src/selftest/attention-cases.js';
+import { softmaxCases } from '../src/selftest/softmax-cases.js';
 
 interface Mutation {
   shader: string;
@@ -624,6 +625,32 @@ const MUTATIONS: Mutation[] = [
     edits: [['p < end;', 'p + 1u < end;']],
     cases: embeddingCases,
     mustFail: ['one repeated token B4 T16 V65 C8'],
+  },
+  {
+    shader: 'softmax',
+    what: 'no max shift: exp of the raw logits (overflows at a 1e4 offset)',
+    edits: [
+      ['let m = max(a.m, z);', 'let m = 0.0;'],
+      ['let m = max(a.m, b.m);', 'let m = 0.0;'],
+    ],
+    cases: () => softmaxCases(),
+    mustFail: ['37x13 offset 10000 invocation', '37x13 offset 10000 workgroup'],
+  },
+  {
+    shader: 'softmax',
+    what: 'causal mask off by one (a row sees the next key too)',
+    edits: [['min(row % params.T + 1u, params.N)', 'min(row % params.T + 2u, params.N)']],
+    cases: () => softmaxCases(),
+    kernels: ['softmax', 'softmax_backward'],
+    mustFail: ['39x13 causal T=13 scale 0.25 invocation', '39x13 causal T=13 scale 0.25 workgroup'],
+  },
+  {
+    shader: 'softmax',
+    what: 'backward without the row sum of dy * y',
+    edits: [['(dyv - dot)', 'dyv']],
+    cases: () => softmaxCases(),
+    kernels: ['softmax_backward'],
+    mustFail: ['37x13 scale 0.3 invocation', '5x300 workgroup'],
   },
 ];
 

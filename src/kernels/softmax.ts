@@ -11,8 +11,15 @@ import { ceilDiv, gridFor } from './grid.js';
 /** Invocations per row of the workgroup layout, rows per workgroup of the invocation layout (a power of two). */
 const WG = 64;
 
-/** Up to this many columns the 'auto' layout gives a row one invocation; beyond it, a workgroup. */
+/** Up to this many columns the 'auto' layout gives a row one invocation on a GPU; beyond it, a workgroup. */
 export const SOFTMAX_ROW_MAX_COLUMNS = 64;
+
+/**
+ * The same bound on CPU adapters, where a one-row workgroup pays a barrier per reduction step: on lavapipe 4096
+ * causal rows of 256 took 4.4 ms a row per invocation against 26 ms a workgroup per row (forward and backward
+ * alike); at 1024 columns the two were within 2x either way.
+ */
+export const SOFTMAX_SOFTWARE_ROW_MAX_COLUMNS = 1024;
 
 /** How the softmax's passes map rows to invocations. */
 export type SoftmaxLayout = 'workgroup' | 'invocation';
@@ -21,7 +28,7 @@ export interface SoftmaxOptions extends SoftmaxMask {
   /**
    * 'invocation' gives a row one invocation and a workgroup 64 rows, with no barrier; 'workgroup' gives a row a
    * workgroup that combines through workgroup memory. Default 'auto': 'invocation' up to SOFTMAX_ROW_MAX_COLUMNS
-   * columns, 'workgroup' beyond.
+   * columns on GPUs and SOFTMAX_SOFTWARE_ROW_MAX_COLUMNS on CPU adapters, 'workgroup' beyond.
    */
   layout?: SoftmaxLayout | 'auto';
 }
@@ -42,10 +49,10 @@ export interface SoftmaxBackwardTensors {
   dx: Tensor;
 }
 
-/** The layout of a softmax of N columns (OptionError on an unknown one). */
-function softmaxLayout(what: string, N: number, options: SoftmaxOptions): SoftmaxLayout {
+/** The layout of a softmax of N columns on this runtime (OptionError on an unknown one). */
+function softmaxLayout(rt: Runtime, what: string, N: number, options: SoftmaxOptions): SoftmaxLayout {
   const l = options.layout ?? 'auto';
-  if (l === 'auto') return N <= SOFTMAX_ROW_MAX_COLUMNS ? 'invocation' : 'workgroup';
+  if (l === 'auto') return N <= (rt.isSoftware ? SOFTMAX_SOFTWARE_ROW_MAX_COLUMNS : SOFTMAX_ROW_MAX_COLUMNS) ? 'invocation' : 'workgroup';
   if (l !== 'workgroup' && l !== 'invocation') throw new OptionError(`${what}: layout must be 'auto', 'workgroup' or 'invocation', got ${JSON.stringify(l)}`);
   return l;
 }
@@ -58,26 +65,26 @@ interface Checked {
 }
 
 /** Every option check and the params uniform of x [R, N]. */
-function checkOptions(what: string, R: number, N: number, options: SoftmaxOptions): Checked {
+function checkOptions(rt: Runtime, what: string, R: number, N: number, options: SoftmaxOptions): Checked {
   const { scale, T } = softmaxMask(what, R, N, options);
-  return { R, N, params: { R, N, T: Math.max(T, 1), causal: T > 0 ? 1 : 0, scale }, layout: softmaxLayout(what, N, options) };
+  return { R, N, params: { R, N, T: Math.max(T, 1), causal: T > 0 ? 1 : 0, scale }, layout: softmaxLayout(rt, what, N, options) };
 }
 
 /** Every check of the forward; y is checked when given. */
-function checkForward(t: Unmade<SoftmaxTensors, 'y'>, options: SoftmaxOptions): Checked {
+function checkForward(rt: Runtime, t: Unmade<SoftmaxTensors, 'y'>, options: SoftmaxOptions): Checked {
   const what = 'softmax forward';
   const [R, N] = matrixDims(what, 'x', t.x);
   expectShapeIfGiven(what, 'y', t.y, [R, N]);
-  return checkOptions(what, R, N, options);
+  return checkOptions(rt, what, R, N, options);
 }
 
 /** Every check of the backward; dx is checked when given. */
-function checkBackward(t: Unmade<SoftmaxBackwardTensors, 'dx'>, options: SoftmaxOptions): Checked {
+function checkBackward(rt: Runtime, t: Unmade<SoftmaxBackwardTensors, 'dx'>, options: SoftmaxOptions): Checked {
   const what = 'softmax backward';
   const [R, N] = matrixDims(what, 'y', t.y);
   expectShape(what, 'dy', t.dy, [R, N]);
   expectShapeIfGiven(what, 'dx', t.dx, [R, N]);
-  return checkOptions(what, R, N, options);
+  return checkOptions(rt, what, R, N, options);
 }
 
 /** Prepare one pass of the softmax in its layout. */
@@ -95,24 +102,24 @@ async function preparePass(rt: Runtime, pass: 'forward' | 'backward', c: Checked
 
 /** Prepare y = softmax(scale * x) over the last axis, with the causal mask when asked. */
 export async function prepareSoftmaxForward(rt: Runtime, t: SoftmaxTensors, options: SoftmaxOptions = {}): Promise<Dispatch> {
-  return preparePass(rt, 'forward', checkForward(t, options), { x: t.x, y: t.y });
+  return preparePass(rt, 'forward', checkForward(rt, t, options), { x: t.x, y: t.y });
 }
 
 /** Prepare dx = scale * y * (dy - rowsum(dy * y)), the softmax's input gradient from its output y. */
 export async function prepareSoftmaxBackward(rt: Runtime, t: SoftmaxBackwardTensors, options: SoftmaxOptions = {}): Promise<Dispatch> {
-  return preparePass(rt, 'backward', checkBackward(t, options), { probs: t.y, dy: t.dy, dx: t.dx });
+  return preparePass(rt, 'backward', checkBackward(rt, t, options), { probs: t.y, dy: t.dy, dx: t.dx });
 }
 
 /** Row softmax on the GPU; allocates y [R, N]. */
 export async function softmax(rt: Runtime, x: Tensor, options: SoftmaxOptions = {}): Promise<Tensor> {
-  const { R, N } = checkForward({ x }, options);
+  const { R, N } = checkForward(rt, { x }, options);
   const out = await runOneShot(rt, { y: { shape: [R, N], label: `softmax(${x.label})` } }, (o) => [() => prepareSoftmaxForward(rt, { x, ...o }, options)]);
   return out.y;
 }
 
 /** The row softmax's input gradient on the GPU from its output y and dy; allocates dx [R, N]. */
 export async function softmaxBackward(rt: Runtime, y: Tensor, dy: Tensor, options: SoftmaxOptions = {}): Promise<Tensor> {
-  const { R, N } = checkBackward({ y, dy }, options);
+  const { R, N } = checkBackward(rt, { y, dy }, options);
   const out = await runOneShot(rt, { dx: { shape: [R, N], label: `d${dy.label}` } }, (o) => [() => prepareSoftmaxBackward(rt, { y, dy, ...o }, options)]);
   return out.dx;
 }
