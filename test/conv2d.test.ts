@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejectsEach } from './helpers/allocation.js';
-import { OptionError, ShapeError, Tensor, conv2d, conv2dBackward, createRuntime, prepareConv2d, prepareConv2dBackward } from '../src/index.js';
+import { OptionError, ShapeError, Tensor, conv2d, conv2dBackward, createRuntime, prepareConv2d, prepareConv2dBackward, type Runtime } from '../src/index.js';
 import { CONV_VARIANTS, resolveConvVariant } from '../src/kernels/conv2d.js';
 import { matmulSubgroupSize } from '../src/kernels/matmul.js';
 import { CONV_SHAPES, convCases } from '../src/selftest/conv-cases.js';
@@ -10,12 +10,28 @@ for (const variant of CONV_VARIANTS) {
   describe(`conv2d '${variant}' forward, dx, dw and db against the float64 reference`, () => itRunsCases(convCases(CONV_SHAPES, variant)));
 }
 
+// The gemm kernels use no optional feature: the same cases on a device made without subgroups.
+describe("conv2d 'gemm' on every break-it case without the subgroups feature", () => {
+  let rt: Runtime;
+  beforeAll(async () => {
+    rt = await createRuntime({ disableFeatures: ['subgroups'] });
+  });
+  afterAll(() => rt?.destroy());
+  for (const c of convCases(CONV_SHAPES, 'gemm')) {
+    it(`${c.kernel} ${c.shape}`, async () => {
+      expect(rt.features.has('subgroups')).toBe(false);
+      const r = await c.run(rt);
+      expect(r.pass, r.message).toBe(true);
+    });
+  }
+});
+
 describe('conv2d variants', () => {
   it("runs the subgroup shaders on this adapter (lavapipe: 8-lane subgroups), and 'auto' picks the window kernel where it fits", async () => {
     const rt = await gpu();
     expect(matmulSubgroupSize(rt)).toBe(8);
     expect(resolveConvVariant(rt)).toBe('window');
-    expect(() => resolveConvVariant(rt, 'im2col' as never)).toThrow(/unknown variant 'im2col'; expected auto or one of: gather, subgroup, window/);
+    expect(() => resolveConvVariant(rt, 'im2col' as never)).toThrow(/unknown variant 'im2col'; expected auto or one of: gather, subgroup, window, gemm/);
     // LeNet: the first layer's forward (6 channels out) and the second's dx (6 in) take the window kernel; the second's
     // forward (16 out) and every dw the subgroup kernels.
     const shaders = async (x: number[], w: number[], padding: 'same' | 'valid') => {
@@ -52,6 +68,23 @@ describe('conv2d variants', () => {
     } finally {
       rt.destroy();
     }
+  });
+});
+
+describe("conv2d 'auto' off software adapters", () => {
+  it("picks 'gemm' for every pass on an adapter that is not a CPU implementation", async () => {
+    const real = await gpu();
+    expect(real.isSoftware).toBe(true);
+    // This machine has no GPU: the same device, presented as one.
+    const rt = Object.create(real, { isSoftware: { value: false } }) as Runtime;
+    expect(resolveConvVariant(rt)).toBe('gemm');
+    expect(resolveConvVariant(rt, 'window')).toBe('window');
+    const [x, w, dx, dw] = [Tensor.zeros(rt, [1, 28, 28, 1]), Tensor.zeros(rt, [6, 1, 5, 5]), Tensor.zeros(rt, [1, 28, 28, 1]), Tensor.zeros(rt, [6, 1, 5, 5])];
+    const y = Tensor.zeros(rt, [1, 28, 28, 6]);
+    const made = [await prepareConv2d(rt, { x, w, y }, { padding: 'same' }), ...(await prepareConv2dBackward(rt, { x, w, dy: y, dx, dw }, { padding: 'same' }))];
+    expect(made.map((d) => d.kernel.shader.name)).toEqual(['conv2d_gemm', 'conv2d_gemm_grad_input', 'conv2d_gemm_grad_weight']);
+    for (const d of made) rt.release(d);
+    for (const t of [x, w, y, dx, dw]) t.destroy();
   });
 });
 

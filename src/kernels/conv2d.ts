@@ -10,6 +10,7 @@ import { bind, dims, expectShape, expectShapeIfGiven, finiteOption, runOneShot, 
 import { ceilDiv } from './grid.js';
 import { matmulSubgroupSize } from './matmul.js';
 import { prepareConvWindow, windowApplies } from './conv2d-window.js';
+import { GEMM_SHADERS, gemmKernel } from './conv2d-gemm.js';
 import { prepareSumRows } from './reduce.js';
 
 /** Output pixels (forward), input pixels (dx) or taps (dw) per invocation; each invocation also covers 4 channels. */
@@ -20,7 +21,7 @@ const WG = 64;
 export const DEFAULT_WEIGHT_CHUNK = 1024;
 
 /** The conv2d kernel variants; every one passes the same cases (src/selftest/conv-cases.ts). */
-export const CONV_VARIANTS = ['gather', 'subgroup', 'window'] as const;
+export const CONV_VARIANTS = ['gather', 'subgroup', 'window', 'gemm'] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
 
 export interface Conv2dOptions extends ConvGeometryOptions {
@@ -113,17 +114,19 @@ export const CONV_SHADERS: Record<ConvVariant, Record<ConvPass, string>> = {
   subgroup: { forward: 'conv2d_subgroup', input: 'conv2d_grad_input_subgroup', weight: 'conv2d_grad_weight_subgroup' },
   // The weight gradient, and passes the window kernel does not fit (windowApplies), run the best other variant.
   window: { forward: 'conv2d_window', input: 'conv2d_window', weight: 'conv2d_grad_weight' },
+  gemm: GEMM_SHADERS,
 };
 
 /**
- * The variant a convolution runs: 'auto' is 'window' (it needs no optional feature); 'subgroup' without subgroups of
- * one fixed size runs 'gather'.
+ * The variant a convolution runs: 'auto' is 'window' on a software adapter (lavapipe, SwiftShader: measured fastest
+ * there, and it needs no optional feature) and 'gemm' on any other, by design: the workgroup-memory tiling GPU
+ * libraries use, not measured on a GPU here. 'subgroup' without subgroups of one fixed size runs 'gather'.
  */
 export function resolveConvVariant(rt: Runtime, variant: ConvVariant | 'auto' = 'auto'): ConvVariant {
   if (variant !== 'auto' && !CONV_VARIANTS.includes(variant)) {
     throw new OptionError(`conv2d: unknown variant '${String(variant)}'; expected auto or one of: ${CONV_VARIANTS.join(', ')}`);
   }
-  if (variant === 'auto') return 'window';
+  if (variant === 'auto') return rt.isSoftware ? 'window' : 'gemm';
   return variant === 'subgroup' && matmulSubgroupSize(rt) === null ? 'gather' : variant;
 }
 
@@ -140,6 +143,7 @@ function passVariant(rt: Runtime, variant: ConvVariant, pass: ConvPass, g: Conv2
 
 /** The kernel and grid of one pass: `rows` of the implicit GEMM (pixels or taps) by `columns` channels. */
 async function convKernel(rt: Runtime, pass: ConvPass, variant: ConvVariant, rows: number, columns: number, constants: Record<string, number | boolean> = {}) {
+  if (variant === 'gemm') return gemmKernel(rt, pass, rows, columns, constants);
   const name = CONV_SHADERS[variant][pass];
   if (!name.endsWith('_subgroup')) {
     const rowsPer = ROWS[pass];
