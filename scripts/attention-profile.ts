@@ -1,13 +1,13 @@
-// Attention profile: GPU-timestamp milliseconds of the fused attention forward and backward against the unfused
-// forward of src/bench/attention-compose.ts (per head: matmul Q K^T, an unmasked row softmax, matmul with V), on
-// the shapes of the README.
+// Attention profile: GPU-timestamp milliseconds of the fused causal attention forward and backward against the
+// unfused composition of src/bench/attention-compose.ts (forward per head: matmul Q K^T, one causal row softmax,
+// matmul with V; backward: dV, dP, one softmax backward, dQ, dK), on the shapes of the README.
 // Cold compile: with PROFILE_COMPILE=16,32,64 (head sizes) it first times each pipeline's first prepare + dispatch
 // on a one-token shape (lavapipe compiles a pipeline's code at its first dispatch); run it with
 // MESA_SHADER_CACHE_DISABLE=true, or Mesa's on-disk cache makes every compile after the first warm.
 // Run: npx vitest run --config scripts/profile.config.ts scripts/attention-profile.ts
 // Environment: PROFILE_SHAPES=16x64x4x16,8x256x4x32 (B x T x H x D); PROFILE_SHAPES=none skips the timings.
 import { it } from 'vitest';
-import { prepareFusedAttention, prepareUnfusedAttentionForward } from '../src/bench/attention-compose.js';
+import { prepareFusedAttention, prepareUnfusedAttention, randomAttentionData } from '../src/bench/attention-compose.js';
 import { timeDispatches } from '../src/bench/timing.js';
 import type { Dispatch } from '../src/gpu/kernel.js';
 import { Tensor } from '../src/gpu/tensor.js';
@@ -57,18 +57,23 @@ it('attention: fused against unfused', async () => {
     const tag = `B=${B} T=${T} H=${H} D=${D}`;
     // PROFILE_ROWS=1,2,4: the backward with each query/key rows per invocation, interleaved in this run.
     for (const r of (process.env.PROFILE_ROWS ?? '').split(',').filter(Boolean).map(Number)) {
-      const p = await prepareFusedAttention(rt, shape, rng, { rows: r });
+      const p = await prepareFusedAttention(rt, shape, randomAttentionData(shape, rng), { rows: r });
       const [f, b] = [await timeDispatches(rt, p.forward), await timeDispatches(rt, p.backward)];
       report.push(`${tag} rows=${r}: forward ${f.median.toFixed(3)} ms, backward ${b.median.toFixed(3)} ms`);
       p.destroy();
     }
-    const fused = await prepareFusedAttention(rt, shape, rng);
-    const unfused = await prepareUnfusedAttentionForward(rt, shape, rng);
+    const data = randomAttentionData(shape, rng);
+    const fused = await prepareFusedAttention(rt, shape, data);
+    const unfused = await prepareUnfusedAttention(rt, shape, data);
     const f = await timeDispatches(rt, fused.forward);
     const b = await timeDispatches(rt, fused.backward);
-    const u = await timeDispatches(rt, unfused.dispatches);
+    const uf = await timeDispatches(rt, unfused.forward);
+    const ub = await timeDispatches(rt, unfused.backward);
+    const ms = (t: { median: number }) => `${t.median.toFixed(3)} ms`;
     report.push(
-      `${tag} causal: fused forward ${f.median.toFixed(3)} ms, fused backward ${b.median.toFixed(3)} ms, fused forward+backward ${(f.median + b.median).toFixed(3)} ms; unfused forward (${unfused.dispatches.length} dispatches, unmasked) ${u.median.toFixed(3)} ms (${f.method})`,
+      `${tag} causal: fused forward ${ms(f)}, backward ${ms(b)}, forward+backward ${(f.median + b.median).toFixed(3)} ms; ` +
+        `unfused forward ${ms(uf)} (${unfused.forward.length} dispatches), backward ${ms(ub)} (${unfused.backward.length} dispatches), ` +
+        `forward+backward ${(uf.median + ub.median).toFixed(3)} ms; speedup forward ${(uf.median / f.median).toFixed(2)}x, backward ${(ub.median / b.median).toFixed(2)}x (${f.method})`,
     );
     fused.destroy();
     unfused.destroy();

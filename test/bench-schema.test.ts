@@ -137,11 +137,25 @@ describe('benchmark JSON: the gpt row', () => {
       { B: 1, T: 32, H: 2, D: 8 },
     ]);
     for (const a of att) {
-      expect(Object.keys(a).sort()).toEqual(['forwardSpeedup', 'fusedBackward', 'fusedForward', 'note', 'shape', 'unfusedDispatches', 'unfusedForward']);
-      for (const k of ['fusedForward', 'fusedBackward', 'unfusedForward']) expectTiming(a[k], /^(gpu-timestamps|wall-clock)$/);
+      expect(Object.keys(a).sort()).toEqual([
+        'backwardSpeedup',
+        'forwardSpeedup',
+        'fusedBackward',
+        'fusedForward',
+        'note',
+        'shape',
+        'unfusedBackward',
+        'unfusedBackwardDispatches',
+        'unfusedForward',
+        'unfusedForwardDispatches',
+      ]);
+      for (const k of ['fusedForward', 'fusedBackward', 'unfusedForward', 'unfusedBackward']) expectTiming(a[k], /^(gpu-timestamps|wall-clock)$/);
       const { B, H } = a.shape as { B: number; H: number };
-      expect(a.unfusedDispatches).toBe(2 * B * H + 1);
-      expect(a.forwardSpeedup).toBeCloseTo(((a.unfusedForward as Json).median as number) / ((a.fusedForward as Json).median as number), 9);
+      expect(a.unfusedForwardDispatches).toBe(2 * B * H + 1);
+      expect(a.unfusedBackwardDispatches).toBe(4 * B * H + 1);
+      const median = (k: string) => (a[k] as Json).median as number;
+      expect(a.forwardSpeedup).toBeCloseTo(median('unfusedForward') / median('fusedForward'), 9);
+      expect(a.backwardSpeedup).toBeCloseTo(median('unfusedBackward') / median('fusedBackward'), 9);
       expect(a.note).toBe(UNFUSED_NOTE);
     }
   }
@@ -230,8 +244,10 @@ describe('benchmark JSON: the gpt row', () => {
     expect(text).toMatch(/predict over the window .* tokens\/s/);
     expect(text).toMatch(/cache \/ recompute: \d+\.\d\dx tokens\/s/);
     expect(text).toMatch(/attention, fused against unfused/);
-    expect(text).toMatch(/2x8x2x8 .* \(9 dispatches\)/);
-    expect(text).toMatch(/1x32x2x8 .* \(5 dispatches\)/);
+    expect(text).toMatch(/fused fwd +unfused fwd +speedup +fused bwd +unfused bwd +speedup +dispatches \(unfused fwd \/ bwd\)/);
+    // Each row: four times and two speedups, then the composition's dispatches (2BH + 1 forward, 4BH + 1 backward).
+    expect(text).toMatch(/2x8x2x8( +\d+\.\d{3}){2} +\d+\.\d\dx( +\d+\.\d{3}){2} +\d+\.\d\dx +9 \/ 17$/m);
+    expect(text).toMatch(/1x32x2x8( +\d+\.\d{3}){2} +\d+\.\d\dx( +\d+\.\d{3}){2} +\d+\.\d\dx +5 \/ 9$/m);
     expect(text).toContain(UNFUSED_NOTE);
     expect(text).toMatch(/flat .* NOT COMPARED: did not train/);
     expect(text).toContain('bad        failed: out of memory');
