@@ -1,7 +1,7 @@
 // GPT step profile: GPU-timestamp milliseconds of every dispatch of the benchmark's GPT training step (each timed
 // on its own, repeated), grouped by label, beside the whole step timed the same way. Shows where a step goes.
 // Run: npx vitest run --config scripts/profile.config.ts scripts/gpt-profile.ts
-// Environment: PROFILE_GPT=layers,heads,channels,context,batch (default the benchmark's spec).
+// Environment: PROFILE_GROUP=0 lists every label apart; PROFILE_GPT=layers,heads,channels,context,batch (default the benchmark's spec).
 import { it } from 'vitest';
 import { GPT_ADAMW, GPT_SPEC, gptModel, gptProblem } from '../src/bench/peers/gpt-common.js';
 import { timeDispatches } from '../src/bench/timing.js';
@@ -24,7 +24,7 @@ it('gpt: time of every dispatch of a training step', async () => {
   let sum = 0;
   for (const d of plan.dispatches) {
     const t = await timeDispatches(rt, [d], { repetitions: 3, targetMs: 15 });
-    const key = d.label.replace(/\d+/g, '#');
+    const key = process.env.PROFILE_GROUP === '0' ? d.label : d.label.replace(/\d+/g, '#');
     const e = byLabel.get(key) ?? { ms: 0, n: 0 };
     e.ms += t.median;
     e.n++;
