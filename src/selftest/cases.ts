@@ -14,7 +14,7 @@ import { batchNormGuardCases } from './norm-guard-cases.js';
 import { batchNormCases, layerNormCases, lossCases, reduceCases, telemetryCases } from './training-cases.js';
 import { activationStatsCases } from './activation-stats-cases.js';
 import { optimizerCases } from './optim-cases.js';
-import { convCases } from './conv-cases.js';
+import { CONV_SHAPES, convCases } from './conv-cases.js';
 import { attentionCases, embeddingCases } from './attention-cases.js';
 import { poolCases } from './pool-cases.js';
 
@@ -277,6 +277,8 @@ export function allKernelCases(): KernelCase[] {
     ...optimizerCases(),
     ...poolCases(),
     ...convCases(),
+    // The GPU-class kernels 'auto' picks off software adapters.
+    ...convCases(CONV_SHAPES, 'gemm'),
     ...embeddingCases(),
     ...attentionCases(),
   ];
