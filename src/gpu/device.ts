@@ -80,6 +80,13 @@ async function resolveDriver(driver: string): Promise<string> {
   return found;
 }
 
+/** A file path as a `file:` URL for `import()` (relative to the working directory). */
+async function fileUrl(path: string): Promise<string> {
+  const urlName = 'node:url';
+  const url = (await import(/* @vite-ignore */ urlName)) as typeof import('node:url');
+  return url.pathToFileURL(path).href;
+}
+
 // Dawn's instance is made once per process, so the Vulkan driver is fixed by the first runtime created.
 async function dawnGpu(vulkanDriver: string | undefined): Promise<GPU> {
   const env = process.env;
@@ -89,16 +96,19 @@ async function dawnGpu(vulkanDriver: string | undefined): Promise<GPU> {
   // The Vulkan loader reads this when Dawn's instance is created, so it must be set first.
   if (icd) env.VK_ICD_FILENAMES = icd;
   env.XDG_RUNTIME_DIR ??= '/tmp';
-  // A computed specifier keeps bundlers from pulling the native module into browser builds.
-  const specifier = 'webgpu';
+  // A computed specifier keeps bundlers from pulling the native module into browser builds. A copy of the package's
+  // entry may be named instead (the portable benchmark folder carries Dawn but no node_modules).
+  const custom = env.DESCENT_WEBGPU_MODULE;
+  const specifier = custom ? await fileUrl(custom) : 'webgpu';
   let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
     mod = await import(/* @vite-ignore */ specifier);
   } catch (e) {
     const err = e as Error & { code?: string };
     // An optional peer dependency: a browser app never needs it, so a Node app installs it itself.
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(`'${specifier}'`)) throw new NoAdapterError(DAWN_MISSING);
-    throw new NoAdapterError(`cannot load Dawn (npm package "webgpu"): ${err.message}. ${NODE_INSTALL_HINT}`);
+    if (!custom && err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(`'${specifier}'`)) throw new NoAdapterError(DAWN_MISSING);
+    const from = custom ? `DESCENT_WEBGPU_MODULE=${custom}` : 'npm package "webgpu"';
+    throw new NoAdapterError(`cannot load Dawn (${from}): ${err.message}. ${NODE_INSTALL_HINT}`);
   }
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
