@@ -24,6 +24,7 @@ export const SOFTMAX_SOFTWARE_ROW_MAX_COLUMNS = 1024;
 /** How the softmax's passes map rows to invocations. */
 export type SoftmaxLayout = 'workgroup' | 'invocation';
 
+/** The mask, scale and layout of a row softmax. */
 export interface SoftmaxOptions extends SoftmaxMask {
   /**
    * 'invocation' gives a row one invocation and a workgroup 64 rows, with no barrier; 'workgroup' gives a row a
@@ -33,6 +34,7 @@ export interface SoftmaxOptions extends SoftmaxMask {
   layout?: SoftmaxLayout | 'auto';
 }
 
+/** Input and output of the softmax forward. */
 export interface SoftmaxTensors {
   /** [R, N] logits */
   x: Tensor;
@@ -40,6 +42,7 @@ export interface SoftmaxTensors {
   y: Tensor;
 }
 
+/** Inputs and output of the softmax backward. */
 export interface SoftmaxBackwardTensors {
   /** [R, N], the forward's output */
   y: Tensor;
