@@ -43,11 +43,11 @@ describe('softmax one-shot forms', () => {
         expect(r.ok, r.detail).toBe(true);
       }
       // The layout shows in the grid: 130 rows are 3 workgroups of 64 rows, or 130 of one row.
-      const wide = Tensor.zeros(rt, [130, N], 'wide');
-      const d = await prepareSoftmaxForward(rt, { x: wide, y: wide });
+      const [wx, wy] = [Tensor.zeros(rt, [130, N], 'wx'), Tensor.zeros(rt, [130, N], 'wy')];
+      const d = await prepareSoftmaxForward(rt, { x: wx, y: wy });
       expect(d.workgroups[0]).toBe(N <= bound ? 3 : 130);
       rt.release(d);
-      for (const t of [X, DY, y, dx, wide]) t.destroy();
+      for (const t of [X, DY, y, dx, wx, wy]) t.destroy();
     }
   });
 
