@@ -17,6 +17,7 @@ import { optimizerCases } from './optim-cases.js';
 import { CONV_SHAPES, convCases } from './conv-cases.js';
 import { attentionCases, embeddingCases } from './attention-cases.js';
 import { poolCases } from './pool-cases.js';
+import { softmaxCases } from './softmax-cases.js';
 
 export type { CaseResult, KernelCase } from './harness.js';
 export { batchNormCases, layerNormCases, lossCases, optimizerCases, reduceCases, telemetryCases };
@@ -281,5 +282,6 @@ export function allKernelCases(): KernelCase[] {
     ...convCases(CONV_SHAPES, 'gemm'),
     ...embeddingCases(),
     ...attentionCases(),
+    ...softmaxCases(),
   ];
 }
