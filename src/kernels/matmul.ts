@@ -5,10 +5,11 @@ import type { Tensor } from '../gpu/tensor.js';
 import { activationCode, derivativeFromOutput, type Activation } from './activation.js';
 import { runOneShot } from './common.js';
 import { ceilDiv } from './grid.js';
+import { gemmBindings } from './matmul-gemm.js';
 import { tunedMatmulChoices } from './tuning.js';
 
 /** The matmul variants; each is a shader matmul_<variant>.wgsl and all pass the same tests. */
-export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'block8', 'block16', 'subgroup', 'vec4', 'tiled'] as const;
+export const MATMUL_VARIANTS = ['naive', 'blocked', 'interleaved', 'wide', 'block8', 'block16', 'subgroup', 'vec4', 'tiled', 'gemm'] as const;
 /** The matmul kernels that can be pinned or tuned. */
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
@@ -20,7 +21,7 @@ export function matmulShader(variant: MatmulVariant): string {
   return WIDE_ROWS[variant] ? 'matmul_wide' : `matmul_${variant}`;
 }
 
-/** Default workgroup size per variant, as [x, y]; 'tiled' is fixed at 16 x 16. */
+/** Default workgroup size per variant, as [x, y]; 'tiled' and 'gemm' are fixed at 16 x 16. */
 export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> = {
   naive: [16, 16],
   blocked: [8, 8],
@@ -31,7 +32,11 @@ export const DEFAULT_MATMUL_WORKGROUP: Record<MatmulVariant, [number, number]> =
   subgroup: [8, 4],
   vec4: [8, 8],
   tiled: [16, 16],
+  gemm: [16, 16],
 };
+
+/** The workgroup a variant is written for, where its shader fixes it (its tile and staging assume that size). */
+export const FIXED_MATMUL_WORKGROUP: Partial<Record<MatmulVariant, [number, number]>> = { tiled: [16, 16], gemm: [16, 16] };
 
 /** Elements of C one invocation computes, per variant, as [columns, rows]. */
 const PER_INVOCATION: Record<MatmulVariant, [number, number]> = {
@@ -44,6 +49,7 @@ const PER_INVOCATION: Record<MatmulVariant, [number, number]> = {
   subgroup: [8, 16],
   vec4: [4, 4],
   tiled: [4, 4],
+  gemm: [8, 8],
 };
 
 /**
@@ -103,7 +109,7 @@ export interface MatmulOptions {
    * src/kernels/autotune.ts), or without tuning pickMatmulVariant's default.
    */
   variant?: MatmulVariant | 'auto';
-  /** Workgroup size [x, y] for 'naive' and 'blocked' (default theirs; 'tiled' is fixed). */
+  /** Workgroup size [x, y] for the variants that take one (default theirs; 'tiled' and 'gemm' are fixed). */
   workgroup?: [number, number];
   /**
    * Backpropagation through an activation, fused into the product: C is multiplied element-wise by the
@@ -158,10 +164,14 @@ export function matmulTuningSlot(M: number, N: number, K: number, transA = false
  * CPU adapters: 'subgroup' where subgroups have 8 or more lanes (lavapipe on AVX2: about 1.6x block16 and 2x
  * block8), else 'blocked' (SwiftShader, whose 4-lane subgroups gain little from sharing: blocked is its fastest
  * untuned kernel), and 'blocked' for skinny products, whose few columns would leave most of a 16 x 8 tile
- * idle. GPUs: 'tiled'.
+ * idle. GPUs (not measured: this project's machines have none): 'gemm' for medium and large products, whose
+ * 128 x 128 tiles with 8 x 8 per invocation load 4 workgroup-memory vec4s per 64 multiply-adds where 'tiled'
+ * loads 2 vec4s per 16; 'tiled' for small products (C within 64 x 64: one 128 x 128 tile would leave 3/4 of
+ * its invocations idle, and a 64 x 64 tile covers it exactly) and skinny ones (a side of at most 16 fills at
+ * most an eighth of a 128-wide tile, a quarter of a 64-wide one). The tuner overrides any of these.
  */
 export function pickMatmulVariant(rt: Runtime, cls: MatmulShapeClass = 'large'): MatmulVariant {
-  if (!rt.isSoftware) return 'tiled';
+  if (!rt.isSoftware) return cls === 'medium' || cls === 'large' ? 'gemm' : 'tiled';
   if (cls === 'skinny') return 'blocked';
   return (matmulSubgroupSize(rt) ?? 0) >= 8 ? 'subgroup' : 'blocked';
 }
@@ -198,7 +208,10 @@ function resolveChoice(rt: Runtime, shape: MatmulShape, options: MatmulOptions):
   if (variant === 'subgroup' && sg !== null && x !== sg) {
     throw new OptionError(`matmul: the subgroup variant's workgroup must be [${sg}, rows] on this adapter (its subgroup size), got [${x}, ${y}]`);
   }
-  if (variant === 'tiled' && (x !== 16 || y !== 16)) throw new OptionError(`matmul: the tiled variant's workgroup is fixed at [16, 16], got [${x}, ${y}]`);
+  const fixed = FIXED_MATMUL_WORKGROUP[variant];
+  if (fixed && (x !== fixed[0] || y !== fixed[1])) {
+    throw new OptionError(`matmul: the ${variant} variant's workgroup is fixed at [${fixed.join(', ')}], got [${x}, ${y}]`);
+  }
   if (!Number.isInteger(x) || !Number.isInteger(y) || x < 1 || y < 1 || x * y > max) {
     throw new OptionError(`matmul: workgroup must be two positive integers with a product <= ${max}, got [${x}, ${y}]`);
   }
@@ -254,32 +267,30 @@ export async function prepareMatmul(
       : chosen.variant === 'subgroup' && matmulSubgroupSize(rt) === null
         ? { variant: 'block16' as const, workgroup: DEFAULT_MATMUL_WORKGROUP.block16 }
         : chosen;
-  const wgConstants: Record<string, number | boolean> =
-    variant === 'tiled' ? {} : variant === 'subgroup' ? { SG: workgroup[0], WG_Y: workgroup[1] } : { WG_X: workgroup[0], WG_Y: workgroup[1] };
+  const wgConstants: Record<string, number | boolean> = FIXED_MATMUL_WORKGROUP[variant]
+    ? {}
+    : variant === 'subgroup'
+      ? { SG: workgroup[0], WG_Y: workgroup[1] }
+      : { WG_X: workgroup[0], WG_Y: workgroup[1] };
   if (variant === 'vec4') wgConstants.TRANS_B = !!options.transB;
   if (WIDE_ROWS[variant]) wgConstants.ROWS = WIDE_ROWS[variant];
+  const gemm = variant === 'gemm' ? gemmBindings(rt, t, shape, options) : null;
   // Every variant but vec4 shares include/matmul_common.wgsl's epilogue, gate included.
   const gated = variant !== 'vec4';
   if (gated) Object.assign(wgConstants, { GATE: gate !== null, GATE_ACT: gate ?? 0 });
-  const kernel = await rt.kernel(matmulShader(variant), { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
+  const kernel = await rt.kernel(matmulShader(variant), { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants, ...gemm?.constants } });
   const cx = workgroup[0] * PER_INVOCATION[variant][0];
   const cy = workgroup[1] * PER_INVOCATION[variant][1];
   return rt.prepare(kernel, {
-    buffers: { a: t.a.ref, b: t.b.ref, c: t.c.ref, bias: t.bias?.ref ?? rt.placeholder, ...(gated ? { gate: t.gate?.ref ?? rt.placeholder } : {}) },
+    buffers: {
+      ...{ a: t.a.ref, b: t.b.ref, c: t.c.ref, bias: t.bias?.ref ?? rt.placeholder, ...(gated ? { gate: t.gate?.ref ?? rt.placeholder } : {}) },
+      ...gemm?.buffers,
+    },
     uniforms: {
-      params: {
-        M,
-        N,
-        K,
-        a_si: options.transA ? 1 : K,
-        a_sk: options.transA ? M : 1,
-        b_sk: options.transB ? 1 : N,
-        b_sj: options.transB ? K : 1,
-        slope,
-      },
+      params: { M, N, K, a_si: options.transA ? 1 : K, a_sk: options.transA ? M : 1, b_sk: options.transB ? 1 : N, b_sj: options.transB ? K : 1, slope },
     },
     workgroups: [ceilDiv(N, cx), ceilDiv(M, cy)],
-    needs: { a: M * K * 4, b: K * N * 4, c: M * N * 4, bias: t.bias ? N * 4 : 0, ...(gated ? { gate: t.gate ? M * N * 4 : 0 } : {}) },
+    needs: { a: M * K * 4, b: K * N * 4, c: M * N * 4, bias: t.bias ? N * 4 : 0, ...(gated ? { gate: t.gate ? M * N * 4 : 0 } : {}), ...gemm?.needs },
     label: `matmul_${variant} ${M}x${N}x${K}`,
   });
 }

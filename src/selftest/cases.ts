@@ -4,7 +4,7 @@ import { OptionError } from '../core/errors.js';
 import { Tensor } from '../gpu/tensor.js';
 import { ACTIVATIONS, activation, activationGrad, derivativeFromOutput, type Activation } from '../kernels/activation.js';
 import { add, scale } from '../kernels/elementwise.js';
-import { MATMUL_VARIANTS, fitWorkgroup, matmul, type MatmulVariant } from '../kernels/matmul.js';
+import { FIXED_MATMUL_WORKGROUP, MATMUL_VARIANTS, fitWorkgroup, matmul, type MatmulVariant } from '../kernels/matmul.js';
 import { TUNING_CANDIDATES } from '../kernels/autotune.js';
 import * as ref from '../reference/index.js';
 import { reductionTolerance } from '../util/allclose.js';
@@ -127,7 +127,7 @@ export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS
       const shape: [number, number, number] = g % 2 ? [45, 65, 37] : [130, 67, 20];
       cases.push(matmulCase(variant, shape, false, g === 1, null, seed, undefined, gateAct));
     });
-    if (variant === 'tiled') continue;
+    if (FIXED_MATMUL_WORKGROUP[variant]) continue;
     for (const wg of tuningWorkgroups(variant)) {
       for (const shape of [
         [45, 65, 37],
