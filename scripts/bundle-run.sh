@@ -122,7 +122,8 @@ else
 	for f in /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json; do
 		[ -e "$f" ] && found="$found $f"
 	done
-	say "Vulkan driver (ICD): the loader's default discovery (${found# }${found:-none found in /etc/vulkan/icd.d, /usr/local/share/vulkan/icd.d, /usr/share/vulkan/icd.d}); set VK_ICD_FILENAMES to choose one"
+	[ -n "$found" ] || found="none in /etc/vulkan/icd.d, /usr/local/share/vulkan/icd.d, /usr/share/vulkan/icd.d"
+	say "Vulkan driver (ICD): the loader's default discovery (${found# }); set VK_ICD_FILENAMES to choose one"
 fi
 
 DESCENT_WEBGPU_MODULE="$here/dawn/webgpu.mjs"
