@@ -25,6 +25,7 @@ import {
   Rng,
   shaderSource,
   createRuntime,
+  OptionError,
 } from '../src/index.js';
 import { gpu } from './helpers/gpu.js';
 
@@ -156,10 +157,23 @@ describe('matmul autotuning', () => {
     expect(autoMatmulChoice(rt, 64, 256, 100)).toEqual({ variant: 'naive', workgroup: [8, 8] });
     pinMatmul(rt, null);
     expect(tunedMatmulChoices(rt)).toBeNull();
-    const untuned = rt.isSoftware ? ((matmulSubgroupSize(rt) ?? 0) >= 8 ? 'subgroup' : 'blocked') : 'tiled';
+    const untuned = rt.isSoftware ? ((matmulSubgroupSize(rt) ?? 0) >= 8 ? 'subgroup' : 'blocked') : 'gemm';
     expect(autoMatmulChoice(rt, 64, 256, 100).variant).toBe(untuned);
-    // A skinny product (a classifier layer) keeps the small-tile kernel on CPU adapters.
+    // A skinny product (a classifier layer) keeps a small-tile kernel.
     expect(autoMatmulChoice(rt, 512, 10, 256).variant).toBe(rt.isSoftware ? 'blocked' : 'tiled');
+  });
+
+  it('a fixed-workgroup variant pinned with another workgroup is an OptionError naming the size, and nothing is pinned', async () => {
+    const rt = await gpu();
+    for (const variant of ['gemm', 'tiled'] as const) {
+      const pin = () => pinMatmul(rt, { small: { variant: 'blocked', workgroup: [8, 8] }, large: { variant, workgroup: [8, 8] } });
+      expect(pin).toThrow(OptionError);
+      expect(pin).toThrow(`the ${variant} variant's workgroup is fixed at [16, 16], got [8, 8]`);
+      expect(tunedMatmulChoices(rt)).toBeNull();
+    }
+    pinMatmul(rt, { large: { variant: 'gemm', workgroup: [16, 16] } });
+    expect(autoMatmulChoice(rt, 512, 512, 512)).toEqual({ variant: 'gemm', workgroup: [16, 16] });
+    pinMatmul(rt, null);
   });
 });
 

@@ -13,6 +13,7 @@ import { decideTuning } from './autotune-rule.js';
 import { defaultTuningStore, type MatmulTuning, type TuningMeasurement, type TuningStore } from './autotune-store.js';
 import {
   MATMUL_VARIANTS,
+  checkFixedWorkgroup,
   defaultMatmulChoice,
   fitWorkgroup,
   matmulShader,
@@ -63,6 +64,7 @@ export const TUNING_CANDIDATES: readonly MatmulChoice[] = [
     ] as [number, number][]
   ).map((workgroup) => ({ variant: 'subgroup' as const, workgroup })),
   { variant: 'tiled', workgroup: [16, 16] },
+  { variant: 'gemm', workgroup: [16, 16] },
 ];
 
 /** The candidates that run on this runtime, the subgroup variant's workgroup fitted to its subgroup size. */
@@ -266,8 +268,10 @@ export async function tuneMatmul(
 
 /**
  * Pin 'auto' to given choices per slot (a shape class, e.g. 'large', covers its transposed products unless
- * 'large B^T' / 'large A^T' is given too), or clear tuning with null: the untuned defaults come back.
+ * 'large B^T' / 'large A^T' is given too), or clear tuning with null: the untuned defaults come back. A
+ * variant whose workgroup is fixed ('tiled', 'gemm') given another is an OptionError, before anything is pinned.
  */
 export function pinMatmul(rt: Runtime, choices: Record<string, MatmulChoice> | null): void {
+  for (const choice of Object.values(choices ?? {})) checkFixedWorkgroup(choice);
   installMatmulChoices(rt, choices ? { ...tunedMatmulChoices(rt), ...choices } : null);
 }

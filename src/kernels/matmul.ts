@@ -74,6 +74,14 @@ export function defaultWorkgroup(rt: Runtime, variant: MatmulVariant): [number, 
   return fitWorkgroup(rt, variant, DEFAULT_MATMUL_WORKGROUP[variant]);
 }
 
+/** Throws an OptionError naming the expected size when a variant with a fixed workgroup is given another. */
+export function checkFixedWorkgroup({ variant, workgroup: [x, y] }: { variant: MatmulVariant; workgroup: [number, number] }): void {
+  const fixed = FIXED_MATMUL_WORKGROUP[variant];
+  if (fixed && (x !== fixed[0] || y !== fixed[1])) {
+    throw new OptionError(`matmul: the ${variant} variant's workgroup is fixed at [${fixed.join(', ')}], got [${x}, ${y}]`);
+  }
+}
+
 /** A kernel choice for a matmul: the variant and its workgroup size. */
 export interface MatmulChoice {
   variant: MatmulVariant;
@@ -208,10 +216,7 @@ function resolveChoice(rt: Runtime, shape: MatmulShape, options: MatmulOptions):
   if (variant === 'subgroup' && sg !== null && x !== sg) {
     throw new OptionError(`matmul: the subgroup variant's workgroup must be [${sg}, rows] on this adapter (its subgroup size), got [${x}, ${y}]`);
   }
-  const fixed = FIXED_MATMUL_WORKGROUP[variant];
-  if (fixed && (x !== fixed[0] || y !== fixed[1])) {
-    throw new OptionError(`matmul: the ${variant} variant's workgroup is fixed at [${fixed.join(', ')}], got [${x}, ${y}]`);
-  }
+  checkFixedWorkgroup({ variant, workgroup });
   if (!Number.isInteger(x) || !Number.isInteger(y) || x < 1 || y < 1 || x * y > max) {
     throw new OptionError(`matmul: workgroup must be two positive integers with a product <= ${max}, got [${x}, ${y}]`);
   }
