@@ -7,6 +7,8 @@ import { createRuntime, matmul, OptionError, pickMatmulVariant, prepareMatmul, r
 import { dawnInstance } from '../src/gpu/device.js';
 import type { Runtime } from '../src/gpu/runtime.js';
 import { gemmVectorLoads } from '../src/kernels/matmul-gemm.js';
+import { MATMUL_VARIANTS } from '../src/kernels/matmul.js';
+import { matmulBenchPlan } from '../src/bench/matmul.js';
 import { gpu } from './helpers/gpu.js';
 
 // 12 and 20: rows of whole vec4s (vec4 loads along k) in a last panel that K ends halfway through.
@@ -140,5 +142,14 @@ describe('matmul_gemm configuration', () => {
       if (rt.isSoftware) expect(pickMatmulVariant(rt, cls)).not.toBe('gemm');
       else expect(pickMatmulVariant(rt, cls)).toBe(pickMatmulVariant(gpuLike, cls));
     }
+  });
+
+  it('the benchmark runs every variant, gemm included, at 2048 and 4096 too on a GPU; a CPU adapter keeps its sizes', () => {
+    expect(MATMUL_VARIANTS).toContain('gemm');
+    const given = { sizes: [64, 128, 256, 512, 1024] };
+    expect(matmulBenchPlan({ isSoftware: false }, given)).toEqual({ sizes: [64, 128, 256, 512, 1024, 2048, 4096], variantsUpTo: Infinity });
+    expect(matmulBenchPlan({ isSoftware: true }, given)).toEqual({ sizes: [64, 128, 256, 512, 1024], variantsUpTo: 1024 });
+    expect(matmulBenchPlan({ isSoftware: false }, { sizes: [256, 2048], gpuSizes: [] }).sizes).toEqual([256, 2048]);
+    expect(matmulBenchPlan({ isSoftware: false }, { sizes: [4096, 64] }).sizes).toEqual([64, 2048, 4096]);
   });
 });

@@ -1,5 +1,6 @@
 // Matmul throughput: every variant over sizes, and the tuned choice with transposes and the fused epilogue; the
 // plain tuned choice is also timed by the peers' protocol, so that it can be compared with them on one clock.
+// On a GPU the sizes go on to 2048 and 4096, where tiles as large as gemm's have enough work to fill the device.
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { MATMUL_VARIANTS, autoMatmulChoice, defaultWorkgroup, prepareMatmul, type MatmulOptions } from '../kernels/matmul.js';
@@ -64,14 +65,30 @@ async function timeOne(
   }
 }
 
+/** Sizes the suite adds on a GPU (not on a CPU adapter, where one 4096 product takes minutes). */
+export const GPU_MATMUL_SIZES: readonly number[] = [2048, 4096];
+
+/** What benchMatmul measures on this adapter: its sizes (sorted, the GPU sizes added) and up to which size every variant runs. */
+export function matmulBenchPlan(rt: Pick<Runtime, 'isSoftware'>, options: { sizes?: number[]; gpuSizes?: readonly number[]; variantsUpTo?: number } = {}) {
+  const extra = rt.isSoftware ? [] : (options.gpuSizes ?? GPU_MATMUL_SIZES);
+  const sizes = [...new Set([...(options.sizes ?? [64, 128, 256, 512, 1024]), ...extra])].sort((a, b) => a - b);
+  // The naive kernel at 1024 takes seconds per run on a CPU adapter: there every variant up to this size only.
+  return { sizes, variantsUpTo: options.variantsUpTo ?? (rt.isSoftware ? 1024 : Infinity) };
+}
+
 /** Square matmuls: each variant at each size, then the 'auto' choice with transposes and the epilogue. */
 export async function benchMatmul(
   rt: Runtime,
-  options: { sizes?: number[]; variantsUpTo?: number; wallClock?: WallClockOptions; log?: (row: MatmulBenchRow) => void } = {},
+  options: {
+    sizes?: number[];
+    /** Sizes added on a GPU (default GPU_MATMUL_SIZES; [] for none). */
+    gpuSizes?: readonly number[];
+    variantsUpTo?: number;
+    wallClock?: WallClockOptions;
+    log?: (row: MatmulBenchRow) => void;
+  } = {},
 ): Promise<MatmulBenchRow[]> {
-  const sizes = options.sizes ?? [64, 128, 256, 512, 1024];
-  // The naive kernel at 1024 takes seconds per run on a CPU adapter: every variant up to this size only.
-  const variantsUpTo = options.variantsUpTo ?? 1024;
+  const { sizes, variantsUpTo } = matmulBenchPlan(rt, options);
   const rows: MatmulBenchRow[] = [];
   const push = (row: MatmulBenchRow) => {
     rows.push(row);
