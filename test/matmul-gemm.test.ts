@@ -3,7 +3,18 @@
 // operands bound at an offset, a device with WebGPU's default limits (16 KiB of workgroup memory), its fixed
 // workgroup, and where 'auto' picks it.
 import { describe, expect, it } from 'vitest';
-import { createRuntime, matmul, OptionError, pickMatmulVariant, prepareMatmul, reference as ref, reductionTolerance, allclose, Rng, Tensor } from '../src/index.js';
+import {
+  createRuntime,
+  matmul,
+  OptionError,
+  pickMatmulVariant,
+  prepareMatmul,
+  reference as ref,
+  reductionTolerance,
+  allclose,
+  Rng,
+  Tensor,
+} from '../src/index.js';
 import { dawnInstance } from '../src/gpu/device.js';
 import type { Runtime } from '../src/gpu/runtime.js';
 import { gemmVectorLoads } from '../src/kernels/matmul-gemm.js';
@@ -89,10 +100,12 @@ describe('matmul_gemm at its tile and panel edges', () => {
       t.destroy();
       return new Tensor(rt, buf, t.shape, t.label, 256);
     };
-    for (const [i, p] of ([
-      [130, 132, 20, false, false],
-      [132, 130, 24, true, true],
-    ] as const).entries()) {
+    for (const [i, p] of (
+      [
+        [130, 132, 20, false, false],
+        [132, 130, 24, true, true],
+      ] as const
+    ).entries()) {
       await check(rt, [...p], 900 + i, at256);
     }
   });
