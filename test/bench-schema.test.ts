@@ -67,7 +67,10 @@ describe('benchmark JSON: conv rows and the LeNet-5 training row', () => {
 
     expect(json.conv.map((c) => c.pass)).toEqual([...CONV_PASSES]);
     for (const c of json.conv as unknown as Json[]) {
-      expect(Object.keys(c).sort()).toEqual(['gflops', 'layer', 'pass', 'peerErrors', 'peers', 'timing', 'vsBestPeer', 'wallClock']);
+      expect(Object.keys(c).sort()).toEqual(['gflops', 'layer', 'pass', 'peerErrors', 'peers', 'timing', 'variants', 'vsBestPeer', 'wallClock']);
+      // The gemm variant beside 'auto' (which runs other kernels on this software adapter), on the same pass.
+      expect(Object.keys(c.variants as Json)).toEqual(['gemm']);
+      expect((c.variants as Json).gemm).toBeGreaterThan(0);
       expect(c.layer).toBe(TINY.name);
       expectTiming(c.timing, /^(gpu-timestamps|wall-clock)$/);
       expect(c.gflops).toBeCloseTo(convFlops(TINY) / ((c.timing as Json).median as number) / 1e6, 9);
@@ -79,6 +82,8 @@ describe('benchmark JSON: conv rows and the LeNet-5 training row', () => {
       expect(c.peerErrors).toEqual({ bad: `failed: no ${c.pass as string}` });
       expect(c.vsBestPeer).toEqual({ ratio: (wall.gflops as number) / 0.5, peer: 'good', descent: wall.gflops, best: 0.5 });
     }
+
+    expect(formatReport(json).split('\n')).toContainEqual(expect.stringMatching(/^layer\s+pass\s+timestamps\s+wall\s+gemm\s+good\s+bad\s+wall \/ best peer$/));
 
     expect(json.training).toHaveLength(1);
     const t = json.training[0] as unknown as Json;
