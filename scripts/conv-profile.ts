@@ -1,7 +1,7 @@
 // Convolution profile: GPU-timestamp GFLOP/s of every conv2d variant on each pass of LeNet's two layers and a
 // ResNet 3x3 layer, timed in interleaved rounds (A B A B ...) so load from other work hits them alike, and the
 // LeNet-5 training step (batch 64, Adam) per dispatch. Run: npx vitest run --config scripts/profile.config.ts
-// Environment: PROFILE_LAYERS=conv1,conv2,resnet  PROFILE_VARIANTS=gather,broadcast  PROFILE_ROUNDS=5
+// Environment: PROFILE_LAYERS=conv1,conv2,resnet  PROFILE_VARIANTS=gather,window,gemm  PROFILE_ROUNDS=5
 // PROFILE_PASSES=forward,dx,dw+db  PROFILE_STEP=1
 import { it } from 'vitest';
 
