@@ -81,7 +81,10 @@ describe("conv2d 'auto' off software adapters", () => {
     expect(resolveConvVariant(rt, 'window')).toBe('window');
     const [x, w, dx, dw] = [Tensor.zeros(rt, [1, 28, 28, 1]), Tensor.zeros(rt, [6, 1, 5, 5]), Tensor.zeros(rt, [1, 28, 28, 1]), Tensor.zeros(rt, [6, 1, 5, 5])];
     const y = Tensor.zeros(rt, [1, 28, 28, 6]);
-    const made = [await prepareConv2d(rt, { x, w, y }, { padding: 'same' }), ...(await prepareConv2dBackward(rt, { x, w, dy: y, dx, dw }, { padding: 'same' }))];
+    const made = [
+      await prepareConv2d(rt, { x, w, y }, { padding: 'same' }),
+      ...(await prepareConv2dBackward(rt, { x, w, dy: y, dx, dw }, { padding: 'same' })),
+    ];
     expect(made.map((d) => d.kernel.shader.name)).toEqual(['conv2d_gemm', 'conv2d_gemm_grad_input', 'conv2d_gemm_grad_weight']);
     for (const d of made) rt.release(d);
     for (const t of [x, w, y, dx, dw]) t.destroy();

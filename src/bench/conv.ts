@@ -182,7 +182,11 @@ export function formatConv(rows: readonly (ConvBenchRow & { peerErrors?: Record<
     `conv2d GFLOP/s, f32, stride 1 (median of ${rows[0]!.timing.repetitions}; dx and dw+db count the forward's multiply-adds):`,
     `  'timestamps': ${TIMING_METHODS[rows[0]!.timing.method]}`,
     `  'wall' and the peers: ${TIMING_METHODS['wall-clock-submits']}; 'wall / best peer' compares these alone`,
-    ...(variants.length ? [`  ${variants.map((v) => `'${v}'`).join(', ')}: that variant on the same pass, timed as 'timestamps' (a software adapter: one run after a warm-up, wall clock, and '-' where 'auto' takes over ${SOFTWARE_VARIANT_BUDGET_MS} ms)`] : []),
+    ...(variants.length
+      ? [
+          `  ${variants.map((v) => `'${v}'`).join(', ')}: that variant on the same pass, timed as 'timestamps' (a software adapter: one run after a warm-up, wall clock, and '-' where 'auto' takes over ${SOFTWARE_VARIANT_BUDGET_MS} ms)`,
+        ]
+      : []),
     `${'layer'.padEnd(width)}${cells.join('')}`,
   ];
   for (const r of rows) {
