@@ -19,7 +19,9 @@ const modes = env('PROFILE_TRANS', '').split(',');
 it('profiles matmul variants', async () => {
   for (const v of variants) if (!MATMUL_VARIANTS.includes(v)) throw new Error(`unknown variant '${v}'; expected some of ${MATMUL_VARIANTS.join(', ')}`);
   const rt = await createRuntime({ tuning: 'off' });
-  const report = [`adapter: ${rt.description || '(no name reported)'}; ${rounds} interleaved rounds, fastest kept; GFLOP/s by ${rt.features.has('timestamp-query') ? 'GPU timestamps' : 'wall clock'}`];
+  const report = [
+    `adapter: ${rt.description || '(no name reported)'}; ${rounds} interleaved rounds, fastest kept; GFLOP/s by ${rt.features.has('timestamp-query') ? 'GPU timestamps' : 'wall clock'}`,
+  ];
   const rng = new Rng(11);
   for (const n of sizes) {
     for (const mode of modes) {
