@@ -15,15 +15,22 @@
 // vec4 lies wholly inside or outside the matrix, so one bounds check covers it. Otherwise 4 scalar loads, each
 // bounds-checked. Every store is bounds-checked.
 // Bindings, params and epilogue (bias, activation, gate): include/matmul_common.wgsl; a4, b4: a, b as vec4s
-// (a 16-byte placeholder where VEC_A / VEC_B is off). Overrides: ACT, HAS_BIAS, GATE, GATE_ACT; TRANS_A,
-// TRANS_B; VEC_A, VEC_B. Workgroup 16 x 16, fixed. Dispatch: (ceil(N / 128), ceil(M / 128)).
+// (a 16-byte placeholder where vec_a / vec_b is off); lay (uniform): trans_a, trans_b, vec_a, vec_b, flags
+// rather than override constants so that one pipeline serves every transposition and load path (each branch is
+// uniform across the dispatch; as overrides they made 16 pipelines per epilogue, and a SwiftShader or lavapipe
+// cold compile of each took seconds). Overrides: ACT, HAS_BIAS, GATE, GATE_ACT. Workgroup 16 x 16, fixed.
+// Dispatch: (ceil(N / 128), ceil(M / 128)).
 // Reference: matmul in src/reference/matmul.ts.
 //#include matmul_common
 
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override VEC_A: bool = false;
-override VEC_B: bool = false;
+struct Layout {
+  trans_a: u32,
+  trans_b: u32,
+  vec_a: u32,
+  vec_b: u32,
+}
+
+@group(0) @binding(8) var<uniform> lay: Layout;
 
 @group(0) @binding(6) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> b4: array<vec4<f32>>;
@@ -39,11 +46,12 @@ var<workgroup> tile_b: array<vec4<f32>, 512>;
 // Invocation li's 4 values of op(A)'s panel at (row0, k0): along k at row li / 2 when A is stored along k,
 // else along i at k-row li / 32. Zero outside the matrix.
 fn fetch_a(row0: u32, k0: u32, li: u32) -> vec4<f32> {
+  let TRANS_A = lay.trans_a != 0u;
   let di = select(0u, 1u, TRANS_A);
   let i = row0 + select(li / 2u, (li % ROW4) * 4u, TRANS_A);
   let k = k0 + select((li % 2u) * 4u, li / ROW4, TRANS_A);
   var v = vec4<f32>(0.0);
-  if (VEC_A) {
+  if (lay.vec_a != 0u) {
     if (i < params.M && k < params.K) {
       v = a4[(i * params.a_si + k * params.a_sk) / 4u];
     }
@@ -60,11 +68,12 @@ fn fetch_a(row0: u32, k0: u32, li: u32) -> vec4<f32> {
 // Invocation li's 4 values of op(B)'s panel at (k0, col0): along k at column li / 2 when B^T is stored, else
 // along j at k-row li / 32. Zero outside the matrix.
 fn fetch_b(k0: u32, col0: u32, li: u32) -> vec4<f32> {
+  let TRANS_B = lay.trans_b != 0u;
   let dj = select(1u, 0u, TRANS_B);
   let j = col0 + select((li % ROW4) * 4u, li / 2u, TRANS_B);
   let k = k0 + select(li / ROW4, (li % 2u) * 4u, TRANS_B);
   var v = vec4<f32>(0.0);
-  if (VEC_B) {
+  if (lay.vec_b != 0u) {
     if (j < params.N && k < params.K) {
       v = b4[(k * params.b_sk + j * params.b_sj) / 4u];
     }
@@ -98,6 +107,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let row0 = wid.y * TILE;
   let col0 = wid.x * TILE;
   let steps = (params.K + BK - 1u) / BK;
+  let TRANS_A = lay.trans_a != 0u;
+  let TRANS_B = lay.trans_b != 0u;
   // acc[8h + 2r + g]: row 64h + 4 ly + r, columns 64g + 4 lx .. + 3.
   var acc: array<vec4<f32>, 16>;
   stage(&tile_a, 0u, li, !TRANS_A, fetch_a(row0, 0u, li));

@@ -56,6 +56,24 @@ const MUTATIONS: Mutation[] = [
     mustFail: ['45x65x37 bias+relu wg 16x4'],
   },
   {
+    shader: 'matmul_gemm',
+    what: 'the next panel staged into the buffer being multiplied',
+    edits: [
+      ['stage(&tile_a, PANEL - cur, li', 'stage(&tile_a, cur, li'],
+      ['stage(&tile_b, PANEL - cur, li', 'stage(&tile_b, cur, li'],
+    ],
+    cases: () => matmulCases(['gemm']),
+  },
+  {
+    shader: 'matmul_gemm',
+    what: 'vec4 loads ignore K (a last panel that ends inside the K extent reads past it)',
+    edits: [
+      ['if (i < params.M && k < params.K) {\n      v = a4', 'if (i < params.M) {\n      v = a4'],
+      ['if (j < params.N && k < params.K) {\n      v = b4', 'if (j < params.N) {\n      v = b4'],
+    ],
+    cases: () => matmulCases(['gemm']),
+  },
+  {
     shader: 'matmul_wide',
     what: 'upper half of the columns stored from the lower accumulators',
     edits: [['store_c(i, j, hi[s - 4u]);', 'store_c(i, j, lo[s - 4u]);']],

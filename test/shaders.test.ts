@@ -67,7 +67,7 @@ describe('wrappers bind what their shaders declare', () => {
         const d = await prepareMatmul(rt, withBias ? { a, b, c, bias } : { a, b, c }, { variant, activation: 'relu' });
         // vec4 has its own bindings and no gate; every other variant shares matmul_common's, gate included, and
         // gemm adds its vec4 views of a and b.
-        const common = ['params', 'a', 'b', 'bias', 'c', 'gate', ...(d.kernel.shader.name === 'matmul_gemm' ? ['a4', 'b4'] : [])];
+        const common = ['params', 'a', 'b', 'bias', 'c', 'gate', ...(d.kernel.shader.name === 'matmul_gemm' ? ['a4', 'b4', 'lay'] : [])];
         expectBindsAllDeclared(d, d.kernel.shader.name === 'matmul_vec4' ? ['params', 'a', 'b', 'bias', 'c'] : common);
         rt.release(d);
       }

@@ -1,5 +1,5 @@
-// What the 'gemm' matmul variant binds beyond include/matmul_common.wgsl: its transposes as override constants,
-// and a4 / b4, vec4 views of the operands, for the operands whose rows hold whole vec4s.
+// What the 'gemm' matmul variant binds beyond include/matmul_common.wgsl: its transposes and load paths as a
+// uniform (one pipeline for all of them), and a4 / b4, vec4 views of the operands whose rows hold whole vec4s.
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 
@@ -13,11 +13,13 @@ export function gemmVectorLoads(t: { a: Tensor; b: Tensor }, s: { M: number; N: 
   return { a: rowA % 4 === 0 && t.a.offset % 16 === 0, b: rowB % 4 === 0 && t.b.offset % 16 === 0 };
 }
 
-/** gemm's override constants, its vec4 views (a 16-byte placeholder for a scalar-read operand) and their sizes. */
+/** gemm's layout uniform, its vec4 views (a 16-byte placeholder for a scalar-read operand) and their sizes. */
 export function gemmBindings(rt: Runtime, t: { a: Tensor; b: Tensor }, s: { M: number; N: number; K: number }, o: { transA?: boolean; transB?: boolean }) {
   const vec = gemmVectorLoads(t, s, o);
   return {
-    constants: { TRANS_A: !!o.transA, TRANS_B: !!o.transB, VEC_A: vec.a, VEC_B: vec.b },
+    layout: { trans_a: o.transA ? 1 : 0, trans_b: o.transB ? 1 : 0, vec_a: vec.a ? 1 : 0, vec_b: vec.b ? 1 : 0 },
+    /** How it loads each operand, for the dispatch's label. */
+    paths: `${vec.a ? 'vec4' : 'scalar'} A, ${vec.b ? 'vec4' : 'scalar'} B`,
     // Read-only storage bindings may alias, so a4 can be the very buffer bound as a.
     buffers: { a4: vec.a ? t.a.ref : rt.placeholder, b4: vec.b ? t.b.ref : rt.placeholder },
     needs: { a4: vec.a ? s.M * s.K * 4 : 16, b4: vec.b ? s.K * s.N * 4 : 16 },

@@ -283,7 +283,7 @@ export async function prepareMatmul(
   // Every variant but vec4 shares include/matmul_common.wgsl's epilogue, gate included.
   const gated = variant !== 'vec4';
   if (gated) Object.assign(wgConstants, { GATE: gate !== null, GATE_ACT: gate ?? 0 });
-  const kernel = await rt.kernel(matmulShader(variant), { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants, ...gemm?.constants } });
+  const kernel = await rt.kernel(matmulShader(variant), { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
   const cx = workgroup[0] * PER_INVOCATION[variant][0];
   const cy = workgroup[1] * PER_INVOCATION[variant][1];
   return rt.prepare(kernel, {
@@ -293,10 +293,11 @@ export async function prepareMatmul(
     },
     uniforms: {
       params: { M, N, K, a_si: options.transA ? 1 : K, a_sk: options.transA ? M : 1, b_sk: options.transB ? 1 : N, b_sj: options.transB ? K : 1, slope },
+      ...(gemm ? { lay: gemm.layout } : {}),
     },
     workgroups: [ceilDiv(N, cx), ceilDiv(M, cy)],
     needs: { a: M * K * 4, b: K * N * 4, c: M * N * 4, bias: t.bias ? N * 4 : 0, ...(gated ? { gate: t.gate ? M * N * 4 : 0 } : {}), ...gemm?.needs },
-    label: `matmul_${variant} ${M}x${N}x${K}`,
+    label: `matmul_${variant} ${M}x${N}x${K}${gemm ? ` (${gemm.paths})` : ''}`,
   });
 }
 
