@@ -36,10 +36,10 @@ let peerSet: Promise<PeerSet> | null = null;
 
 /** TF.js and jax-js on the page's adapter, loaded at the first call (a failed load is remembered with its reason). */
 export function loadPeersOnce(rt: Runtime): Promise<PeerSet> {
-  // A quick run times fewer peer training steps: on SwiftShader TF.js takes a quarter second per MLP step, and over
-  // a second per LeNet-5 step even at batch 8.
+  // A quick run times fewer peer training steps: on SwiftShader TF.js takes half a second to a second per MLP step,
+  // and over a second per LeNet-5 step even at batch 8.
   const quick = new URLSearchParams(location.search).has('quick');
-  const steps = quick ? { trainSteps: 20, cnnSteps: 5 } : {};
+  const steps = quick ? { trainSteps: 10, cnnSteps: 3 } : {};
   peerSet ??= import('../../src/bench/peers/runner.js').then((m) => m.loadPeerRunners(rt, steps));
   return peerSet;
 }
