@@ -5,7 +5,7 @@
 // on a one-token shape (lavapipe compiles a pipeline's code at its first dispatch); run it with
 // MESA_SHADER_CACHE_DISABLE=true, or Mesa's on-disk cache makes every compile after the first warm.
 // Run: npx vitest run --config scripts/profile.config.ts scripts/attention-profile.ts
-// Environment: PROFILE_SHAPES=16x64x4x16,8x256x4x32 (B x T x H x D); PROFILE_SHAPES=none skips the timings.
+// Environment: PROFILE_ROWS=1,2,4 and PROFILE_WG=8,16,32 time those variants too; PROFILE_SHAPES=16x64x4x16,8x256x4x32 (B x T x H x D); PROFILE_SHAPES=none skips the timings.
 import { it } from 'vitest';
 import { prepareFusedAttention, prepareUnfusedAttention, randomAttentionData } from '../src/bench/attention-compose.js';
 import { timeDispatches } from '../src/bench/timing.js';
@@ -56,11 +56,15 @@ it('attention: fused against unfused', async () => {
     const shape = { B, T, H, D };
     const tag = `B=${B} T=${T} H=${H} D=${D}`;
     // PROFILE_ROWS=1,2,4: the backward with each query/key rows per invocation, interleaved in this run.
+    // PROFILE_WG=8,16,32: and each workgroup size (invocations), every pair of the two lists.
+    const wgs = (process.env.PROFILE_WG ?? '').split(',').filter(Boolean).map(Number);
     for (const r of (process.env.PROFILE_ROWS ?? '').split(',').filter(Boolean).map(Number)) {
-      const p = await prepareFusedAttention(rt, shape, randomAttentionData(shape, rng), { rows: r });
-      const [f, b] = [await timeDispatches(rt, p.forward), await timeDispatches(rt, p.backward)];
-      report.push(`${tag} rows=${r}: forward ${f.median.toFixed(3)} ms, backward ${b.median.toFixed(3)} ms`);
-      p.destroy();
+      for (const wg of wgs.length ? wgs : [undefined]) {
+        const p = await prepareFusedAttention(rt, shape, randomAttentionData(shape, rng), { rows: r, ...(wg ? { wg } : {}) });
+        const [f, b] = [await timeDispatches(rt, p.forward), await timeDispatches(rt, p.backward)];
+        report.push(`${tag} rows=${r}${wg ? ` wg=${wg}` : ''}: forward ${f.median.toFixed(3)} ms, backward ${b.median.toFixed(3)} ms`);
+        p.destroy();
+      }
     }
     const data = randomAttentionData(shape, rng);
     const fused = await prepareFusedAttention(rt, shape, data);

@@ -91,7 +91,7 @@ export async function prepareFusedAttention(
   rt: Runtime,
   s: AttentionShape,
   data: AttentionData = randomAttentionData(s),
-  options: { rows?: number } = {},
+  options: { rows?: number; wg?: number } = {},
 ): Promise<{ forward: Dispatch[]; backward: Dispatch[]; out: Tensor; dqkv: Tensor; destroy(): void }> {
   const { B, T, H, D } = s;
   const [C, rows] = [H * D, B * T];
