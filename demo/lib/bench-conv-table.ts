@@ -16,15 +16,19 @@ export function convTable(r: BenchReport, failures: Map<string, string>): HTMLEl
     `Convolution, f32 NHWC, GFLOP/s (2 · pixels · taps · C · OC / median time${t0 ? ` of ${t0.repetitions}` : ''}); higher is better`,
     'conv-table',
   );
+  // Other kernel variants timed on the same passes (e.g. 'gemm'), as the text report's columns.
+  const variants = [...new Set(r.conv.flatMap((c) => Object.keys(c.variants ?? {})))];
   const top = make('tr');
   top.append(th('layer', 'col-workload', undefined, { row: 2 }), th('pass', undefined, 'dx and dw + db count the forward’s multiply-adds', { row: 2 }));
-  top.append(th('Descent', 'group', undefined, { col: 2 }));
+  top.append(th('Descent', 'group', undefined, { col: 2 + variants.length }));
   if (peers.length) {
     top.append(th('Peers', 'group group-peer', undefined, { col: peers.length }));
     top.append(th('Descent / best peer (wall clock)', 'col-ratio', `Both timed by the ${PEER_CLOCK}: above 1, Descent is faster`, { row: 2 }));
   }
   const sub = make('tr');
   sub.append(th('timestamps', 'num', clock), th('wall clock', 'num', `The same dispatches timed as the peers are: ${PEER_CLOCK}`));
+  for (const v of variants)
+    sub.append(th(v, 'num', `The '${v}' variant on the same pass (a software adapter: one run after a warm-up, and none where 'auto' is slow)`));
   for (const p of peers) sub.append(th(peerLabel(p), 'num peer', `${peerLabel(p)} on the same adapter; ${PEER_CLOCK}`));
   thead.append(top, sub);
   for (const c of r.conv) {
@@ -38,6 +42,7 @@ export function convTable(r: BenchReport, failures: Map<string, string>): HTMLEl
     tr.append(
       numCell(c.wallClock.gflops, { lib: 'descent', clock: 'wall' }, `median ${c.wallClock.timing.median.toFixed(3)} ms, ${c.wallClock.perBatch} per batch`),
     );
+    for (const v of variants) tr.append(numCell(c.variants?.[v], { variant: v }, `the '${v}' variant`));
     for (const p of peers) {
       const why = failures.get(`conv ${c.layer} ${c.pass} ${p}`);
       const td = numCell(c.peers[p], { peer: p }, why ? `failed: ${why}` : peerLabel(p));
