@@ -56,6 +56,13 @@ const MUTATIONS: Mutation[] = [
     mustFail: ['45x65x37 bias+relu wg 16x4'],
   },
   {
+    shader: 'matmul_blocked',
+    what: "a gate from the activation's input read as its output",
+    edits: [['v * act_derivative(GATE_ACT, gate[i * params.N + j]', 'v * act_derivative_from_output(GATE_ACT, gate[i * params.N + j]']],
+    cases: () => matmulCases(['blocked']),
+    mustFail: ["45x65x37 B^T gate gelu' from input"],
+  },
+  {
     shader: 'matmul_gemm',
     what: 'the next panel staged into the buffer being multiplied',
     edits: [

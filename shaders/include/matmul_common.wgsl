@@ -5,7 +5,9 @@
 // C is row-major M x N. bias has N entries and is read only when HAS_BIAS.
 // GATE (backpropagation through an activation, fused into the product that computes its input gradient):
 // C[i, j] is multiplied by act'(gate[i, j]) for activation GATE_ACT, with the derivative taken from the
-// activation's output held in gate (M x N) and the slope in params.slope; used without ACT or bias.
+// activation's output held in gate (M x N) and the slope in params.slope; used without ACT or bias. With
+// GATE_INPUT gate holds the activation's input and the derivative is taken from it (GELU, whose derivative its
+// output does not determine).
 // Reference: matmul in src/reference/matmul.ts.
 //#include activations
 
@@ -13,6 +15,7 @@ override ACT: u32 = 0u;
 override HAS_BIAS: bool = false;
 override GATE: bool = false;
 override GATE_ACT: u32 = 0u;
+override GATE_INPUT: bool = false;
 
 struct Params {
   M: u32,
@@ -46,7 +49,9 @@ fn store_c(i: u32, j: u32, acc: f32) {
   if (HAS_BIAS) {
     v += bias[j];
   }
-  if (GATE) {
+  if (GATE && GATE_INPUT) {
+    c[i * params.N + j] = v * act_derivative(GATE_ACT, gate[i * params.N + j], params.slope);
+  } else if (GATE) {
     c[i * params.N + j] = v * act_derivative_from_output(GATE_ACT, gate[i * params.N + j], params.slope);
   } else {
     c[i * params.N + j] = act_forward(ACT, v, params.slope);

@@ -121,11 +121,14 @@ export interface MatmulOptions {
   workgroup?: [number, number];
   /**
    * Backpropagation through an activation, fused into the product: C is multiplied element-wise by the
-   * derivative of `gateActivation`, taken from that activation's output, the `gate` tensor [M, N]. For an
-   * input gradient dX = (dY . W) * act'(...) in one dispatch; needs an activation whose derivative is a
-   * function of its output (not GELU), no bias and no forward activation.
+   * derivative of `gateActivation`, taken from the `gate` tensor [M, N]: that activation's output (`gateFrom:
+   * 'output'`, the default; needs an activation whose derivative is a function of its output, not GELU) or its
+   * input (`gateFrom: 'input'`, any activation). For an input gradient dX = (dY . W) * act'(...) in one
+   * dispatch; no bias and no forward activation.
    */
   gateActivation?: Activation;
+  /** What the gate tensor holds: the activation's 'output' (default) or its 'input'. */
+  gateFrom?: 'output' | 'input';
 }
 
 export interface MatmulShape {
@@ -234,7 +237,9 @@ function gateCode(t: { bias?: Tensor; gate?: Tensor }, options: MatmulOptions, a
   }
   if (t.bias || actCode !== activationCode({}).code) throw new OptionError('matmul: a gate cannot be combined with a bias or a forward activation');
   const { code, slope } = activationCode({ activation: options.gateActivation, slope: options.slope });
-  if (!derivativeFromOutput(options.gateActivation, slope)) {
+  const from = options.gateFrom ?? 'output';
+  if (from !== 'output' && from !== 'input') throw new OptionError(`matmul: gateFrom must be 'output' or 'input', got ${JSON.stringify(from)}`);
+  if (from === 'output' && !derivativeFromOutput(options.gateActivation, slope)) {
     throw new OptionError(`matmul: gateActivation '${options.gateActivation}' has no derivative as a function of its output (slope ${slope})`);
   }
   return code;
@@ -283,6 +288,8 @@ export async function prepareMatmul(
   // Every variant but vec4 shares include/matmul_common.wgsl's epilogue, gate included.
   const gated = variant !== 'vec4';
   if (gated) Object.assign(wgConstants, { GATE: gate !== null, GATE_ACT: gate ?? 0 });
+  // Only where used, so the pipelines of every other product keep their keys.
+  if (gated && gate !== null && options.gateFrom === 'input') wgConstants.GATE_INPUT = true;
   const kernel = await rt.kernel(matmulShader(variant), { constants: { ACT: code, HAS_BIAS: !!t.bias, ...wgConstants } });
   const cx = workgroup[0] * PER_INVOCATION[variant][0];
   const cy = workgroup[1] * PER_INVOCATION[variant][1];

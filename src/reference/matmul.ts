@@ -1,7 +1,7 @@
 // CPU reference for the matmul shaders (matmul_naive / _blocked / _tiled.wgsl): plain triple loop,
 // float64 accumulation, explicit index arithmetic for each transpose.
 import type { Activation } from '../core/activations.js';
-import { activate, activateDerivativeFromOutput } from './activation.js';
+import { activate, activateDerivative, activateDerivativeFromOutput } from './activation.js';
 
 /** Options of the reference matmul, as the kernel's. */
 export interface RefMatmulOptions {
@@ -13,6 +13,8 @@ export interface RefMatmulOptions {
   /** Multiply C[i][j] by gateActivation's derivative at its output gate[i][j] (M x N) instead of activating. */
   gate?: Float32Array;
   gateActivation?: Activation;
+  /** gate holds the activation's input, not its output: the derivative is taken there. */
+  gateFromInput?: boolean;
 }
 
 /**
@@ -30,7 +32,12 @@ export function matmul(a: Float32Array, b: Float32Array, M: number, N: number, K
         acc += av * bv;
       }
       if (o.bias) acc += o.bias[j]!;
-      if (o.gate && o.gateActivation) c[i * N + j] = acc * activateDerivativeFromOutput(o.gateActivation, o.gate[i * N + j]!, o.slope);
+      if (o.gate && o.gateActivation)
+        c[i * N + j] =
+          acc *
+          (o.gateFromInput
+            ? activateDerivative(o.gateActivation, o.gate[i * N + j]!, o.slope)
+            : activateDerivativeFromOutput(o.gateActivation, o.gate[i * N + j]!, o.slope));
       else c[i * N + j] = o.activation ? activate(o.activation, acc, o.slope) : acc;
     }
   }

@@ -63,12 +63,14 @@ export function fusedActivations(g: Graph, keepPreActivations = false): Map<numb
 
 /**
  * An activation whose backward pass runs in the epilogue of the matmul computing its input gradient: its only
- * reader is a dense layer and its derivative is a function of its output (which that layer keeps as input).
+ * reader is a dense layer. The gate is its output (which that layer keeps as input) where the derivative is a
+ * function of it, else its input (GELU: the activation is never fused into the layer before it, so its input is
+ * kept).
  */
 export function gatedActivation(g: Graph, n: GraphNode): boolean {
   if (n.op.op !== 'activation') return false;
   const readers = g.consumers(n.id);
-  return readers.length === 1 && g.nodes[readers[0]!]!.op.op === 'dense' && derivativeFromOutput(n.op.activation, n.op.slope);
+  return readers.length === 1 && g.nodes[readers[0]!]!.op.op === 'dense';
 }
 
 /**
@@ -296,15 +298,16 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
         const src = g.nodes[n.inputs[0]!]!;
         if (src.op.op === 'activation' && gatedActivation(g, src)) {
           // The activation before this layer is backpropagated in this product's epilogue: its input gradient
-          // (dY . W) * act'(its output) in one dispatch, and its own backward step is skipped.
+          // (dY . W) * act'(its output, or its input) in one dispatch, and its own backward step is skipped.
           const { activation, slope } = src.op;
-          const gate = act(src.id);
+          const gateFrom = derivativeFromOutput(activation, slope) ? 'output' : 'input';
+          const gate = gateFrom === 'output' ? act(src.id) : act(src.inputs[0]!);
           contribute(
             n,
             src.inputs[0]!,
             `${n.name}:dX*${activation}'`,
             [dy, w, gate],
-            (out) => (t) => prepareMatmul(rt, { a: yr(t(dy)), b: t(w), c: xr(t(out)), gate: xr(t(gate)) }, { gateActivation: activation, slope }),
+            (out) => (t) => prepareMatmul(rt, { a: yr(t(dy)), b: t(w), c: xr(t(out)), gate: xr(t(gate)) }, { gateActivation: activation, slope, gateFrom }),
           );
         } else {
           contribute(n, n.inputs[0]!, `${n.name}:dX`, [dy, w], (out) => (t) => prepareMatmul(rt, { a: yr(t(dy)), b: t(w), c: xr(t(out)) }));

@@ -48,11 +48,19 @@ function matmulCase(
   seed: number,
   workgroup?: [number, number],
   gateAct?: Activation,
+  gateFromInput = false,
 ): KernelCase {
   // The subgroup variant's workgroup is [the adapter's subgroup size, rows]: x is fitted when the case runs.
   const sgFitted = variant === 'subgroup' && workgroup;
   const wgTag = workgroup ? `wg ${sgFitted ? `SGx${workgroup[1]}` : workgroup.join('x')}` : '';
-  const tags = [`${M}x${N}x${K}`, transA ? 'A^T' : '', transB ? 'B^T' : '', act ? `bias+${act}` : '', gateAct ? `gate ${gateAct}'` : '', wgTag];
+  const tags = [
+    `${M}x${N}x${K}`,
+    transA ? 'A^T' : '',
+    transB ? 'B^T' : '',
+    act ? `bias+${act}` : '',
+    gateAct ? `gate ${gateAct}'${gateFromInput ? ' from input' : ''}` : '',
+    wgTag,
+  ];
   const shape = tags.filter(Boolean).join(' ');
   return {
     kernel: `matmul_${variant}`,
@@ -64,21 +72,36 @@ function matmulCase(
       const b = rng.floats(K * N);
       const bias = act ? rng.floats(N) : undefined;
       const slope = 0.1;
-      // A gate holds an activation's outputs: half of them exactly at the kink (0), where ReLU' is 0.
-      const gate = gateAct
-        ? ref.activationForward(
-            rng.floats(M * N, -3, 3).map((v, i) => (i % 4 === 0 ? 0 : v)),
-            gateAct,
-            slope,
-          )
-        : undefined;
-      const want = ref.matmul(a, b, M, N, K, { transA, transB, bias, activation: act ?? undefined, slope, gate, gateActivation: gateAct });
+      // A gate holds an activation's outputs: half of them exactly at the kink (0), where ReLU' is 0. From the
+      // input: pre-activations, a quarter at 0.
+      const pre = gateFromInput ? rng.floats(M * N, -3, 3).map((v, i) => (i % 4 === 0 ? 0 : v)) : undefined;
+      const gate = pre
+        ? pre
+        : gateAct
+          ? ref.activationForward(
+              rng.floats(M * N, -3, 3).map((v, i) => (i % 4 === 0 ? 0 : v)),
+              gateAct,
+              slope,
+            )
+          : undefined;
+      const want = ref.matmul(a, b, M, N, K, { transA, transB, bias, activation: act ?? undefined, slope, gate, gateActivation: gateAct, gateFromInput });
       const A = Tensor.from(rt, a, transA ? [K, M] : [M, K], 'A');
       const B = Tensor.from(rt, b, transB ? [N, K] : [K, N], 'B');
       const Bias = bias ? Tensor.from(rt, bias, [N], 'bias') : undefined;
       const Gate = gate ? Tensor.from(rt, gate, [M, N], 'gate') : undefined;
       const wg = workgroup && fitWorkgroup(rt, variant, workgroup);
-      const opts = { transA, transB, variant, workgroup: wg, activation: act ?? 'identity', slope, bias: Bias, gate: Gate, gateActivation: gateAct } as const;
+      const opts = {
+        transA,
+        transB,
+        variant,
+        workgroup: wg,
+        activation: act ?? 'identity',
+        slope,
+        bias: Bias,
+        gate: Gate,
+        gateActivation: gateAct,
+        gateFrom: gateFromInput ? 'input' : 'output',
+      } as const;
       const inputs = [A, B, ...(Bias ? [Bias] : []), ...(Gate ? [Gate] : [])];
       return compare(`matmul_${variant} ${shape}`, seed, inputs, () => matmul(rt, A, B, opts), want, reductionTolerance(K));
     },
@@ -127,6 +150,9 @@ export function matmulCases(variants: readonly MatmulVariant[] = MATMUL_VARIANTS
       const shape: [number, number, number] = g % 2 ? [45, 65, 37] : [130, 67, 20];
       cases.push(matmulCase(variant, shape, false, g === 1, null, seed, undefined, gateAct));
     });
+    // GELU's backward, whose derivative its output does not determine: the gate holds the pre-activation.
+    // (A seed apart from the running one, so the other cases' seeds, and so their epilogues, stay as they were.)
+    cases.push(matmulCase(variant, [45, 65, 37], false, true, null, seed + 5000, undefined, 'gelu', true));
     if (FIXED_MATMUL_WORKGROUP[variant]) continue;
     for (const wg of tuningWorkgroups(variant)) {
       for (const shape of [
