@@ -97,3 +97,25 @@ export function bind(tensors: Record<string, Tensor>): { buffers: Record<string,
   }
   return { buffers, needs };
 }
+
+/** How a row-wise kernel maps rows to invocations: a workgroup per row, or a row per invocation. */
+export type RowLayout = 'workgroup' | 'invocation';
+
+/**
+ * The layout of a row-wise kernel over rows of `columns` values: `layout` as given, or for 'auto' (the default) a
+ * row per invocation up to `maxColumns.gpu` columns on a GPU and `maxColumns.software` on a CPU adapter (where a
+ * one-row workgroup's barriers cost more than the row's arithmetic), a workgroup per row beyond. OptionError on an
+ * unknown layout.
+ */
+export function rowLayout(
+  rt: Runtime,
+  what: string,
+  columns: number,
+  layout: RowLayout | 'auto' | undefined,
+  maxColumns: { gpu: number; software: number },
+): RowLayout {
+  const l = layout ?? 'auto';
+  if (l === 'auto') return columns <= (rt.isSoftware ? maxColumns.software : maxColumns.gpu) ? 'invocation' : 'workgroup';
+  if (l !== 'workgroup' && l !== 'invocation') throw new OptionError(`${what}: layout must be 'auto', 'workgroup' or 'invocation', got ${JSON.stringify(l)}`);
+  return l;
+}

@@ -1,8 +1,7 @@
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { OptionError } from '../core/errors.js';
-import { bind, expectShape, expectShapeIfGiven, finiteOption, matrixDims, runOneShot, type Unmade } from './common.js';
+import { bind, expectShape, expectShapeIfGiven, finiteOption, matrixDims, rowLayout, runOneShot, type RowLayout, type Unmade } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 import { COL_WG_X, COL_WG_Y } from './reduce.js';
 
@@ -24,14 +23,12 @@ export interface NormOptions {
 }
 
 /** How LayerNorm's row-wise passes map rows to invocations. */
-export type NormLayout = 'workgroup' | 'invocation';
+export type NormLayout = RowLayout;
 
 /** The layout a LayerNorm's row-wise passes use on this runtime (OptionError on an unknown one). */
 function normLayout(rt: Runtime, options: NormOptions): NormLayout {
-  const l = options.layout ?? 'auto';
-  if (l === 'auto') return rt.isSoftware ? 'invocation' : 'workgroup';
-  if (l !== 'workgroup' && l !== 'invocation') throw new OptionError(`layernorm: layout must be 'auto', 'workgroup' or 'invocation', got ${JSON.stringify(l)}`);
-  return l;
+  // Any width gets a row per invocation on a CPU adapter; none does on a GPU.
+  return rowLayout(rt, 'layernorm', 0, options.layout, { gpu: -1, software: Infinity });
 }
 
 /** Entry and workgroup grid of a row-wise pass in a layout. */

@@ -1,8 +1,7 @@
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { OptionError } from '../core/errors.js';
-import { bind, expectShape, expectShapeIfGiven, finiteOption, matrixDims, runOneShot, type Unmade } from './common.js';
+import { bind, expectShape, expectShapeIfGiven, finiteOption, matrixDims, rowLayout, runOneShot, type Unmade } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 
 /** Invocations per row of the row-wise loss kernels (a power of two). */
@@ -47,11 +46,7 @@ export const SOFTWARE_PER_ROW_MAX_CLASSES = 1024;
 
 /** Whether a softmax cross-entropy over C classes runs a row per invocation (OptionError on an unknown layout). */
 function perRowLayout(rt: Runtime, C: number, options: LossOptions): boolean {
-  const l = options.layout ?? 'auto';
-  if (l === 'auto') return C <= (rt.isSoftware ? SOFTWARE_PER_ROW_MAX_CLASSES : PER_ROW_MAX_CLASSES);
-  if (l !== 'invocation' && l !== 'workgroup')
-    throw new OptionError(`softmax_cross_entropy: layout must be 'auto', 'invocation' or 'workgroup', got ${JSON.stringify(l)}`);
-  return l === 'invocation';
+  return rowLayout(rt, 'softmax_cross_entropy', C, options.layout, { gpu: PER_ROW_MAX_CLASSES, software: SOFTWARE_PER_ROW_MAX_CLASSES }) === 'invocation';
 }
 
 /** Every check of softmax cross-entropy: [B, C] and the gradient's scale; the outputs are checked when given. */

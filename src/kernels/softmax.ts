@@ -1,11 +1,10 @@
 // Row softmax over the last axis (shaders/softmax.wgsl), with an optional causal mask and a logit scale, and its
 // backward from the forward's output. Both are one dispatch; the mask and scale are run-time uniforms.
-import { OptionError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { softmaxMask, type SoftmaxMask } from '../reference/softmax.js';
-import { bind, expectShape, expectShapeIfGiven, matrixDims, runOneShot, type Unmade } from './common.js';
+import { bind, expectShape, expectShapeIfGiven, matrixDims, rowLayout, runOneShot, type RowLayout, type Unmade } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 
 /** Invocations per row of the workgroup layout, rows per workgroup of the invocation layout (a power of two). */
@@ -22,7 +21,7 @@ export const SOFTMAX_ROW_MAX_COLUMNS = 64;
 export const SOFTMAX_SOFTWARE_ROW_MAX_COLUMNS = 1024;
 
 /** How the softmax's passes map rows to invocations. */
-export type SoftmaxLayout = 'workgroup' | 'invocation';
+export type SoftmaxLayout = RowLayout;
 
 /** The mask, scale and layout of a row softmax. */
 export interface SoftmaxOptions extends SoftmaxMask {
@@ -54,10 +53,7 @@ export interface SoftmaxBackwardTensors {
 
 /** The layout of a softmax of N columns on this runtime (OptionError on an unknown one). */
 function softmaxLayout(rt: Runtime, what: string, N: number, options: SoftmaxOptions): SoftmaxLayout {
-  const l = options.layout ?? 'auto';
-  if (l === 'auto') return N <= (rt.isSoftware ? SOFTMAX_SOFTWARE_ROW_MAX_COLUMNS : SOFTMAX_ROW_MAX_COLUMNS) ? 'invocation' : 'workgroup';
-  if (l !== 'workgroup' && l !== 'invocation') throw new OptionError(`${what}: layout must be 'auto', 'workgroup' or 'invocation', got ${JSON.stringify(l)}`);
-  return l;
+  return rowLayout(rt, what, N, options.layout, { gpu: SOFTMAX_ROW_MAX_COLUMNS, software: SOFTMAX_SOFTWARE_ROW_MAX_COLUMNS });
 }
 
 interface Checked {
