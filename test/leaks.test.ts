@@ -44,6 +44,13 @@ describe('a one-shot call rejected for its input allocates nothing', () => {
     await allocatesNothing(rt, () => matmul(rt, a, b, { variant: 'naive', workgroup: [0, 8] }), OptionError, 'workgroup');
     await allocatesNothing(rt, () => matmul(rt, a, b, { gateActivation: 'relu' }), OptionError, 'no gate tensor');
     await allocatesNothing(rt, () => matmul(rt, a, b, { gate, gateActivation: 'gelu' }), OptionError, "'gelu'");
+    await allocatesNothing(
+      rt,
+      () => matmul(rt, a, b, { gate, gateActivation: 'gelu', gateFrom: 'pre' as 'input' }),
+      OptionError,
+      "gateFrom must be 'output' or 'input'",
+      'got "pre"',
+    );
     [a, b, c, bias, gate].forEach((t) => t.destroy());
   });
 
@@ -74,9 +81,23 @@ describe('a one-shot call rejected for its input allocates nothing', () => {
     await allocatesNothing(rt, () => batchNormBackward(rt, { x, gamma: d3, mean: d3, rstd: d3, dy: wide }), ShapeError, "'dy' must have shape [5, 3]");
     await allocatesNothing(rt, () => layerNorm(rt, x, d4, d3), ShapeError, "'gamma'", '[3]');
     await allocatesNothing(rt, () => layerNorm(rt, x, d3, d3, { eps: NaN }), OptionError, 'eps');
+    await allocatesNothing(rt, () => layerNorm(rt, x, d3, d3, { layout: 'rows' as 'auto' }), OptionError, 'layernorm: layout must be', 'got "rows"');
+    await allocatesNothing(
+      rt,
+      () => layerNormBackward(rt, { x, gamma: d3, mean: d5, rstd: d5, dy: x }, { layout: 'rows' as 'auto' }),
+      OptionError,
+      "layernorm: layout must be 'auto', 'workgroup' or 'invocation'",
+    );
     await allocatesNothing(rt, () => layerNormBackward(rt, { x, gamma: d3, mean: d5, rstd: d4, dy: x }), ShapeError, "'rstd' must have shape [5]");
     await allocatesNothing(rt, () => softmaxCrossEntropy(rt, x, d4), ShapeError, "'labels' must have shape [5]");
     await allocatesNothing(rt, () => softmaxCrossEntropy(rt, x, d5, { gradScale: NaN }), OptionError, 'gradScale');
+    await allocatesNothing(
+      rt,
+      () => softmaxCrossEntropy(rt, x, d5, { layout: 'rows' as 'auto' }),
+      OptionError,
+      'softmax_cross_entropy: layout must be',
+      'got "rows"',
+    );
     await allocatesNothing(rt, () => mse(rt, x, wide), ShapeError, "'target' must have shape [5, 3]");
     await allocatesNothing(rt, () => sumRows(rt, x, d4), ShapeError, "'out' must have shape [3]");
   });

@@ -161,6 +161,7 @@ export async function layerNorm(
   options: NormOptions = {},
 ): Promise<{ y: Tensor; mean: Tensor; rstd: Tensor }> {
   const [B, D] = checkForward({ x, gamma, beta }, options);
+  normLayout(rt, options); // checked before the outputs are made
   const outputs = { y: { shape: [B, D], label: 'y' }, mean: { shape: [B], label: 'mean' }, rstd: { shape: [B], label: 'rstd' } };
   return runOneShot(rt, outputs, (out) => [() => prepareLayerNormForward(rt, { x, gamma, beta, ...out }, options)]);
 }
@@ -173,6 +174,7 @@ export async function layerNormBackward(
 ): Promise<{ dx: Tensor; dgamma: Tensor; dbeta: Tensor }> {
   const [B, D] = checkBackward(t);
   checkBackwardParams(t);
+  normLayout(rt, options);
   const outputs = { dx: { shape: [B, D], label: 'dx' }, dgamma: { shape: [D], label: 'dgamma' }, dbeta: { shape: [D], label: 'dbeta' } };
   return runOneShot(rt, outputs, (out) => [
     () => prepareLayerNormBackward(rt, { ...t, dx: out.dx }, options),

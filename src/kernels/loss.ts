@@ -82,6 +82,7 @@ export async function softmaxCrossEntropy(
   options: LossOptions = {},
 ): Promise<{ loss: Tensor; dlogits: Tensor; correct: Tensor }> {
   const [B, C] = checkSoftmaxCrossEntropy({ logits, labels }, options);
+  perRowLayout(rt, C, options); // checked before the outputs are made
   const outputs = { loss: { shape: [B], label: 'loss' }, dlogits: { shape: [B, C], label: `d${logits.label}` }, correct: { shape: [B], label: 'correct' } };
   return runOneShot(rt, outputs, (out) => [() => prepareSoftmaxCrossEntropy(rt, { logits, labels, ...out }, options)]);
 }
