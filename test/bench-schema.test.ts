@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/gpu/runtime.js';
 import { createRuntime } from '../src/runtime.js';
-import { CONV_LAYERS, CONV_PASSES, QUICK_CONV_LAYERS, convFlops, type ConvLayerSpec } from '../src/bench/conv.js';
+import { CONV_LAYERS, CONV_PASSES, QUICK_CONV_LAYERS, convFlops, timesVariants, type ConvLayerSpec } from '../src/bench/conv.js';
 import { runBenchmarks, type BenchReport, type PeerRunner } from '../src/bench/suite.js';
 import { QUICK_WORKLOADS, WORKLOADS } from '../src/bench/train.js';
 import { formatReport } from '../src/bench/report.js';
@@ -40,6 +40,12 @@ describe('benchmark JSON: conv rows and the LeNet-5 training row', () => {
     ]);
     expect(QUICK_WORKLOADS.find((w) => w.model === 'lenet')).toMatchObject({ batch: 8, name: 'LeNet-5 28x28x1, batch 8, Adam' });
     expect(QUICK_CONV_LAYERS).toEqual([{ ...CONV_LAYERS[1], batch: 8, name: 'LeNet conv2 14x14x6 -> 16, 5x5 valid, batch 8' }]);
+  });
+
+  it('times the conv variants for every layer on a GPU and for LeNet-sized passes only on a software adapter', () => {
+    const [conv1, conv2, resnet] = CONV_LAYERS as [ConvLayerSpec, ConvLayerSpec, ConvLayerSpec];
+    for (const l of [conv1, conv2, resnet, ...QUICK_CONV_LAYERS]) expect(timesVariants({ isSoftware: false }, l), l.name).toBe(true);
+    expect([conv1, conv2, resnet, ...QUICK_CONV_LAYERS].map((l) => timesVariants({ isSoftware: true }, l))).toEqual([true, true, false, true]);
   });
 
   it('every field of a conv row and of the LeNet-5 row, with one peer measured and one failing', { timeout: 180_000 }, async () => {

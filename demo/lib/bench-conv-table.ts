@@ -28,7 +28,7 @@ export function convTable(r: BenchReport, failures: Map<string, string>): HTMLEl
   const sub = make('tr');
   sub.append(th('timestamps', 'num', clock), th('wall clock', 'num', `The same dispatches timed as the peers are: ${PEER_CLOCK}`));
   for (const v of variants)
-    sub.append(th(v, 'num', `The '${v}' variant on the same pass (a software adapter: one run after a warm-up, and none where 'auto' is slow)`));
+    sub.append(th(v, 'num', `The '${v}' variant on the same pass (a software adapter: one run after a warm-up, and none for a pass of over 100 MFLOP)`));
   for (const p of peers) sub.append(th(peerLabel(p), 'num peer', `${peerLabel(p)} on the same adapter; ${PEER_CLOCK}`));
   thead.append(top, sub);
   for (const c of r.conv) {

@@ -122,7 +122,7 @@ describe('demo: benchmark page in headless Chromium', () => {
       expect(passes).toEqual(['forward', 'dx', 'dw+db']);
       for (const v of await numbers(page, '#conv-table td[data-lib="descent"]')) expect(v).toBeGreaterThan(0);
       expect(await page.locator('#conv-table td[data-lib="descent"]').count()).toBe(6);
-      // The gemm variant on the same passes (timed here: 'auto' takes well under 50 ms a run at this size).
+      // The gemm variant on the same passes (timed on every adapter at this size: a pass of 3.8 MFLOP, under the software bound).
       const gemm = await numbers(page, '#conv-table td[data-variant="gemm"]');
       expect(gemm, 'gemm conv passes').toHaveLength(3);
       for (const v of gemm) expect(v).toBeGreaterThan(0);
