@@ -21,6 +21,7 @@ import { activationStatsCases } from '../src/selftest/activation-stats-cases.js'
 import { poolCases } from '../src/selftest/pool-cases.js';
 import { CONV_SHAPES, convCases } from '../src/selftest/conv-cases.js';
 import { attentionCases, embeddingCases } from '../src/selftest/attention-cases.js';
+import { batchedMatmulCases, composedAttentionCases } from '../src/selftest/attention-composed-cases.js';
 import { softmaxCases } from '../src/selftest/softmax-cases.js';
 
 interface Mutation {
@@ -420,9 +421,51 @@ const MUTATIONS: Mutation[] = [
   {
     shader: 'pool2d',
     what: 'max ties go to the last maximal element',
-    edits: [['if (v > best_v) {', 'if (v >= best_v) {']],
+    edits: [['return v > best || (is_nan(v) && !is_nan(best));', 'return v >= best || (is_nan(v) && !is_nan(best));']],
     cases: poolCases,
-    mustFail: ['max k3 s2 same 7x7 N2 C3 ties'],
+    mustFail: ['max k3 s2 same 7x7 N2 C3 ties', 'max k2 6x6 N2 C3 ties'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'a NaN never wins its window (strict > alone)',
+    edits: [['return v > best || (is_nan(v) && !is_nan(best));', 'return v > best;']],
+    cases: poolCases,
+    mustFail: ['max k2 4x6 N2 C3 nan', 'max k2 pad1 5x5 N1 C2 nan', 'max k3 s2 pad1 7x7 N1 C3 nan'],
+  },
+  {
+    shader: 'pool2d',
+    what: '2x2 tiling: windows start on row oh instead of 2 oh',
+    edits: [['return 2u * (q * params.W + p - q * params.OW) * params.C;', 'return (q * params.W + 2u * (p - q * params.OW)) * params.C;']],
+    cases: poolCases,
+    mustFail: ['max k2 4x6 N2 C3 nan'],
+  },
+  {
+    shader: 'pool2d',
+    what: "2x2 tiling backward: the lower-left position takes the lower-right one's gradient",
+    edits: [['dx[j + row] = gated(v2, select(0.0, g, k == 2u));', 'dx[j + row] = gated(v2, select(0.0, g, k == 3u));']],
+    cases: poolCases,
+    mustFail: ['max k2 6x6 N2 C3 ties', 'max backward through relu k2 8x4 N3 C5'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'the gate ignored: dx is the pooling gradient, not through the activation',
+    edits: [['return v * act_derivative_from_output(GATE_ACT, xv, params.slope);', 'return v;']],
+    cases: poolCases,
+    mustFail: ['max backward through relu k2 8x4 N3 C5', 'max backward through relu k3 s2 pad1 9x9 N2 C5', 'max backward through relu k2 valid 5x7 N2 C3'],
+  },
+  {
+    shader: 'pool2d',
+    what: "the gate's Leaky ReLU slope fixed at the default",
+    edits: [['act_derivative_from_output(GATE_ACT, xv, params.slope)', 'act_derivative_from_output(GATE_ACT, xv, 0.01)']],
+    cases: poolCases,
+    mustFail: ['max backward through leaky_relu k2x3 s3x4 pad[1,0,2,1] 9x11 N1 C4'],
+  },
+  {
+    shader: 'pool2d',
+    what: 'channel chunks start at the chunk number, not at chunk * cpt',
+    edits: [['let c0 = wid.y * params.cpt;', 'let c0 = wid.y;']],
+    cases: poolCases,
+    mustFail: ['max k3 s2 same 33x31 N4 C19', 'max backward through sigmoid k3 s2 same 33x31 N4 C19'],
   },
   {
     shader: 'pool2d',
@@ -469,9 +512,9 @@ const MUTATIONS: Mutation[] = [
   {
     shader: 'pool2d',
     what: 'non-overlapping windows: dy written to every position of the cell',
-    edits: [['dx[j] = select(0.0, g, j == best);', 'dx[j] = g;']],
+    edits: [['dx[j] = gated(x[j], select(0.0, g, j == best));', 'dx[j] = gated(x[j], g);']],
     cases: poolCases,
-    mustFail: ['max k2 6x6 N2 C3 ties'],
+    mustFail: ['max k2 valid 5x7 N2 C3'],
   },
   {
     shader: 'conv2d_window',
@@ -678,6 +721,28 @@ const MUTATIONS: Mutation[] = [
     cases: () => attentionCases(),
     kernels: ['attention_backward'],
     mustFail: ['B2 T7 H3 D3 causal'],
+  },
+  {
+    shader: 'bmm',
+    what: "the inner batch index's offset left out of B (every head multiplies the first head's B)",
+    edits: [['let b0 = params.b_off + u * params.b_bo + v * params.b_bi;', 'let b0 = params.b_off + u * params.b_bo;']],
+    cases: () => [...batchedMatmulCases(), ...composedAttentionCases()],
+    kernels: ['bmm', 'attention_composed'],
+    mustFail: ['2x3 batches 17x9x5 plain', 'B1 T64 H4 D16 causal'],
+  },
+  {
+    shader: 'bmm',
+    what: 'alpha not applied',
+    edits: [['c[c0 + i * params.c_si + j * params.c_sj] = params.alpha * x;', 'c[c0 + i * params.c_si + j * params.c_sj] = x;']],
+    cases: () => batchedMatmulCases(),
+    mustFail: ['1x4 heads 33x70x3 A^T B^T C^T alpha 0.5'],
+  },
+  {
+    shader: 'bmm',
+    what: "a row's shared A values taken from the neighbouring lane",
+    edits: [['subgroupShuffle(a_mine[r / SG], r % SG)', 'subgroupShuffle(a_mine[r / SG], (r + 1u) % SG)']],
+    cases: () => batchedMatmulCases(),
+    mustFail: ['2x3 batches 17x9x5 plain'],
   },
   {
     shader: 'embedding',

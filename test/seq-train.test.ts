@@ -65,49 +65,55 @@ const cases: [string, number, boolean][] = [
 ];
 
 describe('a tiny GPT on the GPU equals the CPU reference trainer (AdamW)', () => {
-  for (const [what, layers, tie] of cases) {
-    it(`${what}: loss, gradients and parameters after 1 and 10 steps`, async () => {
-      const rt = await gpu();
-      const model = tiny(layers, tie);
-      const optimizer = adamw({ lr: 1e-2, weightDecay: 0.1 });
-      const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer, metricsEvery: 5 });
-      const cpu = new SequenceReference(model, optimizer);
-      const losses: number[] = [];
-      net.onStep((m) => (losses[m.step] = m.loss));
-      const plan = await net.plan(B, true);
-      const rng = new Rng(21 + layers);
-      const cpuLosses: number[] = [];
-      const mask = new NoisyMask();
-      for (let s = 0; s < 10; s++) {
-        const x = ids(rng, B * T);
-        const y = ids(rng, B * T);
-        await net.trainStep(plan, x, y);
-        cpuLosses.push(cpu.step(x, y, B).loss);
-        mask.note(cpu.gradients());
-        if (s === 0) {
-          await net.flush();
-          expect(Math.abs(losses[0]! - cpuLosses[0]!)).toBeLessThan(1e-5 + 1e-4 * Math.abs(cpuLosses[0]!));
-          expectClose('step 1 gradient', await net.gradients(), cpu.gradients(), { atol: 2e-5, rtol: 1e-3 });
-          mask.note(Object.fromEntries(Object.entries(await net.gradients()).map(([k, v]) => [k, v.data])));
-          expectClose('step 1 parameter', ...mask.params(await net.parameters(), cpu.parameters()), { atol: 1e-6, rtol: 1e-5 });
+  for (const [what, layers, tie] of cases)
+    for (const attention of ['fused', 'composed'] as const) {
+      it(`${what}, ${attention} attention: loss, gradients and parameters after 1 and 10 steps`, async () => {
+        const rt = await gpu();
+        const model = tiny(layers, tie);
+        const optimizer = adamw({ lr: 1e-2, weightDecay: 0.1 });
+        const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer, metricsEvery: 5, attention });
+        const cpu = new SequenceReference(model, optimizer);
+        const losses: number[] = [];
+        net.onStep((m) => (losses[m.step] = m.loss));
+        const plan = await net.plan(B, true);
+        const rng = new Rng(21 + layers);
+        const cpuLosses: number[] = [];
+        const mask = new NoisyMask();
+        for (let s = 0; s < 10; s++) {
+          const x = ids(rng, B * T);
+          const y = ids(rng, B * T);
+          await net.trainStep(plan, x, y);
+          cpuLosses.push(cpu.step(x, y, B).loss);
+          mask.note(cpu.gradients());
+          if (s === 0) {
+            await net.flush();
+            expect(Math.abs(losses[0]! - cpuLosses[0]!)).toBeLessThan(1e-5 + 1e-4 * Math.abs(cpuLosses[0]!));
+            expectClose('step 1 gradient', await net.gradients(), cpu.gradients(), { atol: 2e-5, rtol: 1e-3 });
+            mask.note(Object.fromEntries(Object.entries(await net.gradients()).map(([k, v]) => [k, v.data])));
+            expectClose('step 1 parameter', ...mask.params(await net.parameters(), cpu.parameters()), { atol: 1e-6, rtol: 1e-5 });
+          }
         }
-      }
-      await net.flush();
-      const l = allclose(losses, cpuLosses, { atol: 1e-4, rtol: 1e-3 });
-      expect(l.ok, `losses over 10 steps: ${l.detail}`).toBe(true);
-      expectClose('step 10 gradient', await net.gradients(), cpu.gradients(), { atol: 1e-4, rtol: 1e-2 });
-      expectClose('step 10 parameter', ...mask.params(await net.parameters(), cpu.parameters()), { atol: 1e-4, rtol: 1e-3 });
-      await net.destroy();
-    }, 120_000);
-  }
+        await net.flush();
+        const l = allclose(losses, cpuLosses, { atol: 1e-4, rtol: 1e-3 });
+        expect(l.ok, `losses over 10 steps: ${l.detail}`).toBe(true);
+        expectClose('step 10 gradient', await net.gradients(), cpu.gradients(), { atol: 1e-4, rtol: 1e-2 });
+        expectClose('step 10 parameter', ...mask.params(await net.parameters(), cpu.parameters()), { atol: 1e-4, rtol: 1e-3 });
+        await net.destroy();
+      }, 120_000);
+    }
 });
 
 describe('the step plan of a sequence model', () => {
   it('has a fixed number of dispatches, one per block more, and creates nothing on the GPU during its steps', async () => {
     const rt = await gpu();
     const counts: number[] = [];
-    for (const layers of [1, 2]) {
-      const net = await Network.compile(rt, tiny(layers), { loss: 'cross_entropy', optimizer: adamw({ lr: 1e-3 }), metricsEvery: 4 });
+    for (const [layers, attention] of [
+      [1, 'fused'],
+      [2, 'fused'],
+      [1, 'composed'],
+      [2, 'composed'],
+    ] as const) {
+      const net = await Network.compile(rt, tiny(layers), { loss: 'cross_entropy', optimizer: adamw({ lr: 1e-3 }), metricsEvery: 4, attention });
       const plan = await net.plan(B, true);
       counts.push(plan.dispatchCount);
       const rng = new Rng(3);
@@ -129,7 +135,9 @@ describe('the step plan of a sequence model', () => {
     // both inputs (2), mlp proj dW db dX (3, gelu' in dX's epilogue), fc dW db dX (3), ln2 params + dX (2), accumulate
     // into the residual stream (1), the add (2), attn proj dW db dX (3), attention dq + dkv (2), qkv dW db dX (3), ln1
     // params + dX (2), accumulate (1): 24.
-    expect(counts).toEqual([14 + 34, 14 + 68]);
+    // Composed attention: 3 dispatches forward (Q K^T, softmax, P V) and 5 backward (dP, softmax backward, dQ, dK,
+    // dV) where the fused kernels take 1 and 2: 5 more per block.
+    expect(counts).toEqual([14 + 34, 14 + 68, 14 + 34 + 5, 14 + 68 + 10]);
   }, 120_000);
 
   it('an id outside the vocabulary is a DataError naming its row, position and value, before anything is written', async () => {
@@ -185,6 +193,15 @@ describe('token data through fit, evaluate and predict', () => {
     expect(logits.length).toBe(2 * T * V);
     await net.destroy();
   }, 120_000);
+
+  it('an unknown attention choice is an OptionError naming the choices, before anything is made', async () => {
+    const rt = await gpu();
+    const before = rt.buffers.stats();
+    await expect(Network.compile(rt, tiny(1), { loss: 'cross_entropy', attention: 'flash' as never })).rejects.toThrow(
+      /attention must be 'auto', 'fused' or 'composed', got "flash"/,
+    );
+    expect(rt.buffers.stats()).toEqual(before);
+  });
 
   it('bad token data is a DataError naming what is wrong', async () => {
     const rt = await gpu();

@@ -1,4 +1,4 @@
-// Fused attention against Descent's own unfused composition (src/bench/attention-compose.ts) at the gpt suite's
+// Fused attention against Descent's own composed implementation (src/bench/attention-compose.ts) at the gpt suite's
 // heads and head size, at its context and at four times it, the same tokens per batch, timed by
 // timeDispatches (GPU timestamps where the adapter offers them).
 import type { Runtime } from '../gpu/runtime.js';
@@ -12,9 +12,9 @@ export interface GptAttentionRow {
   /** The fused kernels: one forward dispatch, two backward (dq, then dk and dv). */
   fusedForward: Timing;
   fusedBackward: Timing;
-  /** B*H matmuls Q K^T, one causal row softmax, B*H matmuls P V. */
+  /** The composed implementation: batched Q K^T over every head, one causal row softmax, batched P V. */
   unfusedForward: Timing;
-  /** B*H matmuls each of dV = P^T dO and dP = dO V^T, one softmax backward, B*H each of dQ = dS K and dK = dS^T Q. */
+  /** Batched dP = dO V^T, one softmax backward, batched dQ, dK and dV. */
   unfusedBackward: Timing;
   unfusedForwardDispatches: number;
   unfusedBackwardDispatches: number;
@@ -27,7 +27,7 @@ export interface GptAttentionRow {
 }
 
 export const UNFUSED_NOTE =
-  'unfused: the same causal attention composed of matmuls per head and one masked row softmax (backward: its softmax backward) over all heads; head-major transposes not timed';
+  "unfused: the composed implementation (attention: 'composed', what 'auto' runs on CPU adapters for short contexts): batched products over every head and one masked row softmax (backward: its softmax backward), keeping P";
 
 /** The shapes: the spec's H and D at T = context and 4 * context, B keeping batch * context tokens. */
 export function gptAttentionShapes(s: GptSpec): AttentionShape[] {

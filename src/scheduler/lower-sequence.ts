@@ -7,6 +7,12 @@ import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { prepareAttentionBackward, prepareAttentionForward } from '../kernels/attention.js';
+import {
+  resolveAttentionImplementation,
+  prepareComposedAttentionBackward,
+  type AttentionChoice,
+  prepareComposedAttentionForward,
+} from '../kernels/attention-composed.js';
 import { prepareEmbeddingBackward, prepareEmbeddingForward, preparePositionalEmbeddingBackward } from '../kernels/embedding.js';
 import type { Graph, GraphNode, NodeOp } from '../nn/graph.js';
 import { attentionShape } from '../nn/sequence-layers.js';
@@ -47,6 +53,8 @@ export function checkSequenceLowering(g: Graph): void {
 export interface SequenceKeys {
   param: (name: string) => string;
   pgrad?: (name: string) => string;
+  /** How attention nodes run (the forward and backward must agree). */
+  attention?: AttentionChoice;
 }
 
 /** Push the forward op of a sequence node (nothing for positions, which the embedding's dispatch adds). */
@@ -74,6 +82,18 @@ export function lowerSequenceForward(rt: Runtime, p: Program, g: Graph, n: Graph
   }
   const s = attentionShape(n.shape, op, B);
   const out = p.transient(act(n.id), [B, n.width]);
+  if (resolveAttentionImplementation(rt, s, keys.attention) === 'composed') {
+    // P stays for the backward; the scores are scratch.
+    const probs = p.transient(`attn:probs:${n.id}`, [B * s.H * T, T]);
+    const scores = p.transient(`attn:scores:${n.id}`, [B * s.H * T, T]);
+    p.push({
+      label: `${n.name}:attention`,
+      reads: [x],
+      writes: [out, probs, scores],
+      make: (t) => prepareComposedAttentionForward(rt, { qkv: t(x), shape: s, out: t(out), probs: t(probs), scores: t(scores) }),
+    });
+    return;
+  }
   const lse = p.transient(`attn:lse:${n.id}`, [B * s.H * T]);
   p.push({
     label: `${n.name}:attention`,
@@ -93,7 +113,7 @@ export function lowerSequenceBackward(
   g: Graph,
   n: GraphNode & { op: SequenceOp },
   B: number,
-  keys: Required<SequenceKeys>,
+  keys: Required<Omit<SequenceKeys, 'attention'>> & Pick<SequenceKeys, 'attention'>,
   contribute: (label: string, reads: string[], make: (out: string) => Make, scratch?: string[]) => void,
 ): void {
   const op = n.op;
@@ -135,6 +155,19 @@ export function lowerSequenceBackward(
     return;
   }
   const s = attentionShape(n.shape, op, B);
+  if (resolveAttentionImplementation(rt, s, keys.attention) === 'composed') {
+    const [x, probs, dy] = [act(n.inputs[0]!), `attn:probs:${n.id}`, grad(n.id)];
+    const dProbs = p.transient(`attn:dprobs:${n.id}`, [B * s.H * T, T]);
+    const dScores = p.transient(`attn:dscores:${n.id}`, [B * s.H * T, T]);
+    contribute(
+      `${n.name}:dAttention`,
+      [x, probs, dy],
+      (dqkv) => (t) =>
+        prepareComposedAttentionBackward(rt, { qkv: t(x), shape: s, probs: t(probs), dOut: t(dy), dqkv: t(dqkv), dProbs: t(dProbs), dScores: t(dScores) }),
+      [dProbs, dScores],
+    );
+    return;
+  }
   const [x, out, lse, dy] = [act(n.inputs[0]!), act(n.id), `attn:lse:${n.id}`, grad(n.id)];
   const delta = p.transient(`attn:delta:${n.id}`, [B * s.H * T]);
   contribute(

@@ -12,7 +12,8 @@ import { prepareLayerNormBackward, prepareLayerNormBackwardParams, prepareLayerN
 import { prepareBatchNormBackward, prepareBatchNormCommit, prepareBatchNormForwardBatch, prepareBatchNormForwardEval } from '../kernels/batchnorm.js';
 import { prepareMse, prepareSoftmaxCrossEntropy } from '../kernels/loss.js';
 import type { Program } from './program.js';
-import { isImageNode, lowerImageBackward, lowerImageForward, reshape } from './lower-image.js';
+import { isImageNode, lowerImageBackward, lowerImageForward, poolGate, reshape } from './lower-image.js';
+import type { AttentionChoice } from '../kernels/attention-composed.js';
 import { isSequenceNode, lowerSequenceBackward, lowerSequenceForward } from './lower-sequence.js';
 import { rowsOf } from '../nn/sequence-layers.js';
 import { pushActivationStats, type StatsSink } from './lower-stats.js';
@@ -70,14 +71,26 @@ export function fusedActivations(g: Graph, keepPreActivations = false): Map<numb
 export function gatedActivation(g: Graph, n: GraphNode): boolean {
   if (n.op.op !== 'activation') return false;
   const readers = g.consumers(n.id);
-  return readers.length === 1 && g.nodes[readers[0]!]!.op.op === 'dense';
+  if (readers.length !== 1) return false;
+  const reader = g.nodes[readers[0]!]!;
+  // Or a max pooling, whose backward takes the derivative from the output it pools (lower-image.ts).
+  return reader.op.op === 'dense' || poolGate(g, reader) === n;
 }
 
 /**
  * Declare and push the forward ops; returns nothing, the output is act(graph.output.id). With `stats`, each
  * activation layer also gets its telemetry dispatch (lower-stats.ts), and no activation is fused.
  */
-export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number, training: boolean, stats?: StatsSink): void {
+export function lowerForward(
+  rt: Runtime,
+  p: Program,
+  g: Graph,
+  m: ModelBuffers,
+  B: number,
+  training: boolean,
+  stats?: StatsSink,
+  attention: AttentionChoice = 'auto',
+): void {
   const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
   const stat = (name: string) => p.persistent(`stat:${name}`, arenaView(rt, m.stats, m.statsLayout, name));
   const fused = fusedActivations(g, stats !== undefined);
@@ -86,7 +99,7 @@ export function lowerForward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers,
   for (const n of g.nodes.slice(1)) {
     if (fused.has(n.id)) continue; // applied by the dense or conv node's epilogue
     if (isSequenceNode(n)) {
-      lowerSequenceForward(rt, p, g, n, B, { param });
+      lowerSequenceForward(rt, p, g, n, B, { param, attention });
       continue;
     }
     const epilogue = epilogueOf.get(n.id);
@@ -240,7 +253,15 @@ export function lowerLoss(rt: Runtime, p: Program, g: Graph, loss: LossKind, B: 
  * Push the backward ops, in reverse topological order, writing parameter gradients into the gradient arena.
  * `keepPreActivations` must match the forward's (whether it was lowered with activation telemetry).
  */
-export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers, B: number, keepPreActivations = false): void {
+export function lowerBackward(
+  rt: Runtime,
+  p: Program,
+  g: Graph,
+  m: ModelBuffers,
+  B: number,
+  keepPreActivations = false,
+  attention: AttentionChoice = 'auto',
+): void {
   const param = (name: string) => p.persistent(`param:${name}`, arenaView(rt, m.params, m.layout, name));
   const pgrad = (name: string) => p.persistent(`pgrad:${name}`, arenaView(rt, m.grads, m.layout, name));
   const contributed = new Set<number>();
@@ -274,11 +295,15 @@ export function lowerBackward(rt: Runtime, p: Program, g: Graph, m: ModelBuffers
     const op = n.op;
     const [xr, yr] = [rowsView(rt, B, g.nodes[n.inputs[0]!]!), rowsView(rt, B, n)];
     if (isSequenceNode(n)) {
-      lowerSequenceBackward(rt, p, g, n, B, { param, pgrad }, (label, reads, make, scratch) => contribute(n, n.inputs[0]!, label, reads, make, scratch));
+      lowerSequenceBackward(rt, p, g, n, B, { param, pgrad, attention }, (label, reads, make, scratch) =>
+        contribute(n, n.inputs[0]!, label, reads, make, scratch),
+      );
       continue;
     }
     if (isImageNode(n)) {
-      lowerImageBackward(rt, p, n, { x, dy, param, pgrad }, B, (label, reads, make) => contribute(n, n.inputs[0]!, label, reads, make));
+      const gate = poolGate(g, n);
+      const to = gate ? gate.inputs[0]! : n.inputs[0]!;
+      lowerImageBackward(rt, p, n, { x, dy, param, pgrad }, B, (label, reads, make) => contribute(n, to, label, reads, make), gate);
       continue;
     }
     switch (op.op) {

@@ -1,6 +1,7 @@
 // The StepPlan: a model compiled for one batch size. Training: forward -> loss -> backward -> telemetry
 // -> update -> BatchNorm statistics commit, as one compute pass in one command buffer per step. Evaluation:
 // forward -> loss only.
+import type { AttentionChoice } from '../kernels/attention-composed.js';
 import { DeviceError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
@@ -36,6 +37,8 @@ export interface PlanContext {
   chunkOpts: GPUBuffer;
   /** Activation telemetry: training plans measure every activation layer into the ring's second section. */
   activationStats?: boolean;
+  /** How attention nodes run: 'auto' (the default), 'fused' or 'composed'. */
+  attention?: AttentionChoice;
 }
 
 /** A model compiled for one batch size: every buffer, bind group and dispatch of a step, prepared once. */
@@ -94,12 +97,12 @@ export class StepPlan {
             slots: ring.slots,
           }
         : undefined;
-    lowerForward(rt, p, graph, ctx.buffers, B, training, stats);
+    lowerForward(rt, p, graph, ctx.buffers, B, training, stats, ctx.attention);
     lowerLoss(rt, p, graph, ctx.loss, B, keys);
     let telemetryLabel: string | null = null;
     let update: Dispatch | null = null;
     if (training) {
-      lowerBackward(rt, p, graph, ctx.buffers, B, stats !== undefined);
+      lowerBackward(rt, p, graph, ctx.buffers, B, stats !== undefined, ctx.attention);
       const grads = p.persistent('grads', new Tensor(rt, ctx.buffers.grads, [ctx.buffers.layout.length], 'grads', 0, false));
       const metrics = p.persistent('metrics', new Tensor(rt, ctx.ring.buffer, [ctx.ring.slots * ctx.ring.stride], 'metrics', 0, false));
       telemetryLabel = 'telemetry';

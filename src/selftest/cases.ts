@@ -16,6 +16,7 @@ import { activationStatsCases } from './activation-stats-cases.js';
 import { optimizerCases } from './optim-cases.js';
 import { CONV_SHAPES, convCases } from './conv-cases.js';
 import { attentionCases, embeddingCases } from './attention-cases.js';
+import { batchedMatmulCases, composedAttentionCases } from './attention-composed-cases.js';
 import { poolCases } from './pool-cases.js';
 import { softmaxCases } from './softmax-cases.js';
 
@@ -308,6 +309,8 @@ export function allKernelCases(): KernelCase[] {
     ...convCases(CONV_SHAPES, 'gemm'),
     ...embeddingCases(),
     ...attentionCases(),
+    ...batchedMatmulCases(),
+    ...composedAttentionCases(),
     ...softmaxCases(),
   ];
 }

@@ -1,5 +1,6 @@
 // What a network's plans share on the GPU (arenas, optimizer state, metrics ring, control flag), made once at
 // compile, and the optimizer swap that replaces its state arenas.
+import type { CompileOptions } from './network.js';
 import { OptionError } from '../core/errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { metricsStride } from '../kernels/telemetry.js';
@@ -7,7 +8,6 @@ import type { Model } from '../nn/model.js';
 import { chunkOptions, type OptimizerDef } from '../optim/optimizer.js';
 import { sgd } from '../optim/sgd.js';
 import { createState } from '../optim/update.js';
-import type { LossKind } from '../core/losses.js';
 import { MetricsRing } from '../scheduler/metrics.js';
 import type { PlanContext } from '../scheduler/plan.js';
 import { activationSectionStride } from '../scheduler/lower-stats.js';
@@ -16,7 +16,7 @@ import { activationSectionStride } from '../scheduler/lower-stats.js';
 export function createContext(
   rt: Runtime,
   model: Model,
-  options: { loss: LossKind; optimizer?: OptimizerDef; metricsEvery?: number; maxPendingReads?: number; activationStats?: boolean },
+  options: CompileOptions,
 ): PlanContext {
   const { layout, statsLayout, graph } = model;
   const optimizer = options.optimizer ?? sgd({ lr: 0.01 });
@@ -41,6 +41,7 @@ export function createContext(
       options.activationStats ? activationSectionStride(graph) : 0,
     ),
     activationStats: options.activationStats ?? false,
+    attention: options.attention ?? 'auto',
     control: rt.buffers.create(4, { label: 'control' }),
     chunkOpts: rt.upload(chunkOptions(layout, optimizer), 'chunk-options'),
   };

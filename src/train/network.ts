@@ -1,5 +1,7 @@
 // A model compiled onto a runtime: its parameter, gradient and state arenas on the GPU, the step plans for
 // each batch size it has met, and the metrics ring. Training loops live in fit.ts.
+import { checkAttentionChoice, type AttentionChoice } from '../kernels/attention-composed.js';
+import { batchedMatmulAvailable } from '../kernels/bmm.js';
 import { CheckpointError, DeviceError, OptionError, TrainingError } from '../core/errors.js';
 import type { Activation } from '../core/activations.js';
 import { ACTIVATION_STATS_STRIDE, decodeActivationStats, type ActivationStatsRecord } from '../kernels/activation-stats.js';
@@ -40,6 +42,13 @@ export interface CompileOptions {
    * std, histogram), delivered as StepMetrics.activations. One dispatch more per activation layer. Default false.
    */
   activationStats?: boolean;
+  /**
+   * How attention layers run: 'fused' (online softmax, no T x T matrix: long contexts, GPUs), 'composed' (batched
+   * products and a row softmax, keeping each head's T x T probabilities: short contexts on CPU adapters, where it is
+   * several times faster) or 'auto' (the default: composed on CPU adapters with 8-lane subgroups for contexts up to
+   * 256 whose matrices fit 64 MiB, fused elsewhere).
+   */
+  attention?: AttentionChoice;
 }
 
 /** One activation layer's pre-activations z [B, units] in one step; definitions in shaders/activation_stats.wgsl. */
@@ -105,7 +114,13 @@ export class Network {
     if (options.activationStats !== undefined && typeof options.activationStats !== 'boolean') {
       throw new OptionError(`compile: activationStats must be true or false, got ${describe(options.activationStats)}`);
     }
+    if (options.attention !== undefined) checkAttentionChoice(options.attention);
     rt.checkAlive();
+    if (options.attention === 'composed' && !batchedMatmulAvailable(rt)) {
+      throw new OptionError(
+        `compile: attention 'composed' needs the 'subgroups' feature with one fixed subgroup size, which this adapter lacks; use 'fused' or 'auto'`,
+      );
+    }
     return new Network(rt, model, options.loss, createContext(rt, model, options), options);
   }
 

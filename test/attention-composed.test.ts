@@ -1,0 +1,54 @@
+// The composed attention and its batched matmul on the GPU against the float64 references, the choice 'auto'
+// makes, and their typed errors.
+import { describe, expect, it } from 'vitest';
+import { Tensor } from '../src/gpu/tensor.js';
+import { pickAttentionImplementation, prepareComposedAttentionForward } from '../src/kernels/attention-composed.js';
+import { prepareBatchedMatmul } from '../src/kernels/bmm.js';
+import { ShapeError } from '../src/core/errors.js';
+import { batchedMatmulCases, composedAttentionCases } from '../src/selftest/attention-composed-cases.js';
+import { gpu } from './helpers/gpu.js';
+
+describe('composed attention and batched matmul against the float64 references', () => {
+  for (const c of [...batchedMatmulCases(), ...composedAttentionCases()]) {
+    it(`${c.kernel} ${c.shape}`, { timeout: 120_000 }, async () => {
+      const r = await c.run(await gpu());
+      expect(r.pass, r.message).toBe(true);
+      expect(Number.isFinite(r.maxAbsErr), r.message).toBe(true);
+    });
+  }
+});
+
+describe('composed attention: choice and bad input', () => {
+  it("'auto' composes short contexts on this CPU adapter and keeps long or huge ones fused", async () => {
+    const rt = await gpu();
+    expect(rt.isSoftware).toBe(true);
+    expect(pickAttentionImplementation(rt, { B: 16, H: 4, T: 64 })).toBe('composed');
+    expect(pickAttentionImplementation(rt, { B: 1, H: 1, T: 257 })).toBe('fused');
+    expect(pickAttentionImplementation(rt, { B: 64, H: 16, T: 256 })).toBe('fused');
+  });
+
+  it('rejects operands that do not fit before preparing anything', async () => {
+    const rt = await gpu();
+    const t = Tensor.zeros(rt, [100], 't');
+    const u = Tensor.zeros(rt, [100], 'u');
+    const before = rt.buffers.stats().buffers;
+    const op = (x: Tensor) => ({ t: x, rowStride: 10, colStride: 1 });
+    await expect(prepareBatchedMatmul(rt, { a: op(t), b: op(t), c: op(u) }, { M: 11, N: 10, K: 10, outer: 1, inner: 1 })).rejects.toThrow(
+      /'a' reaches element 109, past its 100 elements/,
+    );
+    await expect(prepareBatchedMatmul(rt, { a: op(t), b: op(t), c: op(t) }, { M: 10, N: 10, K: 10, outer: 1, inner: 1 })).rejects.toThrow(
+      /'c' must not share a buffer/,
+    );
+    await expect(prepareBatchedMatmul(rt, { a: op(t), b: op(t), c: op(u) }, { M: 0, N: 10, K: 10, outer: 1, inner: 1 })).rejects.toThrow(ShapeError);
+    await expect(prepareBatchedMatmul(rt, { a: { ...op(t), rowStride: -1 }, b: op(t), c: op(u) }, { M: 1, N: 10, K: 10, outer: 1, inner: 1 })).rejects.toThrow(
+      /'a.rowStride' must be a non-negative integer, got -1/,
+    );
+    const s = { B: 1, T: 4, H: 1, D: 2, causal: true };
+    await expect(prepareComposedAttentionForward(rt, { shape: s, qkv: t, out: u, probs: u, scores: u })).rejects.toThrow(
+      /'qkv' must have B\*T\*3C = 24 elements, got 100/,
+    );
+    expect(rt.buffers.stats().buffers).toBe(before);
+    t.destroy();
+    u.destroy();
+  });
+});
