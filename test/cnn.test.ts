@@ -122,6 +122,22 @@ describe('the step plan of a convolutional model', () => {
   }, 120_000);
 });
 
+describe('the step plan of a LeNet-like model', () => {
+  it("backpropagates each ReLU in the dispatch after it: the max pooling's, or the dense layer's input gradient", async () => {
+    const rt = await gpu();
+    const net = await Network.compile(rt, lenet(), { loss: 'cross_entropy', optimizer: sgd({ lr: 0.05 }) });
+    const plan = await net.plan(6, true);
+    // forward: conv+relu, max pool, conv+relu, dense (4); loss (1); backward: dense dW db dX*relu' (3), conv dW db
+    // dX (3), max pool dX*relu' (1), first conv dW db (2): 9; telemetry 2, update 1. No activation backward runs:
+    // the first ReLU's derivative is taken by the pooling from the output it pools.
+    expect(plan.dispatchCount).toBe(4 + 1 + 9 + 2 + 1);
+    expect(plan.dispatches.some((d) => d.kernel.shader.name === 'activation_grad')).toBe(false);
+    const pool = plan.dispatches.filter((d) => d.kernel.shader.name === 'pool2d' && d.kernel.entry.name.startsWith('max_backward'));
+    expect(pool.map((d) => /\bGATE=1,GATE_ACT=1\b/.test(d.kernel.key))).toEqual([true]);
+    await net.destroy();
+  }, 120_000);
+});
+
 describe('checkpoints of convolutional models', () => {
   it('save conv weights as [out, in, kh, kw] under PyTorch names and load them back bit-exactly', async () => {
     const rt = await gpu();

@@ -442,7 +442,7 @@ const MUTATIONS: Mutation[] = [
   {
     shader: 'pool2d',
     what: "2x2 tiling backward: the lower-left position takes the lower-right one's gradient",
-    edits: [['dx[j + row] = gated(v2, select(0.0, g, k == 2u));', 'dx[j + row] = gated(v2, select(0.0, g, k == 3u));']],
+    edits: [['dx[j + row] = gated(v.z, select(0.0, g, k == 2u));', 'dx[j + row] = gated(v.z, select(0.0, g, k == 3u));']],
     cases: poolCases,
     mustFail: ['max k2 6x6 N2 C3 ties', 'max backward through relu k2 8x4 N3 C5'],
   },

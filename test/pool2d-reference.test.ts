@@ -117,6 +117,25 @@ describe('reference pooling backward equals float64 central differences of sum(d
   });
 });
 
+describe('reference max pooling backward through the activation that made x', () => {
+  it('equals the pooling backward then the activation backward from its output, zeros included', () => {
+    const rng = new Rng(4200);
+    for (const [activation, slope] of [['relu', undefined], ['leaky_relu', 0.2], ['sigmoid', undefined], ['tanh', undefined]] as const) {
+      const g = ref.poolGeometry([2, 5, 6, 3], { kernel: 3, stride: 2, padding: 1 });
+      const x = Float32Array.from(rng.floats(2 * 5 * 6 * 3, -1, 1), (v) => ref.activate(activation, v, slope));
+      const dy = Float32Array.from(rng.floats(g.N * g.OH * g.OW * g.C, -1, 1));
+      const twoSteps = ref.activationBackwardFromOutput(x, Float32Array.from(ref.maxPool2dBackward(x, dy, g)), activation, slope);
+      expectClose(ref.maxPool2dBackward(x, dy, g, { activation, slope }), twoSteps, activation, 1e-6);
+    }
+  });
+
+  it('a ReLU gate keeps dy where the window maximum is positive and zeroes it where it is 0', () => {
+    // 1x2x4x1, 2x2 windows: [[0, 3, 0, 0], [1, 2, 0, 0]]: the first window's maximum 3 passes, the second's (0) not.
+    const g = ref.poolGeometry([1, 2, 4, 1], { kernel: 2 });
+    expect([...ref.maxPool2dBackward([0, 3, 0, 0, 1, 2, 0, 0], [5, 7], g, { activation: 'relu' })]).toEqual([0, 5, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
 describe('reference pooling: bad options', () => {
   it('a padding side as wide as the window is an OptionError naming the side', () => {
     expect(() => ref.poolGeometry([1, 5, 5, 1], { kernel: 2, padding: 2 })).toThrow(OptionError);

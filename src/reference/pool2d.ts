@@ -6,7 +6,9 @@
 //   avg: y = (sum of the in-image values) / divisor, divisor = the count of in-image positions (countIncludePad
 //        false, the default) or KH * KW (true: padded positions count as zeros, PyTorch's default).
 //   global average: [N, H, W, C] -> [N, C], the mean over H * W.
+import type { Activation } from '../core/activations.js';
 import { OptionError } from '../core/errors.js';
+import { activateDerivativeFromOutput } from './activation.js';
 import { convGeometry, type Conv2dGeometry, type Padding } from './conv-geometry.js';
 
 /** Window, stride and padding of a 2-D pooling. */
@@ -96,10 +98,22 @@ export function maxPool2d(x: ArrayLike<number>, g: Conv2dGeometry): Float64Array
   return y;
 }
 
-/** Max pooling's dx [N, H, W, C]: each dy goes to its window's first maximal element; overlapping windows add. */
-export function maxPool2dBackward(x: ArrayLike<number>, dy: ArrayLike<number>, g: Conv2dGeometry): Float64Array {
+/** An activation whose output is the pooled x, backpropagated with the pooling (its derivative from its output). */
+export interface PoolGate {
+  activation: Activation;
+  /** Leaky ReLU's negative slope; default 0.01. */
+  slope?: number;
+}
+
+/**
+ * Max pooling's dx [N, H, W, C]: each dy goes to its window's first maximal element; overlapping windows add.
+ * With `gate`, x is that activation's output and dx the gradient with respect to its input: each element of the
+ * pooling's dx times act'(x) (taken from the output), zeros included, as the two backward steps one after the other.
+ */
+export function maxPool2dBackward(x: ArrayLike<number>, dy: ArrayLike<number>, g: Conv2dGeometry, gate?: PoolGate): Float64Array {
   const dx = new Float64Array(g.N * g.H * g.W * g.C);
   forEachWindow(g, (o, n, c, h0, h1, w0, w1) => (dx[argmax(x, g, n, c, h0, h1, w0, w1)]! += dy[o]!));
+  if (gate) for (let i = 0; i < dx.length; i++) dx[i]! *= activateDerivativeFromOutput(gate.activation, x[i]!, gate.slope);
   return dx;
 }
 

@@ -1,6 +1,6 @@
 // Lowering the image nodes (conv2d, pooling, global average pooling) of a graph. Every activation and gradient
 // is planned as [B, width]; these ops see the same memory as NHWC views [B, H, W, C] (so flatten costs nothing).
-import type { Activation } from '../core/activations.js';
+import { derivativeFromOutput, type Activation } from '../core/activations.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
@@ -13,7 +13,7 @@ import {
   prepareMaxPool2d,
   prepareMaxPool2dBackward,
 } from '../kernels/pool2d.js';
-import { nodeGeometry, type GraphNode, type NodeOp } from '../nn/graph.js';
+import { nodeGeometry, type Graph, type GraphNode, type NodeOp } from '../nn/graph.js';
 import type { Program } from './program.js';
 
 type ImageOp = Extract<NodeOp, { op: 'conv2d' | 'pool2d' | 'globalAvgPool' }>;
@@ -23,6 +23,20 @@ type Make = (t: (key: string) => Tensor) => Promise<Dispatch | Dispatch[]>;
 export const reshape = (rt: Runtime, t: Tensor, shape: number[]): Tensor => Tensor.view(rt, t.buffer, shape, t.offset, t.label);
 
 export const isImageNode = (n: GraphNode): n is GraphNode & { op: ImageOp } => n.op.op === 'conv2d' || n.op.op === 'pool2d' || n.op.op === 'globalAvgPool';
+
+type ActivationNode = GraphNode & { op: Extract<NodeOp, { op: 'activation' }> };
+
+/**
+ * The activation whose backward a max pooling node's backward carries, or null: the pooling reads its output, nothing
+ * else does, and its derivative is a function of that output (which the pooling already reads as x), so the pooling
+ * writes the gradient of the activation's input and the activation's own backward dispatch is skipped.
+ */
+export function poolGate(g: Graph, n: GraphNode): ActivationNode | null {
+  if (n.op.op !== 'pool2d' || n.op.mode !== 'max') return null;
+  const src = g.nodes[n.inputs[0]!]!;
+  if (src.op.op !== 'activation' || g.consumers(src.id).length !== 1 || !derivativeFromOutput(src.op.activation, src.op.slope)) return null;
+  return src as ActivationNode;
+}
 
 /** Push the forward op of an image node writing `out`; a conv applies `epilogue` (a following activation) in its store. */
 export function lowerImageForward(
@@ -58,7 +72,8 @@ export function lowerImageForward(
 
 /**
  * Push the backward ops of an image node: a conv's weight and bias gradients (dw through a split scratch planned
- * here, at compile time), then the input's gradient through `contribute` (never for the data itself).
+ * here, at compile time), then the input's gradient through `contribute` (never for the data itself). With `gate`
+ * (poolGate: a max pooling reading an activation's output), the gradient contributed is that of the activation's input.
  */
 export function lowerImageBackward(
   rt: Runtime,
@@ -67,6 +82,7 @@ export function lowerImageBackward(
   keys: { x: string; dy: string; param: (name: string) => string; pgrad: (name: string) => string },
   B: number,
   contribute: (label: string, reads: string[], make: (out: string) => Make) => void,
+  gate: ActivationNode | null = null,
 ): void {
   const op = n.op;
   const { x, dy } = keys;
@@ -94,7 +110,9 @@ export function lowerImageBackward(
     contribute(`${n.name}:dX`, [x, dy, w], (out) => (t) => prepareConv2dBackward(rt, { x: xImg(t), w: t(w), dy: dyImg(t), dx: dxImg(t, out) }, op));
   } else if (op.op === 'pool2d') {
     if (op.mode === 'max') {
-      contribute(`${n.name}:dMaxPool2d`, [x, dy], (out) => (t) => prepareMaxPool2dBackward(rt, { x: xImg(t), dy: dyImg(t), dx: dxImg(t, out) }, op));
+      const through = gate ? { gateActivation: gate.op.activation, slope: gate.op.slope } : {};
+      const label = gate ? `${n.name}:dMaxPool2d*${gate.name}:${gate.op.activation}'` : `${n.name}:dMaxPool2d`;
+      contribute(label, [x, dy], (out) => (t) => prepareMaxPool2dBackward(rt, { x: xImg(t), dy: dyImg(t), dx: dxImg(t, out) }, { ...op, ...through }));
     } else {
       contribute(`${n.name}:dAvgPool2d`, [dy], (out) => (t) => prepareAvgPool2dBackward(rt, { dy: dyImg(t), dx: dxImg(t, out) }, op));
     }
