@@ -47,9 +47,9 @@ function expectClose(label: string, got: Record<string, { data: Float32Array }>,
   }
 }
 
-async function matchReference(model: Model, B: number, steps: number) {
+async function matchReference(model: Model, B: number, steps: number, options: { activationStats?: boolean } = {}) {
   const rt = await gpu();
-  const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer: sgd({ lr: 0.05 }), metricsEvery: 5 });
+  const net = await Network.compile(rt, model, { loss: 'cross_entropy', optimizer: sgd({ lr: 0.05 }), metricsEvery: 5, ...options });
   const cpu = new ReferenceNetwork(model, 'cross_entropy', sgd({ lr: 0.05 }));
   const losses: number[] = [];
   net.onStep((m) => (losses[m.step] = m.loss));
@@ -86,6 +86,8 @@ async function matchReference(model: Model, B: number, steps: number) {
 
 describe('convolutional models on the GPU equal the CPU reference trainer', () => {
   it('LeNet-like: conv relu same, max pool, conv relu, flatten, dense', () => matchReference(lenet(), 6, 8), 120_000);
+  // Activation telemetry keeps each ReLU a dispatch of its own; the pooling still takes its derivative from its output.
+  it('LeNet-like with activation telemetry', () => matchReference(lenet(), 6, 3, { activationStats: true }), 120_000);
   it('BatchNorm over channels, a residual block of convolutions, average and global pooling', () => matchReference(bnResidual(), 4, 6), 120_000);
 });
 
