@@ -7,7 +7,7 @@ import { allKernelCases } from '../../src/index.js';
 import { BASE_ARGS, collectErrors, screenshotPath, startDemo, waitForStatus, type Demo } from './browser.js';
 
 /**
- * The whole page run: every kernel case (845), each small, but on a CPU Vulkan driver that compiles every pipeline
+ * The whole page run: every kernel case (about 880), each small, but on a CPU Vulkan driver that compiles every pipeline
  * anew: 225-235 s while the rest of the suite shares the machine, so 3x that.
  */
 const RUN_TIMEOUT_MS = 700_000;
