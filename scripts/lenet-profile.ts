@@ -32,9 +32,11 @@ it('lenet: time of every dispatch of a training step', async () => {
     sum += t.median;
   }
   console.log(
-    [`adapter: ${rt.description}`, `batch ${batch}: ${plan.dispatches.length} dispatches; whole step ${whole.median.toFixed(2)} ms (min ${whole.min.toFixed(2)}, ${whole.method}); sum ${sum.toFixed(2)} ms`, ...rows].join(
-      '\n',
-    ),
+    [
+      `adapter: ${rt.description}`,
+      `batch ${batch}: ${plan.dispatches.length} dispatches; whole step ${whole.median.toFixed(2)} ms (min ${whole.min.toFixed(2)}, ${whole.method}); sum ${sum.toFixed(2)} ms`,
+      ...rows,
+    ].join('\n'),
   );
   await net.destroy();
   rt.destroy();

@@ -120,7 +120,12 @@ describe('reference pooling backward equals float64 central differences of sum(d
 describe('reference max pooling backward through the activation that made x', () => {
   it('equals the pooling backward then the activation backward from its output, zeros included', () => {
     const rng = new Rng(4200);
-    for (const [activation, slope] of [['relu', undefined], ['leaky_relu', 0.2], ['sigmoid', undefined], ['tanh', undefined]] as const) {
+    for (const [activation, slope] of [
+      ['relu', undefined],
+      ['leaky_relu', 0.2],
+      ['sigmoid', undefined],
+      ['tanh', undefined],
+    ] as const) {
       const g = ref.poolGeometry([2, 5, 6, 3], { kernel: 3, stride: 2, padding: 1 });
       const x = Float32Array.from(rng.floats(2 * 5 * 6 * 3, -1, 1), (v) => ref.activate(activation, v, slope));
       const dy = Float32Array.from(rng.floats(g.N * g.OH * g.OW * g.C, -1, 1));

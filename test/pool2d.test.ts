@@ -38,9 +38,19 @@ describe('pooling wrappers refuse bad input before allocating', () => {
     await allocatesNothing(rt, () => avgPool2dBackward(rt, wrongDy, [2, 5, 7, 3], k2), ShapeError, "'dy' must have shape [2, 2, 3, 3]");
     await allocatesNothing(rt, () => globalAvgPool(rt, flat), ShapeError, "'x' must be a non-empty NHWC image");
     await allocatesNothing(rt, () => globalAvgPoolBackward(rt, cn, [2, 5, 7, 3]), ShapeError, "'dy' must have shape [2, 3], got [3, 2]");
-    await allocatesNothing(rt, () => maxPool2dBackward(rt, x, dy, { ...k2, gateActivation: 'gelu' }), OptionError, "gateActivation 'gelu' has no derivative as a function of its output");
+    await allocatesNothing(
+      rt,
+      () => maxPool2dBackward(rt, x, dy, { ...k2, gateActivation: 'gelu' }),
+      OptionError,
+      "gateActivation 'gelu' has no derivative as a function of its output",
+    );
     const leaky = { ...k2, gateActivation: 'leaky_relu', slope: -0.5 } as const;
-    await allocatesNothing(rt, () => maxPool2dBackward(rt, x, dy, leaky), OptionError, "gateActivation 'leaky_relu' has no derivative as a function of its output (slope -0.5)");
+    await allocatesNothing(
+      rt,
+      () => maxPool2dBackward(rt, x, dy, leaky),
+      OptionError,
+      "gateActivation 'leaky_relu' has no derivative as a function of its output (slope -0.5)",
+    );
     const swish = 'swish' as unknown as 'relu';
     await allocatesNothing(rt, () => maxPool2dBackward(rt, x, dy, { ...k2, gateActivation: swish }), OptionError, "unknown activation 'swish'");
     await expect(prepareMaxPool2d(rt, { x, y: nc }, k2)).rejects.toThrow(/'y' must have shape \[2, 2, 3, 3\], got \[2, 3\]/);
@@ -78,7 +88,11 @@ describe('pooling wrappers refuse bad input before allocating', () => {
       [[3, 9, 7, 5], { kernel: 2 }],
     ] as const) {
       const g = poolGeometry(shape, options);
-      const x = Tensor.from(rt, Float32Array.from(rng.floats(g.N * g.H * g.W * g.C), (v) => Math.max(v, 0)), [...shape]);
+      const x = Tensor.from(
+        rt,
+        Float32Array.from(rng.floats(g.N * g.H * g.W * g.C), (v) => Math.max(v, 0)),
+        [...shape],
+      );
       const dy = Tensor.from(rt, rng.floats(g.N * g.OH * g.OW * g.C), [g.N, g.OH, g.OW, g.C]);
       const fused = await maxPool2dBackward(rt, x, dy, { ...options, gateActivation: 'relu' });
       const pooled = await maxPool2dBackward(rt, x, dy, options);

@@ -125,11 +125,7 @@ export async function prepareMaxPool2d(rt: Runtime, t: { x: Tensor; y: Tensor },
  * Prepare max pooling's dx from x and dy: each dy goes to its window's first maximal element (window order); with
  * `gateActivation`, times that activation's derivative at x (x being its output).
  */
-export async function prepareMaxPool2dBackward(
-  rt: Runtime,
-  t: { x: Tensor; dy: Tensor; dx: Tensor },
-  options: MaxPool2dBackwardOptions,
-): Promise<Dispatch> {
+export async function prepareMaxPool2dBackward(rt: Runtime, t: { x: Tensor; dy: Tensor; dx: Tensor }, options: MaxPool2dBackwardOptions): Promise<Dispatch> {
   const g = checkBackward('maxPool2dBackward', t.x.shape, t.dy, options, t.dx);
   return preparePool(rt, 'max_backward', g, { x: t.x, dy: t.dy, dx: t.dx }, { gate: gateOf(options) });
 }

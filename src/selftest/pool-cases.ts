@@ -65,7 +65,13 @@ export const GATED_POOL_SHAPES: readonly (PoolShape & { activation: Activation; 
   { tag: 'k2 6x6 N2 C3 ties', input: [2, 6, 6, 3], options: { kernel: 2 }, ties: true, activation: 'relu' },
   { tag: 'k2 8x4 N3 C5', input: [3, 8, 4, 5], options: { kernel: 2 }, activation: 'relu' },
   { tag: 'k2 valid 5x7 N2 C3', input: [2, 5, 7, 3], options: { kernel: 2 }, activation: 'relu' },
-  { tag: 'k2x3 s3x4 pad[1,0,2,1] 9x11 N1 C4', input: [1, 9, 11, 4], options: { kernel: [2, 3], stride: [3, 4], padding: [1, 0, 2, 1] }, activation: 'leaky_relu', slope: 0.2 },
+  {
+    tag: 'k2x3 s3x4 pad[1,0,2,1] 9x11 N1 C4',
+    input: [1, 9, 11, 4],
+    options: { kernel: [2, 3], stride: [3, 4], padding: [1, 0, 2, 1] },
+    activation: 'leaky_relu',
+    slope: 0.2,
+  },
   { tag: 'k3 s2 pad1 9x9 N2 C5', input: [2, 9, 9, 5], options: { kernel: 3, stride: 2, padding: 1 }, activation: 'relu' },
   { tag: 'k3 s2 same 33x31 N4 C19', input: [4, 33, 31, 19], options: { kernel: 3, stride: 2, padding: 'same' }, activation: 'sigmoid' },
   { tag: 'k2 s1 valid 6x6 N2 C4', input: [2, 6, 6, 4], options: { kernel: 2, stride: 1 }, activation: 'tanh' },
@@ -122,7 +128,9 @@ function gatedMaxCase(s: (typeof GATED_POOL_SHAPES)[number], seed: number): Kern
     const DY = up(rt, dy, [g.N, g.OH, g.OW, g.C], 'dy');
     const overlap = Math.ceil(g.KH / g.strideH) * Math.ceil(g.KW / g.strideW);
     const options = { ...s.options, gateActivation: s.activation, ...(s.slope !== undefined ? { slope: s.slope } : {}) };
-    return check([X, DY], async () => [['dx', await maxPool2dBackward(rt, X, DY, options), ref.maxPool2dBackward(x, dy, g, gate), reductionTolerance(overlap)]]);
+    return check([X, DY], async () => [
+      ['dx', await maxPool2dBackward(rt, X, DY, options), ref.maxPool2dBackward(x, dy, g, gate), reductionTolerance(overlap)],
+    ]);
   });
 }
 

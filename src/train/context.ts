@@ -13,11 +13,7 @@ import type { PlanContext } from '../scheduler/plan.js';
 import { activationSectionStride } from '../scheduler/lower-stats.js';
 
 /** Every buffer of a compiled network, from options already checked. */
-export function createContext(
-  rt: Runtime,
-  model: Model,
-  options: CompileOptions,
-): PlanContext {
+export function createContext(rt: Runtime, model: Model, options: CompileOptions): PlanContext {
   const { layout, statsLayout, graph } = model;
   const optimizer = options.optimizer ?? sgd({ lr: 0.01 });
   const params = rt.upload(model.initialParameters(), 'params');
