@@ -4,7 +4,7 @@
 //                    rstd[i] = 1 / sqrt(var[i] + eps),  y[i, j] = xhat[i, j] * gamma[j] + beta[j]
 //   backward:        g = dy * gamma;  dx[i, j] = rstd[i] (g[i, j] - mean_j g[i, :] - xhat[i, j] mean_j (g xhat)[i, :])
 //   backward_params: dgamma[j] = sum_i dy[i, j] xhat[i, j],  dbeta[j] = sum_i dy[i, j]
-// Every output is overwritten. backward and backward_params read forward's mean and rstd as saved_mean and
+// Every output is overwritten (dx is added to instead with ACCUMULATE). backward and backward_params read forward's mean and rstd as saved_mean and
 // saved_rstd: read-only bindings, so they may share a buffer with the other inputs (a binding that is written may not).
 // Bindings: params (uniform: B, D, eps); forward: x, gamma, beta (read), y, mean, rstd (read_write);
 //   backward: x, gamma, saved_mean, saved_rstd, dy (read), dx (read_write);
@@ -14,7 +14,7 @@
 // rows a workgroup, with no barrier at all (CPU adapters, where every barrier of a one-row workgroup costs more
 // than the row's arithmetic: 6 ms against well under 1 ms for 1024 rows of 64 on lavapipe).
 // Overrides: WG (forward, backward: invocations per row, power of two, default 64; the _rows entries: rows per
-//   workgroup);
+//   workgroup); ACCUMULATE (backward, backward_rows: dx += instead of dx =, default false);
 //   WG_X, WG_Y (backward_params: columns per workgroup, default 32, and lanes per column, power of two, default 8).
 // Dispatch: forward, backward: gridFor(B) workgroups, one per row; forward_rows, backward_rows: gridFor(ceil(B / WG));
 //   backward_params: gridFor(ceil(D / WG_X)).
@@ -23,6 +23,8 @@
 //#include col_reduce
 
 override WG: u32 = 64u;
+// backward, backward_rows: add dx onto what the buffer holds (a second gradient contribution) instead of writing it.
+override ACCUMULATE: bool = false;
 override WG_X: u32 = 32u;
 override WG_Y: u32 = 8u;
 
@@ -98,7 +100,12 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   for (var j = lid.x; j < D; j += WG) {
     let g = dy[base + j] * gamma[j];
     let xh = (x[base + j] - mu) * r;
-    dx[base + j] = r * (g - t.x - xh * t.y);
+    let v = r * (g - t.x - xh * t.y);
+    if (ACCUMULATE) {
+      dx[base + j] += v;
+    } else {
+      dx[base + j] = v;
+    }
   }
 }
 
@@ -171,6 +178,11 @@ fn backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   for (var j = 0u; j < D; j++) {
     let g = dy[base + j] * gamma[j];
     let xh = (x[base + j] - mu) * r;
-    dx[base + j] = r * (g - tg - xh * tgx);
+    let v = r * (g - tg - xh * tgx);
+    if (ACCUMULATE) {
+      dx[base + j] += v;
+    } else {
+      dx[base + j] = v;
+    }
   }
 }

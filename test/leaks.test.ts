@@ -9,7 +9,7 @@ import { DeviceError, OptionError, ShaderCompileError, ShapeError, Tensor, creat
 import { activation, activationGrad } from '../src/kernels/activation.js';
 import { batchNormBackward, batchNormEval, batchNormTrain } from '../src/kernels/batchnorm.js';
 import { accumulate, add, scale } from '../src/kernels/elementwise.js';
-import { layerNorm, layerNormBackward } from '../src/kernels/layernorm.js';
+import { layerNorm, layerNormBackward, prepareLayerNormBackward } from '../src/kernels/layernorm.js';
 import { mse, softmaxCrossEntropy } from '../src/kernels/loss.js';
 import { matmul } from '../src/kernels/matmul.js';
 import { sumRows } from '../src/kernels/reduce.js';
@@ -89,6 +89,12 @@ describe('a one-shot call rejected for its input allocates nothing', () => {
       "layernorm: layout must be 'auto', 'workgroup' or 'invocation'",
     );
     await allocatesNothing(rt, () => layerNormBackward(rt, { x, gamma: d3, mean: d5, rstd: d4, dy: x }), ShapeError, "'rstd' must have shape [5]");
+    await allocatesNothing(
+      rt,
+      () => prepareLayerNormBackward(rt, { x, gamma: d3, mean: d5, rstd: d5, dy: x, dx: x }, { accumulate: 'yes' as unknown as boolean }),
+      OptionError,
+      'layernorm backward: accumulate must be true or false, got "yes"',
+    );
     await allocatesNothing(rt, () => softmaxCrossEntropy(rt, x, d4), ShapeError, "'labels' must have shape [5]");
     await allocatesNothing(rt, () => softmaxCrossEntropy(rt, x, d5, { gradScale: NaN }), OptionError, 'gradScale');
     await allocatesNothing(

@@ -275,6 +275,14 @@ const MUTATIONS: Mutation[] = [
   },
   {
     shader: 'layernorm',
+    what: 'accumulate overwrites the first contribution',
+    edits: [['dx[base + j] += v;', 'dx[base + j] = v;']],
+    cases: layerNormCases,
+    kernels: ['layernorm_backward_accumulate'],
+    mustFail: ['37x13 workgroup', '37x13 invocation'],
+  },
+  {
+    shader: 'layernorm',
     what: 'a row per invocation: variance divided by D - 1',
     edits: [['inverseSqrt(q / f32(D) + params.eps)', 'inverseSqrt(q / f32(D - 1u) + params.eps)']],
     cases: layerNormCases,

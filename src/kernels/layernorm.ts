@@ -1,3 +1,4 @@
+import { OptionError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -128,15 +129,26 @@ export async function prepareLayerNormForward(rt: Runtime, t: LayerNormTensors, 
 }
 
 /** Prepare dx of layer normalization from the saved mean and rstd (dgamma and dbeta: prepareLayerNormBackwardParams). */
-export async function prepareLayerNormBackward(rt: Runtime, t: LayerNormBackwardTensors, options: Pick<NormOptions, 'layout'> = {}): Promise<Dispatch> {
+export async function prepareLayerNormBackward(
+  rt: Runtime,
+  t: LayerNormBackwardTensors,
+  options: Pick<NormOptions, 'layout'> & {
+    /** Add dx onto what `t.dx` holds (a further gradient contribution to the same input) instead of writing it. */
+    accumulate?: boolean;
+  } = {},
+): Promise<Dispatch> {
   const [B, D] = checkBackward(t);
   const pass = rowPass(normLayout(rt, options), 'backward', B);
-  const kernel = await rt.kernel('layernorm', { entry: pass.entry, constants: { WG } });
+  if (options.accumulate !== undefined && typeof options.accumulate !== 'boolean') {
+    throw new OptionError(`layernorm backward: accumulate must be true or false, got ${JSON.stringify(options.accumulate)}`);
+  }
+  // Only where used, so the pipelines of every other LayerNorm keep their keys.
+  const kernel = await rt.kernel('layernorm', { entry: pass.entry, constants: { WG, ...(options.accumulate ? { ACCUMULATE: true } : {}) } });
   return rt.prepare(kernel, {
     ...bind({ x: t.x, gamma: t.gamma, saved_mean: t.mean, saved_rstd: t.rstd, dy: t.dy, dx: t.dx }),
     uniforms: { params: { B, D, eps: 0 } },
     workgroups: pass.workgroups,
-    label: `layernorm backward ${B}x${D}`,
+    label: `layernorm backward ${B}x${D}${options.accumulate ? ' accumulate' : ''}`,
   });
 }
 

@@ -275,12 +275,18 @@ export function lowerBackward(
     reads: string[],
     make: (out: string) => Parameters<typeof p.push>[0]['make'],
     extraWrites: string[] = [],
+    /** The same op adding onto `out` instead of writing it: a later contribution then needs no scratch. */
+    makeAdding?: (out: string) => Parameters<typeof p.push>[0]['make'],
   ) => {
     if (to === 0) return; // the data needs no gradient
     const target = p.transient(grad(to), [B, g.nodes[to]!.width]);
     if (!contributed.has(to)) {
       contributed.add(to);
       p.push({ label, reads, writes: [target, ...extraWrites], make: make(target) });
+      return;
+    }
+    if (makeAdding) {
+      p.push({ label, reads: [...reads, target], writes: [target, ...extraWrites], make: makeAdding(target) });
       return;
     }
     const scratch = p.transient(`scratch:${from.id}:${to}`, [B, g.nodes[to]!.width]);
@@ -362,13 +368,10 @@ export function lowerBackward(
           writes: [dgain, dshift],
           make: (t) => prepareLayerNormBackwardParams(rt, { x: xr(t(x)), mean: t(mean), rstd: t(rstd), dy: yr(t(dy)), dgamma: t(dgain), dbeta: t(dshift) }),
         });
-        contribute(
-          n,
-          n.inputs[0]!,
-          `${n.name}:dLayerNorm`,
-          [x, gain, mean, rstd, dy],
-          (out) => (t) => prepareLayerNormBackward(rt, { x: xr(t(x)), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: yr(t(dy)), dx: xr(t(out)) }),
-        );
+        const lnBackward = (accumulate: boolean) => (out: string) => (t: (k: string) => Tensor) =>
+          prepareLayerNormBackward(rt, { x: xr(t(x)), gamma: t(gain), mean: t(mean), rstd: t(rstd), dy: yr(t(dy)), dx: xr(t(out)) }, { accumulate });
+        // A residual stream's LayerNorm is its input's second contribution: it adds onto the gradient in place.
+        contribute(n, n.inputs[0]!, `${n.name}:dLayerNorm`, [x, gain, mean, rstd, dy], lnBackward(false), [], lnBackward(true));
         break;
       }
       case 'batchNorm': {

@@ -1,8 +1,9 @@
 // Kernel cases of the training kernels: losses, column sums, LayerNorm, BatchNorm, telemetry.
 import { Tensor } from '../gpu/tensor.js';
 import { batchNormBackward, batchNormEval, batchNormTrain } from '../kernels/batchnorm.js';
-import { layerNorm, layerNormBackward } from '../kernels/layernorm.js';
+import { layerNorm, layerNormBackward, prepareLayerNormBackward } from '../kernels/layernorm.js';
 import { PER_ROW_MAX_CLASSES, mse, softmaxCrossEntropy } from '../kernels/loss.js';
+import { runPrepared } from '../kernels/common.js';
 import { sumRows } from '../kernels/reduce.js';
 import { segmentTable, telemetry, type Segment } from '../kernels/telemetry.js';
 import * as ref from '../reference/index.js';
@@ -201,6 +202,24 @@ export function layerNormCases(): KernelCase[] {
         });
       }),
     );
+    if (offset === 0 && B > 1) {
+      cases.push(
+        // The second contribution to an input's gradient: dx added onto a buffer that already holds one.
+        kcase('layernorm_backward_accumulate', tag, ++seed, async (rt, rng, check) => {
+          const [x, g, dy, before] = [normInput(rng, B * D, 0), rng.floats(D, 0.5, 2), rng.floats(B * D), rng.floats(B * D)];
+          const fwd = ref.layerNormForward(x, g, new Float32Array(D), B, D);
+          const want = ref.layerNormBackward(x, g, dy, B, D).dx.map((v, i) => v + before[i]!);
+          const [X, G, DY] = [Tensor.from(rt, x, [B, D], 'x'), Tensor.from(rt, g, [D], 'gamma'), Tensor.from(rt, dy, [B, D], 'dy')];
+          const M = Tensor.from(rt, Float32Array.from(fwd.mean), [B], 'mean');
+          const R = Tensor.from(rt, Float32Array.from(fwd.rstd), [B], 'rstd');
+          const DX = Tensor.from(rt, before, [B, D], 'dx');
+          return check([X, G, DY, M, R], async () => {
+            await runPrepared(rt, [], [() => prepareLayerNormBackward(rt, { x: X, gamma: G, mean: M, rstd: R, dy: DY, dx: DX }, { layout, accumulate: true })]);
+            return [['dx', DX, want, normTol(Math.max(B, D), 0)]];
+          });
+        }),
+      );
+    }
   }
   return cases;
 }
