@@ -277,12 +277,14 @@ export function lowerBackward(
     extraWrites: string[] = [],
     /** The same op adding onto `out` instead of writing it: a later contribution then needs no scratch. */
     makeAdding?: (out: string) => Parameters<typeof p.push>[0]['make'],
+    /** The op copies this tensor: as the first contribution the compiler may share its memory instead. */
+    copyOf?: string,
   ) => {
     if (to === 0) return; // the data needs no gradient
     const target = p.transient(grad(to), [B, g.nodes[to]!.width]);
     if (!contributed.has(to)) {
       contributed.add(to);
-      p.push({ label, reads, writes: [target, ...extraWrites], make: make(target) });
+      p.push({ label, reads, writes: [target, ...extraWrites], make: make(target), ...(copyOf ? { copy: { from: copyOf, to: target } } : {}) });
       return;
     }
     if (makeAdding) {
@@ -406,7 +408,8 @@ export function lowerBackward(
         for (const input of n.inputs) {
           if (input === 0) continue;
           if (!contributed.has(input)) {
-            contribute(n, input, `${n.name}:dAdd`, [dy], (out) => (t) => prepareScale(rt, { a: t(dy), out: t(out) }, 1));
+            // A copy of dy, which the compiler drops where the input's gradient can share dy's memory.
+            contribute(n, input, `${n.name}:dAdd`, [dy], (out) => (t) => prepareScale(rt, { a: t(dy), out: t(out) }, 1), [], undefined, dy);
           } else {
             const target = grad(input);
             p.push({

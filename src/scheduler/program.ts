@@ -4,6 +4,7 @@
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
+import { planAliases } from './alias.js';
 import { planMemory } from './memory.js';
 
 export interface Op {
@@ -12,6 +13,11 @@ export interface Op {
   writes: string[];
   /** Make the op's dispatches once its tensors exist. */
   make(t: (key: string) => Tensor): Promise<Dispatch | Dispatch[]>;
+  /**
+   * The op only writes `to` as an exact copy of `from`: the compiler drops it and lets `to` share `from`'s memory
+   * wherever no other op could tell (src/scheduler/alias.ts).
+   */
+  copy?: { from: string; to: string };
 }
 
 /** The result of compiling a program: dispatches in order and the buffers it made. */
@@ -60,17 +66,25 @@ export class Program {
 
   /** Plan memory, create the transient buffers and every dispatch. */
   async compile(rt: Runtime, label: string): Promise<CompiledProgram> {
+    const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+    const aliases = planAliases(this.ops, (k) => {
+      const shape = this.shapes.get(k);
+      return shape ? sizeOf(shape) : undefined;
+    });
+    const ops = this.ops.filter((_, i) => !aliases.dropped.has(i));
+    const canonical = (k: string) => aliases.canonical.get(k) ?? k;
     const first = new Map<string, number>();
     const last = new Map<string, number>();
-    this.ops.forEach((op, i) => {
-      for (const k of [...op.reads, ...op.writes]) {
+    ops.forEach((op, i) => {
+      for (const k of [...op.reads, ...op.writes].map(canonical)) {
         if (!first.has(k)) first.set(k, i);
         last.set(k, i);
       }
     });
-    const requests = [...this.shapes].map(([key, shape]) => ({
+    const owned = [...this.shapes].filter(([key]) => !aliases.canonical.has(key));
+    const requests = owned.map(([key, shape]) => ({
       key,
-      floats: shape.reduce((a, b) => a * b, 1),
+      floats: sizeOf(shape),
       first: first.get(key) ?? 0,
       last: last.get(key) ?? 0,
     }));
@@ -78,7 +92,7 @@ export class Program {
     const buffers = memory.slots.map((floats, i) => rt.buffers.create(floats * 4, { label: `${label}:transient${i}` }));
     const tensors = new Map(this.fixed);
     for (const [key, shape] of this.shapes) {
-      tensors.set(key, Tensor.view(rt, buffers[memory.assignment.get(key)!]!, shape, 0, key));
+      tensors.set(key, Tensor.view(rt, buffers[memory.assignment.get(canonical(key))!]!, shape, 0, key));
     }
     const get = (key: string) => {
       const t = tensors.get(key);
@@ -89,14 +103,14 @@ export class Program {
     const byLabel = new Map<string, Dispatch[]>();
     // Every op is prepared at once, so the driver can compile distinct pipelines concurrently (a cold start
     // is mostly shader compilation); on a failure whatever was made is released before the error goes on.
-    const settled = await Promise.allSettled(this.ops.map((op) => op.make(get)));
+    const settled = await Promise.allSettled(ops.map((op) => op.make(get)));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       for (const r of settled) if (r.status === 'fulfilled') for (const d of [r.value].flat()) rt.release(d);
       for (const b of buffers) rt.buffers.free(b);
       throw failed.reason;
     }
-    this.ops.forEach((op, i) => {
+    ops.forEach((op, i) => {
       const made = (settled[i] as PromiseFulfilledResult<Dispatch | Dispatch[]>).value;
       const list = Array.isArray(made) ? made : [made];
       byLabel.set(op.label, list);
