@@ -24,7 +24,9 @@ describe('composed attention: choice and bad input', () => {
     expect(rt.isSoftware).toBe(true);
     expect(pickAttentionImplementation(rt, { B: 16, H: 4, T: 64 })).toBe('composed');
     expect(pickAttentionImplementation(rt, { B: 1, H: 1, T: 257 })).toBe('fused');
-    expect(pickAttentionImplementation(rt, { B: 64, H: 16, T: 256 })).toBe('fused');
+    // The bound is 16 MiB a matrix: B*H*T*T floats of 4 bytes.
+    expect(pickAttentionImplementation(rt, { B: 16, H: 4, T: 256 })).toBe('composed');
+    expect(pickAttentionImplementation(rt, { B: 17, H: 4, T: 256 })).toBe('fused');
   });
 
   it('rejects operands that do not fit before preparing anything', async () => {

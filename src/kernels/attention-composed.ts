@@ -20,9 +20,13 @@ import { prepareSoftmaxBackward, prepareSoftmaxForward } from './softmax.js';
 /** How an attention runs: fused kernels (online softmax, no T x T matrix) or composed (keeps P). */
 export type AttentionImplementation = 'fused' | 'composed';
 
-/** Largest context 'auto' composes, and the most bytes one of its [B*H*T, T] matrices may take. */
+/**
+ * Largest context 'auto' composes, and the most bytes one of its [B*H*T, T] matrices may take: each attention layer
+ * keeps its P from forward to backward (plus three scratch matrices shared between layers), so a 12-layer model at
+ * the bound holds 192 MiB of P.
+ */
 export const COMPOSED_MAX_CONTEXT = 256;
-export const COMPOSED_MAX_MATRIX_BYTES = 64 * 2 ** 20;
+export const COMPOSED_MAX_MATRIX_BYTES = 16 * 2 ** 20;
 
 /** Elements of one [B*H*T, T] matrix of the composed form. */
 export const composedMatrixSize = (s: Pick<AttentionShape, 'B' | 'H' | 'T'>): number => s.B * s.H * s.T * s.T;

@@ -46,7 +46,7 @@ export interface CompileOptions {
    * How attention layers run: 'fused' (online softmax, no T x T matrix: long contexts, GPUs), 'composed' (batched
    * products and a row softmax, keeping each head's T x T probabilities: short contexts on CPU adapters, where it is
    * several times faster) or 'auto' (the default: composed on CPU adapters with 8-lane subgroups for contexts up to
-   * 256 whose matrices fit 64 MiB, fused elsewhere).
+   * 256 whose [B*H*T, T] matrices fit 16 MiB, fused elsewhere).
    */
   attention?: AttentionChoice;
 }
