@@ -2,9 +2,11 @@
 // makes, and their typed errors.
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../src/gpu/tensor.js';
-import { pickAttentionImplementation, prepareComposedAttentionForward } from '../src/kernels/attention-composed.js';
+import { checkAttentionChoice, pickAttentionImplementation, prepareComposedAttentionForward } from '../src/kernels/attention-composed.js';
 import { prepareBatchedMatmul } from '../src/kernels/bmm.js';
-import { ShapeError } from '../src/core/errors.js';
+import { DeviceError, OptionError, ShapeError } from '../src/core/errors.js';
+import type { Runtime } from '../src/gpu/runtime.js';
+import { dense, embedding, Network, sequential, transformerBlock } from '../src/index.js';
 import { batchedMatmulCases, composedAttentionCases } from '../src/selftest/attention-composed-cases.js';
 import { gpu } from './helpers/gpu.js';
 
@@ -28,6 +30,30 @@ describe('composed attention: choice and bad input', () => {
     expect(pickAttentionImplementation(rt, { B: 16, H: 4, T: 256 })).toBe('composed');
     expect(pickAttentionImplementation(rt, { B: 17, H: 4, T: 256 })).toBe('fused');
   });
+
+  it(
+    "without fixed-size subgroups: 'composed' is an OptionError at compile, and a direct call a DeviceError, before anything is made",
+    { timeout: 10_000 },
+    async () => {
+      const rt = await gpu();
+      // The same runtime as an adapter without the 'subgroups' feature would give it.
+      const bare = Object.create(rt, { features: { value: new Set() } }) as Runtime;
+      expect(() => checkAttentionChoice('composed', bare)).toThrow(OptionError);
+      expect(() => checkAttentionChoice('composed', bare)).toThrow(/'composed' needs the 'subgroups' feature/);
+      expect(() => checkAttentionChoice('fused', bare)).not.toThrow();
+      expect(pickAttentionImplementation(bare, { B: 16, H: 4, T: 64 })).toBe('fused');
+      const before = rt.buffers.stats();
+      const model = sequential({ tokens: 4 }, [embedding(5, 4), transformerBlock({ heads: 2 }), dense(5)], { seed: 1 });
+      await expect(Network.compile(bare, model, { loss: 'cross_entropy', attention: 'composed' })).rejects.toThrow(OptionError);
+      expect(rt.buffers.stats()).toEqual(before);
+      const s = { B: 1, T: 4, H: 1, D: 2, causal: true };
+      const [qkv, out, m1, m2] = [Tensor.zeros(rt, [4, 6], 'qkv'), Tensor.zeros(rt, [4, 2], 'out'), Tensor.zeros(rt, [16], 'p'), Tensor.zeros(rt, [16], 's')];
+      const made = rt.buffers.stats();
+      await expect(prepareComposedAttentionForward(bare, { shape: s, qkv, out, probs: m1, scores: m2 })).rejects.toThrow(DeviceError);
+      expect(rt.buffers.stats()).toEqual(made);
+      for (const t of [qkv, out, m1, m2]) t.destroy();
+    },
+  );
 
   it('rejects operands that do not fit before preparing anything', async () => {
     const rt = await gpu();

@@ -8,11 +8,12 @@
 // are computed transposed (D rows, T columns), so a 16-row tile covers a head of D = 16 with no idle lanes, and
 // written straight into the [B*T, C] (or [B*T, 3C]) rows through strides. Masked entries of P and dS are zero,
 // so the products over them need no mask.
-import { OptionError, ShapeError } from '../core/errors.js';
+import { OptionError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { attentionDims, type AttentionShape } from '../reference/attention.js';
+import { expectSize } from './attention.js';
 import { batchedMatmulAvailable, prepareBatchedMatmul, type BatchedOperand } from './bmm.js';
 import { matmulSubgroupSize } from './matmul.js';
 import { prepareSoftmaxBackward, prepareSoftmaxForward } from './softmax.js';
@@ -44,23 +45,26 @@ export function pickAttentionImplementation(rt: Runtime, s: Pick<AttentionShape,
 /** What a caller asks for: an implementation, or 'auto' (pickAttentionImplementation). */
 export type AttentionChoice = 'auto' | AttentionImplementation;
 
-/** The implementation of `choice` for this shape; OptionError on an unknown choice or 'composed' without subgroups. */
+/** The implementation of `choice` for this shape; OptionError as checkAttentionChoice. */
 export function resolveAttentionImplementation(
   rt: Runtime,
   s: Pick<AttentionShape, 'B' | 'H' | 'T'>,
   choice: AttentionChoice = 'auto',
 ): AttentionImplementation {
-  checkAttentionChoice(choice);
-  if (choice === 'composed' && !batchedMatmulAvailable(rt)) {
-    throw new OptionError(`attention: 'composed' needs the 'subgroups' feature with one fixed subgroup size, which this adapter lacks; use 'fused' or 'auto'`);
-  }
+  checkAttentionChoice(choice, rt);
   return choice === 'auto' ? pickAttentionImplementation(rt, s) : choice;
 }
 
-/** Throws an OptionError unless `choice` is 'auto', 'fused' or 'composed'. */
-export function checkAttentionChoice(choice: unknown): asserts choice is AttentionChoice {
+/**
+ * Throws an OptionError unless `choice` is 'auto', 'fused' or 'composed', and, on runtime `rt`, unless it can run
+ * there ('composed' needs subgroups of one fixed size).
+ */
+export function checkAttentionChoice(choice: unknown, rt: Runtime): asserts choice is AttentionChoice {
   if (choice !== 'auto' && choice !== 'fused' && choice !== 'composed') {
     throw new OptionError(`attention must be 'auto', 'fused' or 'composed', got ${JSON.stringify(choice)}`);
+  }
+  if (choice === 'composed' && !batchedMatmulAvailable(rt)) {
+    throw new OptionError(`attention: 'composed' needs the 'subgroups' feature with one fixed subgroup size, which this adapter lacks; use 'fused' or 'auto'`);
   }
 }
 
@@ -92,10 +96,6 @@ export interface ComposedAttentionBackwardTensors {
   dScores: Tensor;
 }
 
-function expectSize(name: string, t: Tensor, n: number, what: string): void {
-  if (t.size !== n) throw new ShapeError(`attention (composed): '${name}' must have ${what} = ${n} elements, got ${t.size} (shape [${t.shape.join(', ')}])`);
-}
-
 /** Checks shared by both passes; the layouts of q, k, v, one head's rows of an [B*T, C] tensor, and the T x T matrices. */
 function layouts(rt: Runtime, s: AttentionShape, t: { qkv: Tensor; matrices: [string, Tensor][]; rows: [string, Tensor][] }) {
   const { C, scale } = attentionDims(s);
@@ -103,7 +103,6 @@ function layouts(rt: Runtime, s: AttentionShape, t: { qkv: Tensor; matrices: [st
   expectSize('qkv', t.qkv, B * T * 3 * C, 'B*T*3C');
   for (const [name, m] of t.matrices) expectSize(name, m, composedMatrixSize(s), 'B*H*T*T');
   for (const [name, r] of t.rows) expectSize(name, r, B * T * C, 'B*T*C');
-  if (!batchedMatmulAvailable(rt)) throw new ShapeError(`attention (composed): needs subgroups of one fixed size for its batched products; use the fused form`);
   // One head (b, h) of a [B*T, width] tensor at column block `block`: element (i, d) of head h.
   const head = (x: Tensor, width: number, block: number, transposed = false): BatchedOperand => ({
     t: x,

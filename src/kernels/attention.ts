@@ -108,7 +108,8 @@ function views(name: [string, string, string], fused: Tensor | undefined, parts:
   });
 }
 
-function expectSize(name: string, t: Tensor, n: number, what: string): void {
+/** Throws a ShapeError unless tensor `name` holds exactly `n` elements (`what` says which product of sizes). */
+export function expectSize(name: string, t: Tensor, n: number, what: string): void {
   if (t.size !== n) throw new ShapeError(`attention: '${name}' must have ${what} = ${n} elements, got ${t.size} (shape [${t.shape.join(', ')}])`);
 }
 

@@ -1,7 +1,6 @@
 // A model compiled onto a runtime: its parameter, gradient and state arenas on the GPU, the step plans for
 // each batch size it has met, and the metrics ring. Training loops live in fit.ts.
 import { checkAttentionChoice, type AttentionChoice } from '../kernels/attention-composed.js';
-import { batchedMatmulAvailable } from '../kernels/bmm.js';
 import { CheckpointError, DeviceError, OptionError, TrainingError } from '../core/errors.js';
 import type { Activation } from '../core/activations.js';
 import { ACTIVATION_STATS_STRIDE, decodeActivationStats, type ActivationStatsRecord } from '../kernels/activation-stats.js';
@@ -114,13 +113,8 @@ export class Network {
     if (options.activationStats !== undefined && typeof options.activationStats !== 'boolean') {
       throw new OptionError(`compile: activationStats must be true or false, got ${describe(options.activationStats)}`);
     }
-    if (options.attention !== undefined) checkAttentionChoice(options.attention);
+    if (options.attention !== undefined) checkAttentionChoice(options.attention, rt);
     rt.checkAlive();
-    if (options.attention === 'composed' && !batchedMatmulAvailable(rt)) {
-      throw new OptionError(
-        `compile: attention 'composed' needs the 'subgroups' feature with one fixed subgroup size, which this adapter lacks; use 'fused' or 'auto'`,
-      );
-    }
     return new Network(rt, model, options.loss, createContext(rt, model, options), options);
   }
 
