@@ -405,20 +405,19 @@ export function lowerBackward(
         break;
       }
       case 'add':
+        // dy goes to each input: as a copy, which the compiler drops where the input's gradient can share dy's
+        // memory, or added onto a gradient already there.
         for (const input of n.inputs) {
-          if (input === 0) continue;
-          if (!contributed.has(input)) {
-            // A copy of dy, which the compiler drops where the input's gradient can share dy's memory.
-            contribute(n, input, `${n.name}:dAdd`, [dy], (out) => (t) => prepareScale(rt, { a: t(dy), out: t(out) }, 1), [], undefined, dy);
-          } else {
-            const target = grad(input);
-            p.push({
-              label: `${n.name}:dAdd:accumulate`,
-              reads: [dy, target],
-              writes: [target],
-              make: (t) => prepareAccumulate(rt, { a: t(dy), out: t(target) }),
-            });
-          }
+          contribute(
+            n,
+            input,
+            `${n.name}:dAdd`,
+            [dy],
+            (out) => (t) => prepareScale(rt, { a: t(dy), out: t(out) }, 1),
+            [],
+            (out) => (t) => prepareAccumulate(rt, { a: t(dy), out: t(out) }),
+            dy,
+          );
         }
         break;
       case 'input':
