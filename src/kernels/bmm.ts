@@ -4,7 +4,7 @@ import { DeviceError, ShapeError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { batchedExtent, checkBatchedShape, type BatchedLayout, type BatchedMatmulShape } from '../reference/bmm.js';
+import { batchedExtents, type BatchedLayout, type BatchedMatmulShape } from '../reference/bmm.js';
 import { ceilDiv } from './grid.js';
 import { matmulSubgroupSize } from './matmul.js';
 
@@ -28,14 +28,10 @@ export async function prepareBatchedMatmul(
   s: BatchedMatmulShape,
 ): Promise<Dispatch> {
   const what = 'batchedMatmul';
-  checkBatchedShape(what, s);
+  const extents = batchedExtents(what, t, s);
   const needs: Record<string, number> = {};
-  for (const [name, o, rows, cols] of [
-    ['a', t.a, s.M, s.K],
-    ['b', t.b, s.K, s.N],
-    ['c', t.c, s.M, s.N],
-  ] as const) {
-    const n = batchedExtent(what, name, o, s, rows, cols);
+  for (const name of ['a', 'b', 'c'] as const) {
+    const [n, o] = [extents[name], t[name]];
     if (n > o.t.size) throw new ShapeError(`${what}: '${name}' reaches element ${n - 1}, past its ${o.t.size} elements (shape [${o.t.shape.join(', ')}])`);
     needs[name] = n * 4;
   }

@@ -44,6 +44,16 @@ export function batchedExtent(what: string, name: string, l: BatchedLayout, s: B
   return (l.offset ?? 0) + (s.outer - 1) * (l.outer ?? 0) + (s.inner - 1) * (l.inner ?? 0) + (rows - 1) * l.rowStride + (cols - 1) * l.colStride + 1;
 }
 
+/** The extents (batchedExtent) of a, b and c of a product, once its sizes are checked (checkBatchedShape). */
+export function batchedExtents(
+  what: string,
+  l: { a: BatchedLayout; b: BatchedLayout; c: BatchedLayout },
+  s: BatchedMatmulShape,
+): { a: number; b: number; c: number } {
+  checkBatchedShape(what, s);
+  return { a: batchedExtent(what, 'a', l.a, s, s.M, s.K), b: batchedExtent(what, 'b', l.b, s, s.K, s.N), c: batchedExtent(what, 'c', l.c, s, s.M, s.N) };
+}
+
 /** Throws a ShapeError unless M, N, K, outer and inner are positive integers. */
 export function checkBatchedShape(what: string, s: BatchedMatmulShape): void {
   for (const f of ['M', 'N', 'K', 'outer', 'inner'] as const) {
@@ -62,14 +72,13 @@ export function batchedMatmul(
   lc: BatchedLayout,
   s: BatchedMatmulShape,
 ): void {
-  checkBatchedShape('batchedMatmul', s);
-  for (const [name, l, arr, rows, cols] of [
-    ['a', la, a, s.M, s.K],
-    ['b', lb, b, s.K, s.N],
-    ['c', lc, c, s.M, s.N],
+  const need = batchedExtents('batchedMatmul', { a: la, b: lb, c: lc }, s);
+  for (const [name, arr] of [
+    ['a', a],
+    ['b', b],
+    ['c', c],
   ] as const) {
-    const need = batchedExtent('batchedMatmul', name, l, s, rows, cols);
-    if (arr.length < need) throw new ShapeError(`batchedMatmul: '${name}' needs at least ${need} elements, got ${arr.length}`);
+    if (arr.length < need[name]) throw new ShapeError(`batchedMatmul: '${name}' needs at least ${need[name]} elements, got ${arr.length}`);
   }
   const at = (l: BatchedLayout, u: number, v: number) => (l.offset ?? 0) + u * (l.outer ?? 0) + v * (l.inner ?? 0);
   const alpha = s.alpha ?? 1;

@@ -20,8 +20,8 @@ export interface AliasPlan {
 }
 
 /**
- * Decide which copies to drop, in op order, each kept only if the program stays indistinguishable. `transient`
- * tells names the memory planner owns (only those can share) and their sizes in floats.
+ * Decide which copies to drop, in op order, each kept only if the program stays indistinguishable. `floats` gives
+ * the size of each name the memory planner owns (only those can share), undefined for any other.
  */
 export function planAliases(ops: readonly AliasOp[], floats: (name: string) => number | undefined): AliasPlan {
   const dropped = new Set<number>();
