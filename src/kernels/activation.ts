@@ -26,6 +26,18 @@ export function activationCode(options: { activation?: string; slope?: number })
   return { code: ACTIVATION_CODES[name as Activation], slope };
 }
 
+/**
+ * The code and slope of an activation whose backward another kernel carries, taking the derivative from the
+ * activation's output (a matmul's or a max pooling's gate); OptionError when the output does not determine it.
+ */
+export function gateFromOutputCode(what: string, activation: Activation, slope: number | undefined): { code: number; slope: number } {
+  const c = activationCode({ activation, slope });
+  if (!derivativeFromOutput(activation, c.slope)) {
+    throw new OptionError(`${what}: gateActivation '${activation}' has no derivative as a function of its output (slope ${c.slope})`);
+  }
+  return c;
+}
+
 const WG = 256;
 
 function sameSize(what: string, tensors: Record<string, Tensor | undefined>): number {

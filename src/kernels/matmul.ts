@@ -2,7 +2,7 @@ import { OptionError, ShapeError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { activationCode, derivativeFromOutput, type Activation } from './activation.js';
+import { activationCode, gateFromOutputCode, type Activation } from './activation.js';
 import { runOneShot } from './common.js';
 import { ceilDiv } from './grid.js';
 import { gemmBindings } from './matmul-gemm.js';
@@ -236,12 +236,10 @@ function gateCode(t: { bias?: Tensor; gate?: Tensor }, options: MatmulOptions, a
     throw new ShapeError(`matmul: gate must have C's shape [${M}, ${N}], got ${dims(t.gate)}`);
   }
   if (t.bias || actCode !== activationCode({}).code) throw new OptionError('matmul: a gate cannot be combined with a bias or a forward activation');
-  const { code, slope } = activationCode({ activation: options.gateActivation, slope: options.slope });
+  const { code } = activationCode({ activation: options.gateActivation, slope: options.slope });
   const from = options.gateFrom ?? 'output';
   if (from !== 'output' && from !== 'input') throw new OptionError(`matmul: gateFrom must be 'output' or 'input', got ${JSON.stringify(from)}`);
-  if (from === 'output' && !derivativeFromOutput(options.gateActivation, slope)) {
-    throw new OptionError(`matmul: gateActivation '${options.gateActivation}' has no derivative as a function of its output (slope ${slope})`);
-  }
+  if (from === 'output') gateFromOutputCode('matmul', options.gateActivation, options.slope);
   return code;
 }
 

@@ -1,11 +1,11 @@
-import { derivativeFromOutput, type Activation } from '../core/activations.js';
-import { OptionError, ShapeError } from '../core/errors.js';
+import type { Activation } from '../core/activations.js';
+import { ShapeError } from '../core/errors.js';
 import type { Dispatch } from '../gpu/kernel.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Conv2dGeometry } from '../reference/conv-geometry.js';
 import { countIncludePadOf, poolGeometry, type AvgPool2dOptions, type Pool2dOptions } from '../reference/pool2d.js';
-import { activationCode } from './activation.js';
+import { gateFromOutputCode } from './activation.js';
 import { bind, dims, expectShape, expectShapeIfGiven, runOneShot } from './common.js';
 import { ceilDiv, gridFor } from './grid.js';
 
@@ -50,11 +50,7 @@ type Entry = 'max_forward' | 'avg_forward' | 'max_backward' | 'avg_backward';
 /** A max pooling backward's gate: the activation's code and slope, or null without one; an OptionError if unusable. */
 function gateOf(options: MaxPool2dBackwardOptions): { code: number; slope: number; name: Activation } | null {
   if (options.gateActivation === undefined) return null;
-  const { code, slope } = activationCode({ activation: options.gateActivation, slope: options.slope });
-  if (!derivativeFromOutput(options.gateActivation, slope)) {
-    throw new OptionError(`maxPool2dBackward: gateActivation '${options.gateActivation}' has no derivative as a function of its output (slope ${slope})`);
-  }
-  return { code, slope, name: options.gateActivation };
+  return { ...gateFromOutputCode('maxPool2dBackward', options.gateActivation, options.slope), name: options.gateActivation };
 }
 
 /** Whether 2x2 windows with stride 2 and no padding tile the image exactly (shaders/pool2d.wgsl's TILE2). */
