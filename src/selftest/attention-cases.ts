@@ -24,7 +24,16 @@ export const ATTENTION_SHAPES: readonly AttentionShape[] = [
   { B: 1, T: 65, H: 3, D: 64, causal: true, scale: 0.3 },
 ];
 
-const tag = (s: AttentionShape) => `B${s.B} T${s.T} H${s.H} D${s.D}${s.causal ? ' causal' : ''}${s.scale !== undefined ? ` scale ${s.scale}` : ''}`;
+/** A shape as a case's name: 'B2 T7 H3 D3 causal'. */
+export const attentionTag = (s: AttentionShape) => `B${s.B} T${s.T} H${s.H} D${s.D}${s.causal ? ' causal' : ''}${s.scale !== undefined ? ` scale ${s.scale}` : ''}`;
+
+/** dq, dk and dv [B*T, C] each as one [B*T, 3C] matrix in the layout of QKV (the layout a fused dQKV is written in). */
+export function fusedGradients(g: { dq: ArrayLike<number>; dk: ArrayLike<number>; dv: ArrayLike<number> }, rows: number, C: number): Float32Array {
+  return Float32Array.from({ length: rows * 3 * C }, (_, i) => {
+    const [r, c] = [Math.floor(i / (3 * C)), i % (3 * C)];
+    return (c < C ? g.dq : c < 2 * C ? g.dk : g.dv)[r * C + (c % C)]!;
+  });
+}
 
 /** Scores sum D products and the outputs sum T weighted rows: atol grows with both. */
 const attentionTol = (s: AttentionShape): Tolerance => reductionTolerance(s.T * s.D);
@@ -45,7 +54,7 @@ export function attentionCases(shapes: readonly AttentionShape[] = ATTENTION_SHA
   let seed = 9500;
   for (const [n, s] of shapes.entries()) {
     cases.push(
-      kcase('attention', tag(s), ++seed, async (rt, rng, check) => {
+      kcase('attention', attentionTag(s), ++seed, async (rt, rng, check) => {
         const { owner, qkv, ref } = fusedQkv(rt, rng, s);
         const want = refForward(...ref, s);
         return check([owner], async () => {
@@ -60,7 +69,7 @@ export function attentionCases(shapes: readonly AttentionShape[] = ATTENTION_SHA
     cases.push(
       // Even shapes: the prepared form writing a fused dQKV in an arena; odd shapes: the one-shot form from three
       // separate strided q, k, v tensors into three dense gradients.
-      kcase('attention_backward', tag(s), ++seed, async (rt, rng, check) => {
+      kcase('attention_backward', attentionTag(s), ++seed, async (rt, rng, check) => {
         const { owner, qkv, ref, C, rows } = fusedQkv(rt, rng, s);
         const f = refForward(...ref, s);
         const dOutData = rng.floats(rows * C);
@@ -75,12 +84,7 @@ export function attentionCases(shapes: readonly AttentionShape[] = ATTENTION_SHA
           const delta = Tensor.zeros(rt, [s.B, s.H, s.T], 'delta');
           return check([...inputs, grads.owner, delta], async () => {
             await runPrepared(rt, [], [() => prepareAttentionBackward(rt, { qkv, out, lse, dOut, dqkv: grads.views[0]!, delta, shape: s })]);
-            const all = Float32Array.from({ length: rows * 3 * C }, (_, i) => {
-              const [r, c] = [Math.floor(i / (3 * C)), i % (3 * C)];
-              const g = c < C ? want.dq : c < 2 * C ? want.dk : want.dv;
-              return g[r * C + (c % C)]!;
-            });
-            return [['dqkv', grads.views[0]!, all, tol]];
+            return [['dqkv', grads.views[0]!, fusedGradients(want, rows, C), tol]];
           });
         }
         const split = [0, 1, 2].map((i) =>

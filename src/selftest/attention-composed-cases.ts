@@ -8,16 +8,14 @@ import { runPrepared } from '../kernels/common.js';
 import { attentionBackward as refBackward, attentionForward as refForward, type AttentionShape } from '../reference/attention.js';
 import { batchedExtent, batchedMatmul, type BatchedLayout, type BatchedMatmulShape } from '../reference/bmm.js';
 import { reductionTolerance } from '../util/allclose.js';
-import { ATTENTION_SHAPES } from './attention-cases.js';
+import { ATTENTION_SHAPES, attentionTag, fusedGradients } from './attention-cases.js';
 import { arena, kcase, type KernelCase } from './harness.js';
-
-const tag = (s: AttentionShape) => `B${s.B} T${s.T} H${s.H} D${s.D}${s.causal ? ' causal' : ''}${s.scale !== undefined ? ` scale ${s.scale}` : ''}`;
 
 /** Forward (out) and backward (dq, dk, dv in one dQKV) of the composed attention on every break-it shape. */
 export function composedAttentionCases(shapes: readonly AttentionShape[] = ATTENTION_SHAPES): KernelCase[] {
   let seed = 9800;
   return shapes.map((s) =>
-    kcase('attention_composed', tag(s), ++seed, async (rt, rng, check) => {
+    kcase('attention_composed', attentionTag(s), ++seed, async (rt, rng, check) => {
       const C = s.H * s.D;
       const rows = s.B * s.T;
       const [qkvData, dOutData] = [rng.floats(rows * 3 * C), rng.floats(rows * C)];
@@ -37,10 +35,7 @@ export function composedAttentionCases(shapes: readonly AttentionShape[] = ATTEN
       const n = composedMatrixSize(s);
       const scratch = ['probs', 'scores', 'dProbs', 'dScores'].map((l) => Tensor.zeros(rt, [n], l)) as [Tensor, Tensor, Tensor, Tensor];
       const [probs, scores, dProbs, dScores] = scratch;
-      const want = Float32Array.from({ length: rows * 3 * C }, (_, i) => {
-        const [r, c] = [Math.floor(i / (3 * C)), i % (3 * C)];
-        return (c < C ? g.dq : c < 2 * C ? g.dk : g.dv)[r * C + (c % C)]!;
-      });
+      const want = fusedGradients(g, rows, C);
       const tol = reductionTolerance(s.T * s.D);
       return check([inputs.owner, outputs.owner, ...scratch], async () => {
         await runPrepared(rt, [], [() => prepareComposedAttentionForward(rt, { shape: s, qkv, out, probs, scores })]);
