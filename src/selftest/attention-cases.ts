@@ -25,7 +25,8 @@ export const ATTENTION_SHAPES: readonly AttentionShape[] = [
 ];
 
 /** A shape as a case's name: 'B2 T7 H3 D3 causal'. */
-export const attentionTag = (s: AttentionShape) => `B${s.B} T${s.T} H${s.H} D${s.D}${s.causal ? ' causal' : ''}${s.scale !== undefined ? ` scale ${s.scale}` : ''}`;
+export const attentionTag = (s: AttentionShape) =>
+  `B${s.B} T${s.T} H${s.H} D${s.D}${s.causal ? ' causal' : ''}${s.scale !== undefined ? ` scale ${s.scale}` : ''}`;
 
 /** dq, dk and dv [B*T, C] each as one [B*T, 3C] matrix in the layout of QKV (the layout a fused dQKV is written in). */
 export function fusedGradients(g: { dq: ArrayLike<number>; dk: ArrayLike<number>; dv: ArrayLike<number> }, rows: number, C: number): Float32Array {
