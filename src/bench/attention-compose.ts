@@ -34,47 +34,56 @@ const release = (rt: Runtime, dispatches: Dispatch[], tensors: Tensor[]) => () =
   for (const t of tensors) t.destroy();
 };
 
+/** One form's dispatches and the tensors holding its results (out [B*T, C], dqkv [B*T, 3C]). */
+export interface PreparedAttention {
+  forward: Dispatch[];
+  backward: Dispatch[];
+  out: Tensor;
+  dqkv: Tensor;
+  destroy(): void;
+}
+
+/** The tensors both forms share, the form's own zeroed `scratch` (by name and shape), and its dispatches from `prepare`. */
+async function prepareForm<K extends string>(
+  rt: Runtime,
+  s: AttentionShape,
+  data: AttentionData,
+  scratch: Record<K, readonly number[]>,
+  prepare: (t: { shape: AttentionShape & { causal: true }; qkv: Tensor; out: Tensor; dOut: Tensor; dqkv: Tensor } & Record<K, Tensor>) => Promise<Dispatch[][]>,
+): Promise<PreparedAttention> {
+  const [C, rows] = [s.H * s.D, s.B * s.T];
+  const own = Object.fromEntries(Object.entries<readonly number[]>(scratch).map(([k, shape]) => [k, Tensor.zeros(rt, shape, k)])) as Record<K, Tensor>;
+  const t = {
+    shape: { B: s.B, T: s.T, H: s.H, D: s.D, causal: true as const },
+    qkv: Tensor.from(rt, data.qkv, [rows, 3 * C], 'qkv'),
+    out: Tensor.zeros(rt, [rows, C], 'out'),
+    dOut: Tensor.from(rt, data.dOut, [rows, C], 'dOut'),
+    dqkv: Tensor.zeros(rt, [rows, 3 * C], 'dqkv'),
+    ...own,
+  };
+  const tensors = [t.qkv, t.out, t.dOut, t.dqkv, ...Object.values<Tensor>(own)];
+  const [forward, backward] = (await prepare(t)) as [Dispatch[], Dispatch[]];
+  return { forward, backward, out: t.out, dqkv: t.dqkv, destroy: release(rt, [...forward, ...backward], tensors) };
+}
+
 /** The fused causal attention forward and backward on qkv [B*T, 3*H*D] and dOut; out and dqkv are theirs to read. */
-export async function prepareFusedAttention(
+export function prepareFusedAttention(
   rt: Runtime,
   s: AttentionShape,
   data: AttentionData = randomAttentionData(s),
   options: { rows?: number; wg?: number } = {},
-): Promise<{ forward: Dispatch[]; backward: Dispatch[]; out: Tensor; dqkv: Tensor; destroy(): void }> {
-  const { B, T, H, D } = s;
-  const [C, rows] = [H * D, B * T];
-  const shape = { B, T, H, D, causal: true };
-  const qkv = Tensor.from(rt, data.qkv, [rows, 3 * C], 'qkv');
-  const out = Tensor.zeros(rt, [rows, C], 'out');
-  const lse = Tensor.zeros(rt, [B, H, T], 'lse');
-  const dOut = Tensor.from(rt, data.dOut, [rows, C], 'dOut');
-  const dqkv = Tensor.zeros(rt, [rows, 3 * C], 'dqkv');
-  const delta = Tensor.zeros(rt, [B, H, T], 'delta');
-  const forward = [await prepareAttentionForward(rt, { qkv, out, lse, shape }, options)];
-  const backward = await prepareAttentionBackward(rt, { qkv, out, lse, dOut, dqkv, delta, shape }, options);
-  return { forward, backward, out, dqkv, destroy: release(rt, [...forward, ...backward], [qkv, out, lse, dOut, dqkv, delta]) };
+): Promise<PreparedAttention> {
+  return prepareForm(rt, s, data, { lse: [s.B, s.H, s.T], delta: [s.B, s.H, s.T] }, async (t) => [
+    [await prepareAttentionForward(rt, t, options)],
+    await prepareAttentionBackward(rt, t, options),
+  ]);
 }
 
 /** The composed causal attention (src/kernels/attention-composed.ts), forward and backward, on the same inputs. */
-export async function prepareUnfusedAttention(
-  rt: Runtime,
-  s: AttentionShape,
-  data: AttentionData = randomAttentionData(s),
-): Promise<{ forward: Dispatch[]; backward: Dispatch[]; out: Tensor; dqkv: Tensor; destroy(): void }> {
-  const { B, T, H, D } = s;
-  const [C, rows] = [H * D, B * T];
-  const shape = { B, T, H, D, causal: true };
-  const qkv = Tensor.from(rt, data.qkv, [rows, 3 * C], 'qkv');
-  const out = Tensor.zeros(rt, [rows, C], 'out');
-  const dOut = Tensor.from(rt, data.dOut, [rows, C], 'dOut');
-  const dqkv = Tensor.zeros(rt, [rows, 3 * C], 'dqkv');
-  const [probs, scores, dProbs, dScores] = ['probs', 'scores', 'dProbs', 'dScores'].map((l) => Tensor.zeros(rt, [composedMatrixSize(s)], l)) as [
-    Tensor,
-    Tensor,
-    Tensor,
-    Tensor,
-  ];
-  const forward = await prepareComposedAttentionForward(rt, { shape, qkv, out, probs, scores });
-  const backward = await prepareComposedAttentionBackward(rt, { shape, qkv, probs, dOut, dqkv, dProbs, dScores });
-  return { forward, backward, out, dqkv, destroy: release(rt, [...forward, ...backward], [qkv, out, dOut, dqkv, probs, scores, dProbs, dScores]) };
+export function prepareUnfusedAttention(rt: Runtime, s: AttentionShape, data: AttentionData = randomAttentionData(s)): Promise<PreparedAttention> {
+  const n = [composedMatrixSize(s)];
+  return prepareForm(rt, s, data, { probs: n, scores: n, dProbs: n, dScores: n }, async (t) => [
+    await prepareComposedAttentionForward(rt, t),
+    await prepareComposedAttentionBackward(rt, t),
+  ]);
 }
