@@ -48,6 +48,15 @@ struct Params {
 @group(0) @binding(11) var<storage, read> saved_mean: array<f32>;
 @group(0) @binding(12) var<storage, read> saved_rstd: array<f32>;
 
+// The backward's store: dx written, or (ACCUMULATE) added onto what the buffer holds.
+fn put_dx(i: u32, v: f32) {
+  if (ACCUMULATE) {
+    dx[i] += v;
+  } else {
+    dx[i] = v;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -100,12 +109,7 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   for (var j = lid.x; j < D; j += WG) {
     let g = dy[base + j] * gamma[j];
     let xh = (x[base + j] - mu) * r;
-    let v = r * (g - t.x - xh * t.y);
-    if (ACCUMULATE) {
-      dx[base + j] += v;
-    } else {
-      dx[base + j] = v;
-    }
+    put_dx(base + j, r * (g - t.x - xh * t.y));
   }
 }
 
@@ -178,11 +182,6 @@ fn backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   for (var j = 0u; j < D; j++) {
     let g = dy[base + j] * gamma[j];
     let xh = (x[base + j] - mu) * r;
-    let v = r * (g - tg - xh * tgx);
-    if (ACCUMULATE) {
-      dx[base + j] += v;
-    } else {
-      dx[base + j] = v;
-    }
+    put_dx(base + j, r * (g - tg - xh * tgx));
   }
 }

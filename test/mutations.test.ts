@@ -276,7 +276,7 @@ const MUTATIONS: Mutation[] = [
   {
     shader: 'layernorm',
     what: 'accumulate overwrites the first contribution',
-    edits: [['dx[base + j] += v;', 'dx[base + j] = v;']],
+    edits: [['dx[i] += v;', 'dx[i] = v;']],
     cases: layerNormCases,
     kernels: ['layernorm_backward_accumulate'],
     mustFail: ['37x13 workgroup', '37x13 invocation'],
